@@ -1,0 +1,28 @@
+// Runs the compiled tests with Node's own test runner: unit tests in parallel, then the lab
+// tests (real sshd hosts in namespaces) one file at a time, since they share the lab network.
+import { spawnSync } from 'node:child_process';
+import { readdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const args = process.argv.slice(2);
+const only = args.includes('--unit') ? ['unit'] : args.includes('--lab') ? ['lab'] : ['unit', 'lab'];
+
+function files(dir) {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir, { recursive: true })
+    .filter((f) => f.endsWith('.test.js'))
+    .map((f) => join(dir, f))
+    .sort();
+}
+
+let failed = false;
+for (const suite of only) {
+  const list = files(join('out', 'test', suite));
+  if (list.length === 0) continue;
+  const concurrency = suite === 'lab' ? '1' : '2';
+  const r = spawnSync(process.execPath, ['--test', `--test-concurrency=${concurrency}`, '--enable-source-maps', ...list], {
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);

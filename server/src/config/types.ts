@@ -1,0 +1,71 @@
+import type { Range } from '../common/range';
+
+/** plumbline.yaml after parsing and validation. Every node a diagnostic may point at keeps its range. */
+export interface WorkspaceConfig {
+  /** Absolute path of the plumbline.yaml this came from; relative paths inside resolve from its folder. */
+  file: string;
+  ssh: SshSettings;
+  environments: EnvironmentConfig[];
+}
+
+export interface SshSettings {
+  /** ssh_config file (absolute). Undefined means ~/.ssh/config. */
+  config?: string;
+  /** known_hosts file (absolute). Undefined means UserKnownHostsFile from ssh config, else ~/.ssh/known_hosts. */
+  knownHosts?: string;
+}
+
+export interface EnvironmentConfig {
+  name: string;
+  range: Range;
+  hosts: HostEntry[];
+  /** Sampling interval in milliseconds. */
+  intervalMs: number;
+  layers: LayersConfig;
+  risk: { minor: number; moderate: number; severe: number };
+  actions: ActionsConfig;
+}
+
+export interface HostEntry {
+  /** As written: an ssh config alias, or user@host:port. */
+  spec: string;
+  range: Range;
+}
+
+export interface LayersConfig {
+  hardware: { perf: boolean };
+  os: { packages: boolean; sysctl: string[]; services: string[] };
+  app: AppConfig;
+}
+
+export interface AppConfig {
+  release?: string;
+  health?: string;
+  process?: string;
+  metrics?: string;
+  files: ManagedFile[];
+}
+
+export interface ManagedFile {
+  /** Workspace-relative path as written. */
+  local: string;
+  /** Absolute path on the host. */
+  remote: string;
+  secret: boolean;
+  range: Range;
+}
+
+export type ActionMode = 'off' | 'suggest' | 'confirm' | 'auto';
+
+export interface ActionsConfig {
+  mode: ActionMode;
+  remediate?: { restart?: string[]; commands?: string[][] };
+  switch?: { strategy: 'nginx-upstream' | 'command'; upstream?: string; blue?: string; green?: string; command?: string[] };
+  rollback?: { strategy: 'release-symlink' | 'command'; restoreFiles?: boolean; command?: string[] };
+}
+
+export interface ConfigError {
+  file: string;
+  range: Range;
+  message: string;
+}
