@@ -1,0 +1,111 @@
+import type { Command } from 'commander';
+import type { HostOutcome } from '../engine/outcome';
+import { formatDiffTable } from '../fingerprint/diffFormat';
+import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
+import { renderTable } from './table';
+import { withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
+
+function failures(outcomes: Array<HostOutcome<unknown>>): Array<{ host: string; kind: string; message: string }> {
+  return outcomes.flatMap((o) => (o.ok ? [] : [{ host: o.host, kind: o.error.kind, message: o.error.message }]));
+}
+
+function printFailures(outcomes: Array<HostOutcome<unknown>>): void {
+  for (const f of failures(outcomes)) process.stderr.write(`error: ${f.message}\n`);
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+/** `baseline`, `diff` and `hosts`: the fleet commands over one environment of plumbline.yaml. */
+export function registerFleetCommands(program: Command): void {
+  workspaceOptions(
+    program
+      .command('baseline <env>')
+      .description("capture every host of ENV and promote the fingerprints as the golden baseline")
+      .option('--reason <text>', 'why this baseline (kept with it)'),
+  ).action(async (envName: string, flags: WorkspaceFlags & { reason?: string }) => {
+    process.exitCode = await withEngine(flags, envName, 'captured', async (engine, progress) => {
+      const outcomes = await engine.baseline(envName, { reason: flags.reason }, progress);
+      if (flags.json) {
+        print(
+          JSON.stringify({
+            environment: envName,
+            hosts: outcomes.map((o) =>
+              o.ok
+                ? { host: o.host, status: 'ok', version: o.value.baseline.version, promotedAt: o.value.baseline.promotedAt, durationMs: o.durationMs }
+                : { host: o.host, status: 'error', error: o.error },
+            ),
+          }),
+        );
+      } else {
+        print(
+          renderTable(
+            ['HOST', 'BASELINE', 'CAPTURED IN', 'STATUS'],
+            outcomes.map((o) =>
+              o.ok ? [o.host, `v${o.value.baseline.version}`, `${o.durationMs} ms`, 'promoted'] : [o.host, '-', `${o.durationMs} ms`, `error: ${o.error.kind}`],
+            ),
+          ),
+        );
+        printFailures(outcomes);
+      }
+      return failures(outcomes).length > 0 ? EXIT_ERROR : EXIT_OK;
+    });
+  });
+
+  workspaceOptions(
+    program.command('diff <env>').description('capture every host of ENV live and compare it with its baseline (exit 0 no drift, 1 drift, 2 error)'),
+  ).action(async (envName: string, flags: WorkspaceFlags) => {
+    process.exitCode = await withEngine(flags, envName, 'compared', async (engine, progress) => {
+      const outcomes = await engine.diff(envName, progress);
+      const drift = outcomes.some((o) => o.ok && o.value.diff.drift);
+      if (flags.json) {
+        print(
+          JSON.stringify({
+            environment: envName,
+            drift,
+            errors: failures(outcomes).length,
+            hosts: outcomes.map((o) =>
+              o.ok
+                ? { host: o.host, status: 'ok', baselineVersion: o.value.baseline.version, drift: o.value.diff.drift, highest: o.value.diff.highest ?? null, items: o.value.diff.items }
+                : { host: o.host, status: 'error', error: o.error },
+            ),
+          }),
+        );
+      } else {
+        const diffs = outcomes.flatMap((o) => (o.ok ? [o.value.diff] : []));
+        print(drift ? formatDiffTable(diffs.filter((d) => d.drift)) : 'no drift: every host that answered matches its baseline');
+        printFailures(outcomes);
+      }
+      if (failures(outcomes).length > 0) return EXIT_ERROR;
+      return drift ? EXIT_DRIFT : EXIT_OK;
+    });
+  });
+
+  workspaceOptions(program.command('hosts <env>').description("reachability, verified host key and last baseline of ENV's hosts")).action(
+    async (envName: string, flags: WorkspaceFlags) => {
+      process.exitCode = await withEngine(flags, envName, 'checked', async (engine, progress) => {
+        const outcomes = await engine.hosts(envName, progress);
+        const infos = outcomes.flatMap((o) => (o.ok ? [{ host: o.host, ...o.value }] : []));
+        if (flags.json) {
+          print(JSON.stringify({ environment: envName, hosts: infos }));
+        } else {
+          print(
+            renderTable(
+              ['HOST', 'REACHABLE', 'HOST KEY', 'BASELINE'],
+              infos.map((i) => [
+                i.host,
+                i.reachable ? 'yes' : 'NO',
+                i.reachable ? `${i.keyType} ${i.keyFingerprint}` : (i.error ?? ''),
+                i.baseline ? `v${i.baseline.version} ${i.baseline.promotedAt} by ${i.baseline.promotedBy}` : 'none',
+              ]),
+              100,
+            ),
+          );
+        }
+        printFailures(outcomes);
+        return infos.every((i) => i.reachable) && failures(outcomes).length === 0 ? EXIT_OK : EXIT_ERROR;
+      });
+    },
+  );
+}

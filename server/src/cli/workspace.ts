@@ -1,0 +1,75 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { formatConfigError } from '../config/format';
+import { Engine, UnknownEnvironment, type OnHostDone } from '../engine/engine';
+import { EXIT_ERROR } from './exitCodes';
+import { hostProgress } from './progress';
+
+export interface WorkspaceFlags {
+  config?: string;
+  data?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Adds the flags every workspace command shares. */
+export function workspaceOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'plumbline.yaml (default: the nearest one from the current folder up)')
+    .option('--data <dir>', 'data folder for the store (default: .plumbline beside plumbline.yaml)')
+    .option('--json', 'machine-readable output on stdout')
+    .option('-q, --quiet', 'no progress on stderr');
+}
+
+export function findConfig(start: string): string | undefined {
+  let dir = path.resolve(start);
+  for (;;) {
+    const candidate = path.join(dir, 'plumbline.yaml');
+    if (fs.existsSync(candidate)) return candidate;
+    const parent = path.dirname(dir);
+    if (parent === dir) return undefined;
+    dir = parent;
+  }
+}
+
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message?: string,
+  ) {
+    super(message ?? `exit ${code}`);
+  }
+}
+
+/**
+ * Opens the engine for a command, runs it and always closes it. Config errors are printed with
+ * file:line:column and end the command with EXIT_ERROR.
+ */
+export async function withEngine<T>(
+  flags: WorkspaceFlags,
+  envName: string,
+  verb: string,
+  fn: (engine: Engine, progress: OnHostDone) => Promise<T>,
+): Promise<T> {
+  const configFile = flags.config ?? findConfig(process.cwd());
+  if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
+  const opened = await Engine.open({ configFile, dataDir: flags.data });
+  if (!opened.ok) {
+    for (const e of opened.error) process.stderr.write(`${formatConfigError(e)}\n`);
+    throw new CliExit(EXIT_ERROR, `${opened.error.length} error(s) in ${configFile}`);
+  }
+  const engine = opened.value;
+  try {
+    let total: number;
+    try {
+      total = engine.environment(envName).hosts.length;
+    } catch (e) {
+      if (e instanceof UnknownEnvironment) throw new CliExit(EXIT_ERROR, e.message);
+      throw e;
+    }
+    return await fn(engine, hostProgress(verb, total, Boolean(flags.quiet)));
+  } finally {
+    await engine.close();
+  }
+}

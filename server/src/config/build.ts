@@ -1,0 +1,92 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { DEFAULT_RISK } from './checks';
+import { parseDuration } from './duration';
+import type { SourceMap } from './positions';
+import type { ActionsConfig, EnvironmentConfig, WorkspaceConfig } from './types';
+
+/** The shape the schema guarantees; only build() reads it, and only after validation passed. */
+interface RawConfig {
+  ssh?: { config?: string; knownHosts?: string };
+  environments: Record<string, RawEnvironment>;
+}
+
+interface RawEnvironment {
+  hosts: string[];
+  interval?: string;
+  layers?: {
+    hardware?: { perf?: boolean };
+    os?: { packages?: boolean; sysctl?: string[]; services?: string[] };
+    app?: {
+      release?: string;
+      health?: string;
+      process?: string;
+      metrics?: string;
+      files?: { local: string; remote: string; secret?: boolean }[];
+    };
+  };
+  risk?: Partial<EnvironmentConfig['risk']>;
+  actions?: Partial<ActionsConfig>;
+}
+
+export const DEFAULT_INTERVAL = '5s';
+
+/** Validated data → WorkspaceConfig: defaults filled in, paths resolved, ranges attached. */
+export function buildConfig(data: unknown, file: string, src: SourceMap): WorkspaceConfig {
+  const raw = data as RawConfig;
+  const dir = path.dirname(file);
+  return {
+    file,
+    ssh: {
+      ...(raw.ssh?.config !== undefined && { config: resolveUserPath(dir, raw.ssh.config) }),
+      ...(raw.ssh?.knownHosts !== undefined && { knownHosts: resolveUserPath(dir, raw.ssh.knownHosts) }),
+    },
+    environments: Object.entries(raw.environments).map(([name, env]) => buildEnvironment(name, env, src)),
+  };
+}
+
+function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): EnvironmentConfig {
+  const at = ['environments', name];
+  const app = env.layers?.app ?? {};
+  const actions = env.actions ?? {};
+  return {
+    name,
+    range: src.keyRange(at),
+    hosts: env.hosts.map((spec, i) => ({ spec, range: src.valueRange([...at, 'hosts', i]) })),
+    intervalMs: parseDuration(env.interval ?? DEFAULT_INTERVAL)!,
+    layers: {
+      hardware: { perf: env.layers?.hardware?.perf ?? true },
+      os: {
+        packages: env.layers?.os?.packages ?? true,
+        sysctl: env.layers?.os?.sysctl ?? [],
+        services: env.layers?.os?.services ?? [],
+      },
+      app: {
+        ...(app.release !== undefined && { release: app.release }),
+        ...(app.health !== undefined && { health: app.health }),
+        ...(app.process !== undefined && { process: app.process }),
+        ...(app.metrics !== undefined && { metrics: app.metrics }),
+        files: (app.files ?? []).map((f, i) => ({
+          local: f.local,
+          remote: f.remote,
+          secret: f.secret ?? false,
+          range: src.valueRange([...at, 'layers', 'app', 'files', i]),
+        })),
+      },
+    },
+    risk: { ...DEFAULT_RISK, ...env.risk },
+    actions: {
+      mode: actions.mode ?? 'suggest',
+      ...(actions.remediate && { remediate: actions.remediate }),
+      ...(actions.switch && { switch: actions.switch }),
+      ...(actions.rollback && { rollback: actions.rollback }),
+    },
+  };
+}
+
+/** A local path from the config: `~` and `~/…` are the home folder, relative paths start at the yaml's folder. */
+export function resolveUserPath(dir: string, written: string): string {
+  if (written === '~') return os.homedir();
+  if (written.startsWith('~/') || written.startsWith('~\\')) return path.join(os.homedir(), written.slice(2));
+  return path.resolve(dir, written);
+}

@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { loadConfig } from '../config/load';
+import type { ConfigError, EnvironmentConfig, WorkspaceConfig } from '../config/types';
+import { err, ok, type Result } from '../common/result';
+import { captureHost, describeCaptureError } from '../fingerprint/capture';
+import { diffFingerprints, type HostDiff } from '../fingerprint/diff';
+import type { Fingerprint } from '../fingerprint/types';
+import { describeSshError } from '../ssh/errors';
+import { SshPool, type PoolOptions } from '../ssh/pool';
+import { Store, type BaselineRecord } from '../store/store';
+import { forEachHost, type HostOutcome } from './outcome';
+
+export interface EngineOptions {
+  /** plumbline.yaml */
+  configFile: string;
+  /** Folder for the store; default `.plumbline` beside plumbline.yaml. */
+  dataDir?: string;
+  /** Hosts worked on at once. */
+  concurrency?: number;
+  log?: (line: string) => void;
+  /** Ask a person about an unknown host key; without it unknown keys are refused. */
+  confirmUnknownHost?: PoolOptions['confirmUnknownHost'];
+}
+
+/** Called as each host finishes, for progress output. */
+export type OnHostDone = (outcome: HostOutcome<unknown>) => void;
+
+export interface BaselineResult {
+  fingerprint: Fingerprint;
+  baseline: BaselineRecord;
+}
+
+export interface DiffResult {
+  diff: HostDiff;
+  baseline: BaselineRecord;
+}
+
+export interface HostInfo {
+  reachable: boolean;
+  keyType?: string;
+  keyFingerprint?: string;
+  error?: string;
+  baseline?: { version: number; promotedAt: string; promotedBy: string; reason: string };
+}
+
+export class UnknownEnvironment extends Error {
+  constructor(name: string, known: string[]) {
+    super(`no environment "${name}" in plumbline.yaml (environments: ${known.join(', ') || 'none'})`);
+  }
+}
+
+/**
+ * The engine behind every face (CLI, LSP server): configuration, the SSH pool and the store,
+ * with fleet-wide operations that report one outcome per host.
+ */
+export class Engine {
+  private constructor(
+    readonly config: WorkspaceConfig,
+    readonly store: Store,
+    private readonly pool: SshPool,
+    private readonly opts: EngineOptions,
+  ) {}
+
+  static async open(opts: EngineOptions): Promise<Result<Engine, ConfigError[]>> {
+    const configFile = path.resolve(opts.configFile);
+    const { config, errors } = await loadConfig(configFile);
+    if (!config || errors.length > 0) return err(errors);
+    const dataDir = path.resolve(opts.dataDir ?? path.join(path.dirname(configFile), '.plumbline'));
+    fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    const store = Store.open(path.join(dataDir, 'plumbline.db'));
+    const pool = new SshPool({
+      sshConfigFile: config.ssh.config,
+      knownHostsFile: config.ssh.knownHosts,
+      confirmUnknownHost: opts.confirmUnknownHost,
+      log: opts.log,
+    });
+    return ok(new Engine(config, store, pool, opts));
+  }
+
+  environment(name: string): EnvironmentConfig {
+    const env = this.config.environments.find((e) => e.name === name);
+    if (!env) throw new UnknownEnvironment(name, this.config.environments.map((e) => e.name));
+    return env;
+  }
+
+  /** Captures every host of the environment (one SSH exec each) and stores the fingerprints. */
+  async capture(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<{ fingerprint: Fingerprint; id: number }>>> {
+    const env = this.environment(envName);
+    return this.forHosts(env, onHostDone, async (host) => {
+      const r = await captureHost(this.pool, env, host);
+      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
+      const id = this.store.saveFingerprint(env.name, r.value);
+      return { ok: true, value: { fingerprint: r.value, id } };
+    });
+  }
+
+  /** Captures and promotes each reachable host's fingerprint as its new golden baseline. */
+  async baseline(
+    envName: string,
+    meta: { by?: string; reason?: string } = {},
+    onHostDone?: OnHostDone,
+  ): Promise<Array<HostOutcome<BaselineResult>>> {
+    const by = meta.by ?? `${os.userInfo().username}@${os.hostname()}`;
+    const reason = meta.reason ?? 'baseline captured with plumbline';
+    const captured = await this.capture(envName, onHostDone);
+    return captured.map((o) => {
+      if (!o.ok) return o;
+      const baseline = this.store.promoteBaseline(envName, o.host, o.value.id, { by, reason });
+      return { ...o, value: { fingerprint: o.value.fingerprint, baseline } };
+    });
+  }
+
+  /** Captures each host live and diffs it against its active baseline. */
+  async diff(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<DiffResult>>> {
+    const env = this.environment(envName);
+    const workspace = path.dirname(this.config.file);
+    const readLocal = (local: string): string | undefined => {
+      try {
+        return fs.readFileSync(path.resolve(workspace, local), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    return this.forHosts(env, onHostDone, async (host) => {
+      const baseline = this.store.activeBaseline(env.name, host);
+      if (!baseline) {
+        return { ok: false, error: { kind: 'NoBaseline', message: `${host}: no baseline yet; run \`plumbline baseline ${env.name}\`` } };
+      }
+      const r = await captureHost(this.pool, env, host);
+      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
+      this.store.saveFingerprint(env.name, r.value);
+      const diff = diffFingerprints(baseline.fingerprint, r.value, { files: env.layers.app.files, readLocal });
+      diff.baselineVersion = baseline.version;
+      return { ok: true, value: { diff, baseline } };
+    });
+  }
+
+  /** Reachability, verified host key and last baseline of each host. */
+  async hosts(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<HostInfo>>> {
+    const env = this.environment(envName);
+    return this.forHosts(env, onHostDone, async (host) => {
+      const b = this.store.activeBaseline(env.name, host);
+      const baseline = b && { version: b.version, promotedAt: b.promotedAt, promotedBy: b.promotedBy, reason: b.reason };
+      const key = await this.pool.hostKey(host);
+      if (!key.ok) return { ok: true, value: { reachable: false, error: describeSshError(key.error), baseline } };
+      return { ok: true, value: { reachable: true, keyType: key.value.keyType, keyFingerprint: key.value.fingerprint, baseline } };
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
+    this.store.close();
+  }
+
+  private forHosts<T>(
+    env: EnvironmentConfig,
+    onHostDone: OnHostDone | undefined,
+    fn: (host: string) => Promise<{ ok: true; value: T } | { ok: false; error: { kind: string; message: string } }>,
+  ): Promise<Array<HostOutcome<T>>> {
+    const hosts = env.hosts.map((h) => h.spec);
+    return forEachHost(hosts, this.opts.concurrency ?? 32, fn, onHostDone);
+  }
+}

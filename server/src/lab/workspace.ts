@@ -1,0 +1,88 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { LabState } from './state';
+import { APP_BLUE, APP_CONF, APP_GREEN, upstreamConf } from './templates';
+
+/** Files of the lab's workspace, relative to the lab dir. */
+export const WORKSPACE_FILES = {
+  userKey: 'id_ed25519',
+  knownHosts: 'known_hosts',
+  sshConfig: 'ssh_config',
+  workspace: 'plumbline.yaml',
+  appConf: 'deploy/nginx/app.conf',
+  upstreamConf: 'deploy/nginx/upstream.conf',
+  appEnv: 'deploy/app.env',
+} as const;
+
+export function knownHostsText(state: LabState, hostKeys: Map<string, string>): string {
+  return state.hosts.map((h) => `${h.name},${h.address} ${hostKeys.get(h.name)?.split(' ').slice(0, 2).join(' ')}\n`).join('');
+}
+
+export function sshConfigText(state: LabState): string {
+  const key = path.join(state.dir, WORKSPACE_FILES.userKey);
+  const known = path.join(state.dir, WORKSPACE_FILES.knownHosts);
+  const blocks = state.hosts.map(
+    (h) => `Host ${h.name}
+  HostName ${h.address}
+  Port 22
+  User deploy
+  IdentityFile ${key}
+  IdentitiesOnly yes
+  UserKnownHostsFile ${known}
+  StrictHostKeyChecking yes
+  LogLevel ERROR
+`,
+  );
+  return `# Plumbline lab (${state.bridge}, ${state.subnet}): written by "plumbline lab up".\n\n${blocks.join('\n')}`;
+}
+
+export function workspaceYaml(state: LabState): string {
+  return `# Plumbline lab workspace: written by "plumbline lab up" for the hosts in ${state.subnet}.
+ssh:
+  config: ./ssh_config
+
+environments:
+  lab:
+    hosts: [${state.hosts.map((h) => h.name).join(', ')}]
+    interval: 2s
+    layers:
+      os:
+        packages: true
+        sysctl: [net.core.somaxconn, net.ipv4.tcp_fin_timeout, vm.swappiness]
+        services: [nginx, ssh]
+      app:
+        release: /srv/app/current
+        health: http://${APP_BLUE}/healthz
+        process: plumbline-app
+        metrics: http://${APP_BLUE}/metrics
+        files:
+          - { local: ${WORKSPACE_FILES.appConf}, remote: /etc/nginx/conf.d/app.conf }
+          - { local: ${WORKSPACE_FILES.upstreamConf}, remote: /etc/nginx/conf.d/upstream.conf }
+          - { local: ${WORKSPACE_FILES.appEnv}, remote: /srv/app/shared/app.env, secret: true }
+    risk: { minor: 0.3, moderate: 0.6, severe: 0.85 }
+    actions:
+      mode: confirm
+      remediate: { restart: [plumbline-app] }
+      switch:
+        strategy: nginx-upstream
+        upstream: /etc/nginx/conf.d/upstream.conf
+        blue: ${APP_BLUE}
+        green: ${APP_GREEN}
+      rollback: { strategy: release-symlink, restoreFiles: true }
+`;
+}
+
+/** Writes everything but the user key (ssh-keygen wrote that): ssh files, workspace, deployed copies. */
+export function writeWorkspace(state: LabState, hostKeys: Map<string, string>, appEnv: string): void {
+  const put = (rel: string, text: string): void => {
+    const file = path.join(state.dir, rel);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, text);
+  };
+  put(WORKSPACE_FILES.knownHosts, knownHostsText(state, hostKeys));
+  put(WORKSPACE_FILES.sshConfig, sshConfigText(state));
+  put(WORKSPACE_FILES.workspace, workspaceYaml(state));
+  put(WORKSPACE_FILES.appConf, APP_CONF);
+  put(WORKSPACE_FILES.upstreamConf, upstreamConf());
+  put(WORKSPACE_FILES.appEnv, appEnv);
+}

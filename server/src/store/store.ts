@@ -1,0 +1,340 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { DatabaseSync } from 'node:sqlite';
+import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
+import { applyMigrations } from './migrations';
+import { sqliteModule } from './sqlite';
+
+export { SchemaMismatch, SchemaTooNew } from './migrations';
+
+/** How long a writer waits for another process's lock before SQLITE_BUSY. */
+export const BUSY_TIMEOUT_MS = 5000;
+
+/** A fingerprint promoted as golden for one host. */
+export interface BaselineRecord {
+  env: string;
+  host: string;
+  /** 1, 2, 3 ... per host, in promotion order. */
+  version: number;
+  fingerprintId: number;
+  /** ISO-8601, the store's clock. */
+  promotedAt: string;
+  promotedBy: string;
+  reason: string;
+  /** True for the one baseline per host that diffs compare against. */
+  active: boolean;
+  fingerprint: Fingerprint;
+}
+
+/** What tier 3 needs to put a host back as it was before a deployment. */
+export interface SnapshotInput {
+  takenBy: string;
+  reason: string;
+  release: { path: string; target: string | null } | null;
+  /** Managed files as captured; `content` on secret entries is dropped (pass it in `secretContents`). */
+  files: ManagedFileState[];
+  /**
+   * Remote path → content of secret files, kept only when the caller passes it (in its own
+   * column, so nothing that reads `files` can leak it). Every key must be a secret file in `files`.
+   */
+  secretContents?: Record<string, string>;
+}
+
+export interface SnapshotRecord {
+  id: number;
+  env: string;
+  host: string;
+  takenAt: string;
+  takenBy: string;
+  reason: string;
+  release: { path: string; target: string | null } | null;
+  files: ManagedFileState[];
+  /** Present only when asked for with `{ withSecrets: true }` and the snapshot kept any. */
+  secretContents?: Record<string, string>;
+}
+
+export interface StoreOptions {
+  /** The store's clock, for stored_at / promoted_at / taken_at. */
+  now?: () => Date;
+}
+
+interface BaselineRow {
+  env: string;
+  host: string;
+  version: number;
+  fingerprint_id: number;
+  promoted_at: string;
+  promoted_by: string;
+  reason: string;
+  active: number;
+  json: string;
+}
+
+interface SnapshotRow {
+  id: number;
+  env: string;
+  host: string;
+  taken_at: string;
+  taken_by: string;
+  reason: string;
+  release_path: string | null;
+  release_target: string | null;
+  json: string;
+  secret_json: string | null;
+}
+
+const BASELINE_SELECT = `
+  SELECT b.env, b.host, b.version, b.fingerprint_id, b.promoted_at, b.promoted_by, b.reason, b.active, f.json
+  FROM baselines b JOIN fingerprints f ON f.id = b.fingerprint_id`;
+
+/**
+ * Plumbline's local state in one SQLite file (node:sqlite, no native addon).
+ *
+ * Durability: WAL with synchronous=FULL. Every commit is fsynced before it returns, so a crash of
+ * the process *or of the machine* loses nothing that was reported committed. Writes here are
+ * few (captures, promotions, audit entries, one sample per host per interval), so the fsync per
+ * commit is cheap next to what losing an audit entry for an action already taken on a host costs.
+ * NORMAL would only be safe against a process crash, not a power cut.
+ *
+ * The file is created 0600 (its WAL and shared-memory files inherit that mode): it can hold
+ * snapshots of secret files.
+ */
+export class Store {
+  private depth = 0;
+
+  private constructor(
+    private readonly db: DatabaseSync,
+    readonly file: string,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Opens (creating if needed) and migrates the store. `:memory:` gives a throwaway store for tests. */
+  static open(file: string, opts: StoreOptions = {}): Store {
+    if (file !== ':memory:') createPrivateFile(file);
+    const { DatabaseSync } = sqliteModule();
+    const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+    try {
+      db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+      db.exec('PRAGMA foreign_keys = ON');
+      if (file !== ':memory:') {
+        const mode = (db.prepare('PRAGMA journal_mode = WAL').get() as { journal_mode: string }).journal_mode;
+        if (mode !== 'wal') throw new Error(`${file}: SQLite refused WAL mode (got "${mode}"); is the folder on a network file system?`);
+      }
+      db.exec('PRAGMA synchronous = FULL');
+      applyMigrations(db, file);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new Store(db, file, opts.now ?? (() => new Date()));
+  }
+
+  close(): void {
+    if (this.db.isOpen) this.db.close();
+  }
+
+  /**
+   * Runs `fn` in one transaction: all of its writes commit together or none do. Nested calls
+   * become savepoints, so the store's own methods compose inside a caller's transaction.
+   * `fn` must be synchronous (node:sqlite is); a returned promise is refused and rolled back.
+   */
+  transaction<T>(fn: () => T): T {
+    const savepoint = `sp${this.depth}`;
+    this.db.exec(this.depth === 0 ? 'BEGIN IMMEDIATE' : `SAVEPOINT ${savepoint}`);
+    this.depth++;
+    try {
+      const result = fn();
+      if (isPromiseLike(result)) throw new TypeError('Store.transaction: the function must be synchronous');
+      this.depth--;
+      this.db.exec(this.depth === 0 ? 'COMMIT' : `RELEASE ${savepoint}`);
+      return result;
+    } catch (e) {
+      this.depth--;
+      // SQLite rolls back by itself on some errors (disk full, I/O); then there is nothing to undo.
+      if (this.db.isTransaction) {
+        this.db.exec(this.depth === 0 ? 'ROLLBACK' : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`);
+      }
+      throw e;
+    }
+  }
+
+  environments(): string[] {
+    return (this.db.prepare('SELECT name FROM environments ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
+  }
+
+  /** Hosts of the environment that have ever been stored, by spec. */
+  hosts(env: string): string[] {
+    const rows = this.db.prepare('SELECT spec FROM hosts WHERE env = ? ORDER BY spec').all(env) as Array<{ spec: string }>;
+    return rows.map((r) => r.spec);
+  }
+
+  /** Stores a captured fingerprint and returns its id. Content of secret files is never stored. */
+  saveFingerprint(env: string, fp: Fingerprint): number {
+    if (!fp.host) throw new Error('saveFingerprint: the fingerprint has no host');
+    return this.transaction(() => {
+      const stored = this.stamp();
+      this.ensureHost(env, fp.host, stored);
+      const r = this.db
+        .prepare('INSERT INTO fingerprints (env, host, captured_at, stored_at, schema, json) VALUES (?, ?, ?, ?, ?, ?)')
+        .run(env, fp.host, fp.capturedAt, stored, fp.schema, JSON.stringify(withoutSecretContent(fp)));
+      return Number(r.lastInsertRowid);
+    });
+  }
+
+  fingerprint(id: number): Fingerprint | undefined {
+    const row = this.db.prepare('SELECT json FROM fingerprints WHERE id = ?').get(id) as { json: string } | undefined;
+    return row && (JSON.parse(row.json) as Fingerprint);
+  }
+
+  /** The most recently stored fingerprint of the host, with its id. */
+  latestFingerprint(env: string, host: string): { id: number; fingerprint: Fingerprint } | undefined {
+    const row = this.db
+      .prepare('SELECT id, json FROM fingerprints WHERE env = ? AND host = ? ORDER BY id DESC LIMIT 1')
+      .get(env, host) as { id: number; json: string } | undefined;
+    return row && { id: row.id, fingerprint: JSON.parse(row.json) as Fingerprint };
+  }
+
+  /**
+   * Makes a stored fingerprint the host's golden baseline: the next version, active, and the
+   * previous active one retired. The fingerprint must belong to the same env and host.
+   */
+  promoteBaseline(env: string, host: string, fingerprintId: number, meta: { by: string; reason: string }): BaselineRecord {
+    return this.transaction(() => {
+      const owner = this.db.prepare('SELECT env, host FROM fingerprints WHERE id = ?').get(fingerprintId) as
+        | { env: string; host: string }
+        | undefined;
+      if (!owner) throw new Error(`promoteBaseline: no fingerprint ${fingerprintId}`);
+      if (owner.env !== env || owner.host !== host) {
+        throw new Error(`promoteBaseline: fingerprint ${fingerprintId} belongs to ${owner.env}/${owner.host}, not ${env}/${host}`);
+      }
+      const { next } = this.db
+        .prepare('SELECT COALESCE(MAX(version), 0) + 1 AS next FROM baselines WHERE env = ? AND host = ?')
+        .get(env, host) as { next: number };
+      this.db.prepare('UPDATE baselines SET active = 0 WHERE env = ? AND host = ? AND active = 1').run(env, host);
+      this.db
+        .prepare(
+          `INSERT INTO baselines (env, host, version, fingerprint_id, promoted_at, promoted_by, reason, active)
+           VALUES (?, ?, ?, ?, ?, ?, ?, 1)`,
+        )
+        .run(env, host, next, fingerprintId, this.stamp(), meta.by, meta.reason);
+      return this.baselineVersion(env, host, next)!;
+    });
+  }
+
+  activeBaseline(env: string, host: string): BaselineRecord | undefined {
+    const row = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? AND b.active = 1`).get(env, host) as
+      | BaselineRow
+      | undefined;
+    return row && toBaseline(row);
+  }
+
+  baselineVersion(env: string, host: string, version: number): BaselineRecord | undefined {
+    const row = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? AND b.version = ?`).get(env, host, version) as
+      | BaselineRow
+      | undefined;
+    return row && toBaseline(row);
+  }
+
+  /** Every baseline of the host, oldest first. */
+  baselineHistory(env: string, host: string): BaselineRecord[] {
+    const rows = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? ORDER BY b.version`).all(env, host) as unknown as BaselineRow[];
+    return rows.map(toBaseline);
+  }
+
+  /** Records the host's pre-deployment state. */
+  saveSnapshot(env: string, host: string, input: SnapshotInput): SnapshotRecord {
+    const secretPaths = new Set(input.files.filter((f) => f.secret).map((f) => f.remote));
+    for (const remote of Object.keys(input.secretContents ?? {})) {
+      if (!secretPaths.has(remote)) throw new Error(`saveSnapshot: secretContents has ${remote}, which is not a secret file of the snapshot`);
+    }
+    const files = input.files.map(stripSecretContent);
+    const secrets = input.secretContents && Object.keys(input.secretContents).length > 0 ? JSON.stringify(input.secretContents) : null;
+    return this.transaction(() => {
+      const taken = this.stamp();
+      this.ensureHost(env, host, taken);
+      const r = this.db
+        .prepare(
+          `INSERT INTO snapshots (env, host, taken_at, taken_by, reason, release_path, release_target, json, secret_json)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(env, host, taken, input.takenBy, input.reason, input.release?.path ?? null, input.release?.target ?? null, JSON.stringify(files), secrets);
+      return { id: Number(r.lastInsertRowid), env, host, takenAt: taken, takenBy: input.takenBy, reason: input.reason, release: input.release, files };
+    });
+  }
+
+  /** The host's newest snapshot. Secret contents are returned only when asked for. */
+  latestSnapshot(env: string, host: string, opts: { withSecrets?: boolean } = {}): SnapshotRecord | undefined {
+    const row = this.db.prepare('SELECT * FROM snapshots WHERE env = ? AND host = ? ORDER BY id DESC LIMIT 1').get(env, host) as
+      | SnapshotRow
+      | undefined;
+    if (!row) return undefined;
+    const record: SnapshotRecord = {
+      id: row.id,
+      env: row.env,
+      host: row.host,
+      takenAt: row.taken_at,
+      takenBy: row.taken_by,
+      reason: row.reason,
+      release: row.release_path === null ? null : { path: row.release_path, target: row.release_target },
+      files: JSON.parse(row.json) as ManagedFileState[],
+    };
+    if (opts.withSecrets && row.secret_json !== null) record.secretContents = JSON.parse(row.secret_json) as Record<string, string>;
+    return record;
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+
+  private ensureHost(env: string, host: string, at: string): void {
+    this.db.prepare('INSERT INTO environments (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(env, at);
+    this.db.prepare('INSERT INTO hosts (env, spec, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(env, host, at);
+  }
+}
+
+function toBaseline(row: BaselineRow): BaselineRecord {
+  return {
+    env: row.env,
+    host: row.host,
+    version: row.version,
+    fingerprintId: row.fingerprint_id,
+    promotedAt: row.promoted_at,
+    promotedBy: row.promoted_by,
+    reason: row.reason,
+    active: row.active === 1,
+    fingerprint: JSON.parse(row.json) as Fingerprint,
+  };
+}
+
+/** A copy of the fingerprint without any secret file content, whatever the agent sent. */
+export function withoutSecretContent(fp: Fingerprint): Fingerprint {
+  if (!fp.app.files.some((f) => f.secret && f.content !== undefined)) return fp;
+  return { ...fp, app: { ...fp.app, files: fp.app.files.map(stripSecretContent) } };
+}
+
+function stripSecretContent(f: ManagedFileState): ManagedFileState {
+  if (!f.secret || f.content === undefined) return f;
+  const { content: _content, ...rest } = f;
+  return rest;
+}
+
+function isPromiseLike(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
+}
+
+/** Creates the database file 0600 (and its folder 0700) before SQLite opens it. */
+function createPrivateFile(file: string): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  let fd: number;
+  try {
+    fd = fs.openSync(file, fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_RDWR, 0o600);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return;
+    throw e;
+  }
+  try {
+    fs.fchmodSync(fd, 0o600); // exactly 0600 whatever the umask
+  } finally {
+    fs.closeSync(fd);
+  }
+}
