@@ -8,8 +8,9 @@ const common = {
   format: 'cjs',
   sourcemap: true,
   logLevel: 'warning',
-  // cpu-features is an optional native speed-up of ssh2; Plumbline runs without it everywhere.
-  external: ['vscode', 'cpu-features'],
+  // ssh2's native helpers (cpu-features, sshcrypto.node) are optional speed-ups; Plumbline runs
+  // without them everywhere, so the bundles never carry native code.
+  external: ['vscode', 'cpu-features', '*.node'],
 };
 
 await Promise.all([

@@ -59,6 +59,41 @@ function tryConnect(port: number): Promise<boolean> {
   });
 }
 
+/** Polls a condition until it holds; fails with `what` after `ms`. The wait is on a state, not a sleep. */
+export async function waitFor(what: string, cond: () => boolean, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** PIDs whose parent is `ppid`, from /proc. */
+export function childPids(ppid: number): number[] {
+  const out: number[] = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      // field 4, after the parenthesised command name (which may contain spaces)
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[1]) === ppid) out.push(Number(name));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out;
+}
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface SshdOptions {
   hostKeyTypes?: HostKeyType[];
   alias?: string;
@@ -201,6 +236,17 @@ export class Sshd {
       if (Date.now() > deadline) throw new Error(`sshd did not listen on ${this.port} within 10 s: ${this.log()}`);
       await new Promise((r) => setTimeout(r, 20)); // polling the port, not asserting on time
     }
+  }
+
+  /**
+   * Cuts every SSH connection this sshd is serving, as a network drop or reboot would: kills the
+   * per-connection processes it forked (found by parent PID), never anything else.
+   */
+  dropConnections(): number {
+    if (!this.child?.pid) return 0;
+    const kids = childPids(this.child.pid);
+    for (const pid of kids) process.kill(pid, 'SIGKILL');
+    return kids.length;
   }
 
   /** Stops the listener (our own PID only) and starts it again on the same port. */

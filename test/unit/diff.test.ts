@@ -316,6 +316,19 @@ describe('managed file line ranges', () => {
     assert.match(i.file?.note ?? '', /not readable/);
   });
 
+  test('a file rewritten past what is worth aligning is marked whole, with a note', () => {
+    const big = Array.from({ length: 1500 }, (_, k) => `old ${k}`);
+    const d = diffFingerprints(
+      fingerprint((fp) => conf(fp, big)),
+      fingerprint((fp) => conf(fp, big.map((l) => `${l} rewritten`))),
+      { files: FILES, readLocal: () => text(['# header', ...big]) },
+    );
+    const f = only(d.items).file;
+    assert.deepEqual(f?.baselineRanges, [{ start: 1, end: 1500 }]);
+    assert.deepEqual(f?.ranges, [{ start: 1, end: 1501 }]);
+    assert.match(f?.note ?? '', /too many changes/);
+  });
+
   test('CRLF in the workspace copy still counts as the same text', () => {
     const live = [...base];
     live[2] = 'x';

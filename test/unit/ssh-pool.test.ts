@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeSshError } from '../../server/src/ssh/errors';
 import { SshPool, type PoolOptions } from '../../server/src/ssh/pool';
-import { freePort, run, Sshd, sshdSkipReason } from '../support/sshd';
+import { freePort, pidAlive, run, Sshd, sshdSkipReason, waitFor } from '../support/sshd';
 
 const skip = sshdSkipReason();
 
@@ -63,16 +63,62 @@ describe('SshPool against a real sshd', { skip }, () => {
     }
   });
 
-  test('a command timeout returns Timeout and the connection stays usable', async () => {
+  test('a command timeout returns Timeout, stops the remote process, and the connection stays usable', async () => {
     const pool = poolFor(d);
+    const pidFile = path.join(d.dir, 'sleeper.pid');
     try {
-      const r = await pool.exec('target', ['sleep', '30'], { timeoutMs: 300 });
+      // A process that keeps writing: it ends on the closed channel even for root, whose sessions
+      // OpenSSH does not let us signal (see connection.ts).
+      const r = await pool.exec('target', ['sh', '-c', `echo $$ > ${pidFile}; while :; do echo tick; sleep 0.1; done`], { timeoutMs: 2000 });
       assert.ok(!r.ok);
-      assert.deepEqual(r.error, { kind: 'Timeout', host: 'target', phase: 'command', ms: 300 });
+      assert.deepEqual(r.error, { kind: 'Timeout', host: 'target', phase: 'command', ms: 2000 });
+      const pid = Number(fs.readFileSync(pidFile, 'utf8'));
+      await waitFor('the timed-out remote process to end', () => !pidAlive(pid));
+      await waitFor('the channel slot to be released', () => pool.stats().activeChannels === 0);
       const next = await pool.exec('target', ['echo', 'still here']);
       assert.ok(next.ok);
       assert.equal(next.value.stdout, 'still here\n');
       assert.equal(pool.stats().connectsStarted, 1);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('a dropped connection is evicted and the next exec reconnects', async () => {
+    const pool = poolFor(d);
+    try {
+      const r1 = await pool.exec('target', ['true']);
+      assert.ok(r1.ok);
+      assert.ok(d.dropConnections() >= 1);
+      await waitFor('the pool to notice the drop', () => pool.stats().open === 0);
+      const r2 = await pool.exec('target', ['echo', 'again']);
+      assert.ok(r2.ok, r2.ok ? '' : describeSshError(r2.error));
+      assert.equal(r2.value.stdout, 'again\n');
+      assert.equal(pool.stats().connectsStarted, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('an idle connection closes itself and is reopened on demand', async () => {
+    const pool = poolFor(d, { idleCloseMs: 150 });
+    try {
+      assert.ok((await pool.exec('target', ['true'])).ok);
+      await waitFor('the idle connection to close', () => pool.stats().open === 0);
+      assert.ok((await pool.exec('target', ['true'])).ok);
+      assert.equal(pool.stats().connectsStarted, 2);
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('per-host concurrency queues channels beyond the limit', async () => {
+    const pool = poolFor(d, { perHostConcurrency: 2 });
+    try {
+      const runs = Array.from({ length: 5 }, () => pool.exec('target', ['sleep', '0.3']));
+      await waitFor('two channels running and three queued', () => pool.stats().activeChannels === 2 && pool.stats().queuedChannels === 3);
+      const all = await Promise.all(runs);
+      assert.ok(all.every((r) => r.ok && r.value.code === 0));
     } finally {
       await pool.close();
     }
@@ -176,6 +222,42 @@ describe('SshPool against a real sshd', { skip }, () => {
       assert.ok(describeSshError(r.error).includes(other));
     } finally {
       await pool.close();
+    }
+  });
+
+  test('an encrypted identity asks for its passphrase; without one it is skipped with a note', async () => {
+    const enc = path.join(d.dir, 'encrypted_key');
+    run('ssh-keygen', ['-q', '-t', 'ed25519', '-N', 'open sesame', '-f', enc]);
+    fs.appendFileSync(path.join(d.dir, 'authorized_keys'), fs.readFileSync(enc + '.pub'));
+    const cfg = path.join(d.dir, 'encrypted_config');
+    fs.writeFileSync(cfg, d.configBlock().replace(d.userKey, enc));
+    const asked: string[] = [];
+    const pool = new SshPool({
+      sshConfigFile: cfg,
+      agentSocket: '',
+      homeDir: d.dir,
+      passphrase: (file) => {
+        asked.push(file);
+        return Promise.resolve('open sesame');
+      },
+    });
+    try {
+      const r = await pool.exec('target', ['echo', 'unlocked']);
+      assert.ok(r.ok, r.ok ? '' : describeSshError(r.error));
+      assert.deepEqual(asked, [enc]);
+    } finally {
+      await pool.close();
+    }
+    const logged: string[] = [];
+    const without = new SshPool({ sshConfigFile: cfg, agentSocket: '', homeDir: d.dir, log: (l) => logged.push(l) });
+    try {
+      const r = await without.exec('target', ['true']);
+      assert.ok(!r.ok);
+      assert.equal(r.error.kind, 'AuthFailed');
+      assert.match(logged.join('\n'), /needs a passphrase and none was given; skipped/);
+      assert.ok(!logged.join('\n').includes('open sesame'));
+    } finally {
+      await without.close();
     }
   });
 });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { EXIT_ERROR } from './exitCodes';
+import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerLabCommands } from './lab';
 import { CliExit } from './workspace';
@@ -12,6 +13,7 @@ const program = new Command('plumbline')
 
 registerFleetCommands(program);
 registerLabCommands(program);
+registerDemoCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

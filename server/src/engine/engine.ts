@@ -124,13 +124,14 @@ export class Engine {
       }
     };
     return this.forHosts(env, onHostDone, async (host) => {
+      // Capture first: an unreachable host is the more useful answer, and the live fingerprint is kept either way.
+      const r = await captureHost(this.pool, env, host);
+      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
+      this.store.saveFingerprint(env.name, r.value);
       const baseline = this.store.activeBaseline(env.name, host);
       if (!baseline) {
         return { ok: false, error: { kind: 'NoBaseline', message: `${host}: no baseline yet; run \`plumbline baseline ${env.name}\`` } };
       }
-      const r = await captureHost(this.pool, env, host);
-      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
-      this.store.saveFingerprint(env.name, r.value);
       const diff = diffFingerprints(baseline.fingerprint, r.value, { files: env.layers.app.files, readLocal });
       diff.baselineVersion = baseline.version;
       return { ok: true, value: { diff, baseline } };
@@ -140,7 +141,7 @@ export class Engine {
   /** Reachability, verified host key and last baseline of each host. */
   async hosts(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<HostInfo>>> {
     const env = this.environment(envName);
-    return this.forHosts(env, onHostDone, async (host) => {
+    return this.forHosts<HostInfo>(env, onHostDone, async (host) => {
       const b = this.store.activeBaseline(env.name, host);
       const baseline = b && { version: b.version, promotedAt: b.promotedAt, promotedBy: b.promotedBy, reason: b.reason };
       const key = await this.pool.hostKey(host);

@@ -6,8 +6,8 @@ export interface LineRange {
   end: number;
 }
 
-/** Beyond this many edits two texts are not compared line by line (Myers' diff grows with edits²). */
-const MAX_EDIT_LENGTH = 5000;
+/** Beyond this many line edits two texts are not compared line by line: Myers' diff costs edits × lines. */
+const MAX_EDIT_LENGTH = 1000;
 
 /** Lines without their terminators; a final newline does not start another line, and CRLF counts as LF. */
 export function splitLines(text: string): string[] {

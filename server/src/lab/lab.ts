@@ -58,6 +58,9 @@ export async function labUp(opts: { dir: string; hosts: number; log?: Log }): Pr
   }
   // The path goes into overlay mount options, where these characters have meaning.
   if (/[,:\s\\'"]/.test(dir)) throw new LabError(`the lab dir must not contain commas, colons, quotes or spaces: ${dir}`);
+  // Each host overlays these folders; upper dirs inside one of them would sit on an overlay themselves.
+  const overlaid = ['/etc', '/var', '/srv', '/opt'].find((d) => dir === d || dir.startsWith(`${d}/`));
+  if (overlaid) throw new LabError(`the lab dir must not be under ${overlaid}, which every lab host mounts over: ${dir}`);
   const previous = readState(dir);
   if (previous) {
     if (previous.hosts.some((h) => hostAlive(h, hostDirs(dir, h.name)))) {

@@ -53,6 +53,9 @@ export async function createBridge(): Promise<LabNetwork> {
     await runOk('ip', ['-batch', '-'], {
       input: [`addr add ${net.gateway}/24 dev ${net.bridge}`, `link set ${net.bridge} up`].join('\n') + '\n',
     });
+    // Namespaces of this slot without its bridge are leftovers of a lab that died without "down".
+    await removeNamespaces(net, () => undefined);
+    await run('nft', ['delete', 'table', 'inet', net.nftTable]);
     return net;
   }
   throw new LabError(`all ${MAX_SLOTS} lab networks (bridges plb0..plb${MAX_SLOTS - 1}) are in use; run "lab down" for a stale lab`);
@@ -96,30 +99,30 @@ export async function createHostLinks(net: LabNetwork, hosts: Array<{ netns: str
   );
 }
 
-/** Removes everything a slot may own; each step tolerates "already gone". */
-export async function removeNetwork(net: LabNetwork, log: (line: string) => void): Promise<void> {
+/** Deletes the slot's network namespaces (named `<bridge>-<host>`), in parallel. */
+async function removeNamespaces(net: LabNetwork, log: (line: string) => void): Promise<void> {
   const listed = await run('ip', ['netns', 'list']);
   const prefix = `${net.bridge}-`;
-  const present = [
-    ...new Set(
-      listed.stdout
-        .split('\n')
-        .map((l) => l.split(' ')[0])
-        .filter((n) => n.startsWith(prefix)),
-    ),
-  ];
-  if (present.length) {
-    const r = await run('ip', ['-force', '-batch', '-'], { input: present.map((n) => `netns del ${n}`).join('\n') + '\n' });
-    if (r.code !== 0) log(`ip netns del: ${r.stderr.trim()}`);
-  }
+  const present = [...new Set(listed.stdout.split('\n').map((l) => l.split(' ')[0]).filter((n) => n.startsWith(prefix)))];
+  await Promise.all(
+    present.map(async (n) => {
+      const r = await run('ip', ['netns', 'del', n]);
+      if (r.code !== 0 && !/No such file/i.test(r.stderr)) log(`ip netns del ${n}: ${r.stderr.trim()}`);
+    }),
+  );
+}
+
+/** Removes everything a slot may own; each step tolerates "already gone". */
+export async function removeNetwork(net: LabNetwork, log: (line: string) => void): Promise<void> {
+  await removeNamespaces(net, log);
   const links = await run('ip', ['-o', 'link', 'show']);
   const veths = links.stdout
     .split('\n')
     .map((l) => /^\d+:\s+([^:@]+)/.exec(l)?.[1])
     .filter((n): n is string => !!n && new RegExp(`^${net.bridge}v\\d+$`).test(n));
-  for (const v of veths) await run('ip', ['link', 'del', v]);
+  const [nft] = await Promise.all([run('nft', ['delete', 'table', 'inet', net.nftTable]), ...veths.map((v) => run('ip', ['link', 'del', v]))]);
+  if (nft.code !== 0 && !/No such file|does not exist/i.test(nft.stderr)) log(`nft delete table: ${nft.stderr.trim()}`);
+  // The bridge goes last: it is the slot's claim, and another lab may take the slot once it is gone.
   const br = await run('ip', ['link', 'del', net.bridge]);
   if (br.code !== 0 && !/Cannot find device|does not exist/i.test(br.stderr)) log(`ip link del ${net.bridge}: ${br.stderr.trim()}`);
-  const nft = await run('nft', ['delete', 'table', 'inet', net.nftTable]);
-  if (nft.code !== 0 && !/No such file|does not exist/i.test(nft.stderr)) log(`nft delete table: ${nft.stderr.trim()}`);
 }

@@ -5,6 +5,26 @@ import type { SshError } from './errors';
 import type { HostKeyInfo } from './connect';
 import { Limiter } from './limiter';
 
+/**
+ * Sends an SSH "signal" request. ssh2's ClientChannel.signal() only sends while the channel is
+ * writable, and we end stdin right away; the request is still valid after EOF (RFC 4254 6.9),
+ * so it goes through ssh2's protocol object. Best effort: a server may refuse signals.
+ */
+function sendSignal(channel: ClientChannel, name: string): void {
+  const c = channel as unknown as {
+    type?: string;
+    outgoing?: { id: number; state: string };
+    _client?: { _protocol?: { signal(id: number, name: string): void } };
+  };
+  try {
+    const state = c.outgoing?.state;
+    // 'eof' is where we are after ending stdin; requests are still allowed until CLOSE is sent.
+    if (c.type === 'session' && c.outgoing && (state === 'open' || state === 'eof')) c._client?._protocol?.signal(c.outgoing.id, name);
+  } catch {
+    // closing the channel is the fallback
+  }
+}
+
 export interface ExecResult {
   host: string;
   stdout: string;
@@ -171,15 +191,20 @@ export class HostConnection {
     let outcome: SshError | 'closed' | undefined;
     let timer: NodeJS.Timeout | undefined;
 
+    let resolveDone!: (r: Result<ExecResult, SshError>) => void;
+    const done = new Promise<Result<ExecResult, SshError>>((resolve) => (resolveDone = resolve));
+    let closed = false;
     const stop = (why: SshError | 'closed'): void => {
-      if (outcome) return;
+      if (outcome || closed) return;
       outcome = why;
-      try {
-        // Ask the remote process to stop, then close our side; the slot is freed on 'close'.
-        channel.signal('TERM');
-      } catch {
-        // the server may not support signals; closing the channel is what counts
-      }
+      // The caller hears about a timeout or cancel now; the channel slot stays taken until the
+      // server really closes the channel, so we never exceed its MaxSessions.
+      if (why !== 'closed') resolveDone(err(why));
+      // Ask the process to stop, then close the channel. OpenSSH honours "signal" only for
+      // sessions under post-auth privilege separation, i.e. not for root logins; there the
+      // process learns of the close when it next touches stdout/stderr (EPIPE) or stdin (EOF).
+      // sshd keeps the session, and we keep its channel slot, until the process has ended.
+      sendSignal(channel, 'TERM');
       channel.close();
     };
     const onAbort = (): void => stop({ kind: 'ChannelError', host, message: 'cancelled by the caller' });
@@ -203,8 +228,8 @@ export class HostConnection {
       if (sig) signal = sig;
     });
 
-    const done = new Promise<Result<ExecResult, SshError>>((resolve) => {
-      channel.on('close', () => {
+    channel.on('close', () => {
+        closed = true;
         if (timer) clearTimeout(timer);
         o.signal?.removeEventListener('abort', onAbort);
         if (onLine) {
@@ -212,9 +237,9 @@ export class HostConnection {
           if (partial !== '') onLine(partial);
         }
         finish();
-        if (outcome && outcome !== 'closed') return resolve(err(outcome));
+        if (outcome && outcome !== 'closed') return resolveDone(err(outcome));
         if (code === null && signal === undefined && this.ended) {
-          return resolve(err({ kind: 'ChannelError', host, message: 'the connection was lost before the command finished' }));
+          return resolveDone(err({ kind: 'ChannelError', host, message: 'the connection was lost before the command finished' }));
         }
         const r: ExecResult = {
           host,
@@ -224,9 +249,8 @@ export class HostConnection {
           durationMs: Date.now() - started,
         };
         if (signal !== undefined) r.signal = signal;
-        resolve(ok(r));
+        resolveDone(ok(r));
       });
-    });
 
     if (o.timeoutMs !== undefined && o.timeoutMs > 0) {
       const ms = o.timeoutMs;

@@ -22,7 +22,7 @@ export function sqliteModule(): typeof sqlite {
   return loaded;
 }
 
-function isSqliteExperimentalWarning(warning: string | Error, typeOrOptions: unknown): boolean {
+export function isSqliteExperimentalWarning(warning: string | Error, typeOrOptions: unknown): boolean {
   const type =
     typeof typeOrOptions === 'string'
       ? typeOrOptions

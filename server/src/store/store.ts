@@ -158,6 +158,17 @@ export class Store {
     }
   }
 
+  /** The connection's settings as SQLite reports them, for tests and diagnostics. */
+  settings(): { journalMode: string; synchronous: number; foreignKeys: boolean; busyTimeoutMs: number } {
+    const pragma = (name: string): unknown => Object.values(this.db.prepare(`PRAGMA ${name}`).get() ?? {})[0];
+    return {
+      journalMode: String(pragma('journal_mode')),
+      synchronous: Number(pragma('synchronous')),
+      foreignKeys: pragma('foreign_keys') === 1,
+      busyTimeoutMs: Number(pragma('busy_timeout')),
+    };
+  }
+
   environments(): string[] {
     return (this.db.prepare('SELECT name FROM environments ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
   }
@@ -314,8 +325,9 @@ export function withoutSecretContent(fp: Fingerprint): Fingerprint {
 
 function stripSecretContent(f: ManagedFileState): ManagedFileState {
   if (!f.secret || f.content === undefined) return f;
-  const { content: _content, ...rest } = f;
-  return rest;
+  const copy = { ...f };
+  delete copy.content;
+  return copy;
 }
 
 function isPromiseLike(v: unknown): boolean {

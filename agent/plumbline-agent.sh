@@ -1,0 +1,776 @@
+#!/bin/sh
+# Plumbline agent, capture mode. POSIX sh (dash and busybox ash); needs no install.
+#
+#   sh -c "$SCRIPT" plumbline-agent capture [options]
+#
+# Prints exactly one line: {"type":"fingerprint","schema":1,...} (see agent/README.md and
+# server/src/fingerprint/types.ts). Problems on the host become nulls/notes in that line
+# and diagnostics on stderr, never a crash.
+#
+# How it stays cheap: the shell only runs the few commands it must (package manager,
+# hashes, systemctl, curl) and streams their output, tagged by "@" marker lines, into ONE
+# awk program that reads /proc and /sys itself and prints the JSON. Option values are never
+# evaluated or pasted into a command line: the shell passes them as separate argv elements,
+# and awk receives the agent's own argv untouched (ARGV, read in BEGIN, never opened as files).
+# Items are referred to by their argv index, so no value ever needs re-quoting.
+#
+# The perf window is one background sleep between two snapshots (A and B) of
+# /proc/uptime, /proc/[pid]/stat, /proc/diskstats and /proc/net/dev; the rest of the
+# capture runs during the window. The real window length comes from /proc/uptime, so a
+# coarse sleep fallback still gives correct rates.
+
+AGENT_VERSION=0.1.0
+LC_ALL=C
+export LC_ALL
+PATH=$PATH:/usr/sbin:/sbin
+export PATH
+
+PL_NL='
+'
+pl_err() { printf 'plumbline-agent: %s\n' "$*" >&2; }
+pl_has() { command -v "$1" >/dev/null 2>&1; }
+
+if [ "${1-}" != capture ]; then
+  pl_err "usage: plumbline-agent capture [--packages] [--sysctl NAME]... [--service NAME]... [--file PATH]... [--secret-file PATH]... [--release PATH] [--process PATTERN] [--health URL] [--perf-ms N]"
+  exit 2
+fi
+if ! pl_has awk; then
+  pl_err "awk not found; cannot capture"
+  exit 3
+fi
+
+# ---- options: scalars here; repeatable items are walked again where they are used -------------
+PL_PACKAGES=0
+PL_PERF_MS=250
+PL_RELEASE_SET=0
+PL_RELEASE=
+PL_PROCESS=
+PL_HEALTH=
+PL_HEALTH_SET=0
+
+pl_scalar() { # OPTION VALUE
+  case $1 in
+    --release) PL_RELEASE_SET=1; PL_RELEASE=$2 ;;
+    --process) PL_PROCESS=$2 ;;
+    --health) PL_HEALTH_SET=1; PL_HEALTH=$2 ;;
+    --perf-ms)
+      case $2 in
+        '' | *[!0-9]*) pl_err "--perf-ms wants a whole number of ms; using 250" ;;
+        *) PL_PERF_MS=$2 ;;
+      esac ;;
+  esac
+}
+
+pl_want=
+for pl_a in "$@"; do
+  if [ -n "$pl_want" ]; then
+    pl_scalar "$pl_want" "$pl_a"
+    pl_want=
+    continue
+  fi
+  case $pl_a in
+    capture) ;;
+    --packages) PL_PACKAGES=1 ;;
+    --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_want=$pl_a ;;
+    *) pl_err "ignoring unknown argument" ;;
+  esac
+done
+[ -z "$pl_want" ] || pl_err "option $pl_want has no value; ignored"
+# Leading zeros would read as octal in $(( )); cap at one minute.
+PL_PERF_MS=${PL_PERF_MS#"${PL_PERF_MS%%[!0]*}"}
+[ -n "$PL_PERF_MS" ] || PL_PERF_MS=0
+[ "${#PL_PERF_MS}" -le 5 ] && [ "$PL_PERF_MS" -le 60000 ] || PL_PERF_MS=60000
+
+# Release target is read here so awk gets it through the environment, byte for byte.
+PL_REL_TARGET=
+PL_REL_LINK=0
+if [ "$PL_RELEASE_SET" = 1 ] && [ -L "$PL_RELEASE" ]; then
+  PL_REL_TARGET=$(readlink -- "$PL_RELEASE" 2>/dev/null) && PL_REL_LINK=1
+fi
+
+# systemd only counts when it is PID 1 of this PID namespace (a lab host or container sees
+# the machine's /run but has its own init).
+PL_SYSTEMD=0
+if [ -d /run/systemd/system ] && pl_has systemctl; then
+  pl_c1=
+  { read -r pl_c1 </proc/1/comm; } 2>/dev/null
+  [ "$pl_c1" = systemd ] && PL_SYSTEMD=1
+fi
+
+if pl_has sha256sum; then
+  pl_hash() { sha256sum; }
+elif pl_has busybox; then
+  pl_hash() { busybox sha256sum; }
+elif pl_has openssl; then
+  pl_hash() { openssl dgst -sha256; }
+else
+  pl_hash() { return 1; }
+fi
+
+# ---- collectors (all write tagged lines to stdout, which is the pipe into awk) -------------
+pl_snapshot() {
+  cat /proc/uptime /proc/[0-9]*/stat /proc/diskstats /proc/net/dev 2>/dev/null
+}
+
+pl_sleep() {
+  pl_s=$((PL_PERF_MS / 1000)).$((PL_PERF_MS % 1000 / 100))$((PL_PERF_MS % 100 / 10))$((PL_PERF_MS % 10))
+  sleep "$pl_s" 2>/dev/null || sleep $(((PL_PERF_MS + 999) / 1000))
+}
+
+pl_file() { # INDEX PATH SECRET
+  if [ -f "$2" ]; then
+    pl_st=$(stat -c '%s %a %U %u' -- "$2" 2>/dev/null) || pl_st=
+    set -- "$1" "$2" "$3" "${pl_st:-- - - -}"
+    if [ -r "$2" ]; then
+      pl_sum=$(pl_hash <"$2" 2>/dev/null) || pl_sum=
+      # NUL bytes: busybox awk silently splits lines at NUL, so they are counted here instead,
+      # only for files whose content would be captured.
+      pl_nul=-
+      pl_size=${4%% *}
+      if [ "$3" = 0 ] && [ -n "$pl_st" ] && [ "$pl_size" -le 262144 ] 2>/dev/null; then
+        pl_nonul=$(tr -d '\000' <"$2" 2>/dev/null | wc -c)
+        if [ "$pl_nonul" -eq "$pl_size" ] 2>/dev/null; then pl_nul=0; else pl_nul=1; fi
+      fi
+      printf '@F %s reg %s %s %s\n' "$1" "$4" "$pl_nul" "${pl_sum:--}"
+    else
+      printf '@F %s unreadable %s - -\n' "$1" "$4"
+    fi
+  elif [ -e "$2" ]; then
+    pl_st=$(stat -c '%s %a %U %u' -- "$2" 2>/dev/null) || pl_st=
+    printf '@F %s other %s - -\n' "$1" "${pl_st:-- - - -}"
+  elif [ -L "$2" ]; then
+    printf '@F %s dangling - - - - - -\n' "$1"
+  else
+    printf '@F %s missing - - - - - -\n' "$1"
+  fi
+}
+
+pl_sysctl() { # INDEX NAME — value lines go out as "@y VALUE"; nothing at all means null
+  case $2 in '' | *[!A-Za-z0-9_.-]*) return 0 ;; esac
+  pl_p=$2
+  pl_r=
+  while :; do
+    case $pl_p in
+      *.*) pl_r=$pl_r${pl_p%%.*}/; pl_p=${pl_p#*.} ;;
+      *) break ;;
+    esac
+  done
+  pl_p=/proc/sys/$pl_r$pl_p
+  [ -f "$pl_p" ] && [ -r "$pl_p" ] || return 0
+  # cat, not the read builtin: sysctl files answer a read at a non-zero offset with EOF, and
+  # read(1) goes byte by byte. An EIO (e.g. an unset stable_secret) makes cat fail: null.
+  pl_v=$(cat -- "$pl_p" 2>/dev/null) || return 0
+  printf '@Y %s\n' "$1"
+  while :; do
+    case $pl_v in
+      *"$PL_NL"*) printf '@y %s\n' "${pl_v%%"$PL_NL"*}"; pl_v=${pl_v#*"$PL_NL"} ;;
+      *) printf '@y %s\n' "$pl_v"; break ;;
+    esac
+  done
+}
+
+pl_services_systemd() { # agent args; one systemctl call for all valid unit names
+  pl_n=$#
+  pl_i=0
+  pl_w=
+  pl_idx=
+  for pl_a in "$@"; do
+    pl_i=$((pl_i + 1))
+    if [ -n "$pl_w" ]; then
+      if [ "$pl_w" = --service ]; then
+        case $pl_a in
+          '' | -* | *[!A-Za-z0-9@_.:-]*) ;;
+          *) set -- "$@" "$pl_a"; pl_idx="$pl_idx $pl_i" ;;
+        esac
+      fi
+      pl_w=
+      continue
+    fi
+    case $pl_a in --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_w=$pl_a ;; esac
+  done
+  shift "$pl_n"
+  [ $# -gt 0 ] || return 0
+  systemctl is-active -- "$@" 2>/dev/null | {
+    for pl_k in $pl_idx; do
+      IFS= read -r pl_l || pl_l=unknown
+      printf '@V %s %s\n' "$pl_k" "$pl_l"
+    done
+  }
+}
+
+pl_items() { # agent args: files and sysctls, by argv index
+  pl_i=0
+  pl_w=
+  for pl_a in "$@"; do
+    pl_i=$((pl_i + 1))
+    if [ -n "$pl_w" ]; then
+      case $pl_w in
+        --file) pl_file "$pl_i" "$pl_a" 0 ;;
+        --secret-file) pl_file "$pl_i" "$pl_a" 1 ;;
+        --sysctl) pl_sysctl "$pl_i" "$pl_a" ;;
+      esac
+      pl_w=
+      continue
+    fi
+    case $pl_a in --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_w=$pl_a ;; esac
+  done
+}
+
+pl_packages() {
+  if pl_has dpkg-query && [ -f /var/lib/dpkg/status ]; then
+    printf '@P dpkg\n'
+    dpkg-query -W -f='${Status}\t${Package}\t${Version}\n' 2>/dev/null
+  elif pl_has rpm && [ -d /var/lib/rpm ]; then
+    printf '@P rpm\n'
+    rpm -qa --qf '%{NAME}\t%{EPOCH}\t%{VERSION}-%{RELEASE}\n' 2>/dev/null
+  elif pl_has apk; then
+    printf '@P apk\n'
+    apk info -v 2>/dev/null
+  else
+    pl_err "no package manager found (dpkg-query, rpm, apk)"
+  fi
+}
+
+pl_pid_candidate() { # /proc/PID/...  — fd count and argv (one arg per line) for awk to judge
+  pl_pid=${1#/proc/}
+  pl_pid=${pl_pid%%/*}
+  [ "$pl_pid" != "$$" ] || return 0
+  set -- /proc/"$pl_pid"/fd/*
+  if [ -e "$1" ]; then pl_nfd=$#; else pl_nfd=0; fi
+  printf '@C %s %s\n' "$pl_pid" "$pl_nfd"
+  # NUL separates args: one arg per line; newline→\001 and @→\003 so no arg looks like a marker.
+  tr '\000\n@' '\n\001\003' 2>/dev/null <"/proc/$pl_pid/cmdline"
+  printf '\n'
+}
+
+pl_process() {
+  [ -n "$PL_PROCESS" ] || return 0
+  pl_r=${PL_PROCESS#???????????????}
+  pl_p15=${PL_PROCESS%"$pl_r"}
+  if pl_has grep; then
+    # Prefilter: only processes whose comm or cmdline could match are looked at closely.
+    for pl_f in $({
+      grep -l -F -e "$PL_PROCESS" /proc/[0-9]*/cmdline
+      grep -l -x -F -e "$pl_p15" /proc/[0-9]*/comm
+    } 2>/dev/null); do
+      pl_pid_candidate "$pl_f"
+    done
+  else
+    for pl_f in /proc/[0-9]*/cmdline; do pl_pid_candidate "$pl_f"; done
+  fi
+}
+
+pl_health() {
+  case $PL_HEALTH in
+    http://* | https://*) ;;
+    *) printf '@H - - only http:// and https:// URLs are supported\n'; return 0 ;;
+  esac
+  if pl_has curl; then
+    # -w text is framed by markers because curl's own error text shares the stream (2>&1).
+    pl_o=$(curl -sS -o /dev/null -w '<<PLHC %{http_code} %{time_total} PLHC>>' --connect-timeout 3 --max-time 3 --url "$PL_HEALTH" 2>&1)
+    pl_rc=$?
+    case $pl_o in
+      *'<<PLHC '*' PLHC>>'*)
+        pl_res=${pl_o#*'<<PLHC '}
+        pl_res=${pl_res%%' PLHC>>'*}
+        pl_e=${pl_o%%'<<PLHC '*}${pl_o#*' PLHC>>'} ;;
+      *) pl_res='000 0'; pl_e=$pl_o ;;
+    esac
+    pl_e=${pl_e%%"
+"*}
+    [ "$pl_rc" = 0 ] || [ -n "$pl_e" ] || pl_e="curl exited with $pl_rc"
+    printf '@H %s %s\n' "$pl_res" "$pl_e"
+  elif pl_has wget || pl_has busybox; then
+    pl_wget=wget
+    pl_has wget || pl_wget='busybox wget'
+    { read -r pl_t0 _ </proc/uptime; } 2>/dev/null
+    # -S puts the status lines on stderr; the last one wins (redirects). busybox wget 1.35
+    # crashes on -T, so the time limit comes from timeout(1) when there is one. $pl_wget is one
+    # of two fixed strings, left unquoted only to split "busybox wget".
+    # shellcheck disable=SC2086
+    {
+      if pl_has timeout; then
+        timeout 3 $pl_wget -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
+      else
+        $pl_wget -T 3 -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
+      fi
+      printf '\nPLRC %s\n' "$?"
+    } | awk -v t0="${pl_t0:-0}" '
+      /^PLRC [0-9]+$/ { rc = $2; next }
+      { if (match($0, /HTTP\/[0-9.]+ [0-9][0-9][0-9]/)) code = substr($0, RSTART + RLENGTH - 3, 3); else if (err == "" && $0 ~ /[Ee]rror|failed|timed out|refused|resolve|unreachable/) err = $0 }
+      END {
+        getline u < "/proc/uptime"; split(u, f, " ")
+        if (code != "") print "@H " code " " (f[1] - t0)
+        else if (rc == 124 || rc == 143) print "@H 000 0 no response within 3 s"
+        else print "@H 000 0 " (err == "" ? "wget failed with exit code " rc : err)
+      }'
+  else
+    printf '@H - - neither curl nor wget is available\n'
+  fi
+}
+
+pl_collect() { # agent args
+  pl_sleeper=
+  if [ "$PL_PERF_MS" -gt 0 ]; then
+    printf '@A\n'
+    pl_snapshot
+    pl_sleep >/dev/null 2>&1 &
+    pl_sleeper=$!
+  fi
+  printf '@T %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
+  printf '@K %s %s\n' "$(getconf CLK_TCK 2>/dev/null || echo 100)" "$(getconf PAGESIZE 2>/dev/null || echo 4096)"
+  printf '@N %s\n' "$(nproc 2>/dev/null || echo 0)"
+  printf '@E %s\n' "$(printf '\001\000' | od -An -tu2 2>/dev/null)"
+  for pl_d in /sys/block/*; do [ -e "$pl_d" ] && printf '@b %s\n' "${pl_d##*/}"; done
+  for pl_d in /sys/class/net/*; do [ -e "$pl_d" ] && printf '@n %s\n' "${pl_d##*/}"; done
+  printf '@I\n'
+  if pl_has ip; then
+    ip -o addr show 2>/dev/null
+  elif pl_has busybox; then
+    busybox ip -o addr show 2>/dev/null
+  fi
+  [ "$PL_PACKAGES" = 0 ] || pl_packages
+  pl_items "$@"
+  [ "$PL_SYSTEMD" = 0 ] || pl_services_systemd "$@"
+  pl_process
+  [ "$PL_HEALTH_SET" = 0 ] || pl_health
+  [ -z "${pl_sleeper-}" ] || wait "$pl_sleeper"
+  printf '@B\n'
+  pl_snapshot
+}
+
+# ---- the one awk program: parse everything, print one JSON line ----------------------------------
+# shellcheck disable=SC2016
+PL_AWK='
+function esc(s) {
+  if (s !~ /[\\"\001-\037\200-\377]/) return s
+  return escv(s, (s ~ /[\200-\377]/) && !u8ok(s))
+}
+# hi: the string is not valid UTF-8, so its bytes >= 0x80 are escaped too (as \u00XX).
+function escv(s, hi,   out, c) {
+  out = ""
+  while (1) {
+    if (hi) { if (!match(s, /[\\"\001-\037\200-\377]/)) break }
+    else if (!match(s, /[\\"\001-\037]/)) break
+    c = substr(s, RSTART, 1)
+    if (c == "\\") c = "\\\\"
+    else if (c == "\"") c = "\\\""
+    else if (c == "\n") c = "\\n"
+    else if (c == "\t") c = "\\t"
+    else if (c == "\r") c = "\\r"
+    else c = sprintf("\\u%04x", ORD[c])
+    out = out substr(s, 1, RSTART - 1) c
+    s = substr(s, RSTART + 1)
+  }
+  return out s
+}
+# Long text (already checked to be UTF-8) is escaped in chunks so a line full of quotes costs linear time, not quadratic.
+function pesc(s,   n, o) {
+  n = length(s)
+  for (o = 1; o <= n; o += 512) printf "%s", escv(substr(s, o, 512), 0)
+}
+function js(s) { return "\"" esc(s) "\"" }
+function jsn(s, isnull) { return isnull ? "null" : js(s) }
+function int0(x) { return sprintf("%.0f", x + 0) }
+function u8ok(s,   n, i, j, k, c, ch) {
+  n = length(s)
+  for (i = 1; i <= n; i++) {
+    ch = substr(s, i, 1)
+    if (!(ch in ORD)) return 0
+    c = ORD[ch]
+    if (c < 128) continue
+    if (c >= 194 && c <= 223) k = 1
+    else if (c >= 224 && c <= 239) k = 2
+    else if (c >= 240 && c <= 244) k = 3
+    else return 0
+    for (j = 1; j <= k; j++) {
+      ch = substr(s, i + j, 1)
+      if (!(ch in ORD) || ORD[ch] < 128 || ORD[ch] > 191) return 0
+    }
+    i += k
+  }
+  return 1
+}
+function hexv(h,   i, n, v) {
+  v = 0; n = length(h); h = toupper(h)
+  for (i = 1; i <= n; i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
+  return v
+}
+function swap4(w) { return LE ? substr(w, 7, 2) substr(w, 5, 2) substr(w, 3, 2) substr(w, 1, 2) : w }
+function ip4(h) {
+  h = swap4(h)
+  return hexv(substr(h, 1, 2)) "." hexv(substr(h, 3, 2)) "." hexv(substr(h, 5, 2)) "." hexv(substr(h, 7, 2))
+}
+function ip6(h,   s, k, g, best, bl, cs, cl, out) {
+  s = ""
+  for (k = 0; k < 4; k++) s = s swap4(substr(h, k * 8 + 1, 8))
+  for (k = 0; k < 8; k++) g[k] = hexv(substr(s, k * 4 + 1, 4))
+  if (g[0] == 0 && g[1] == 0 && g[2] == 0 && g[3] == 0 && g[4] == 0 && g[5] == 65535)
+    return "::ffff:" int(g[6] / 256) "." (g[6] % 256) "." int(g[7] / 256) "." (g[7] % 256)
+  best = -1; bl = 0; cs = -1; cl = 0
+  for (k = 0; k < 8; k++) {
+    if (g[k] == 0) { if (cs < 0) { cs = k; cl = 0 } cl++; if (cl > bl) { best = cs; bl = cl } }
+    else cs = -1
+  }
+  if (bl < 2) best = -1
+  out = ""
+  for (k = 0; k < 8; k++) {
+    if (k == best) { out = out "::"; k += bl - 1; continue }
+    if (out != "" && substr(out, length(out)) != ":") out = out ":"
+    out = out sprintf("%x", g[k])
+  }
+  return out
+}
+function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
+function unoct(s,   out) {
+  out = ""
+  while (match(s, /\\[0-7][0-7][0-7]/)) {
+    out = out substr(s, 1, RSTART - 1) sprintf("%c", (substr(s, RSTART + 1, 1) * 64) + (substr(s, RSTART + 2, 1) * 8) + substr(s, RSTART + 3, 1))
+    s = substr(s, RSTART + 4)
+  }
+  return out s
+}
+function unquote(v,   q) {
+  q = substr(v, 1, 1)
+  if ((q == "\"" || q == "\047") && substr(v, length(v)) == q) v = substr(v, 2, length(v) - 2)
+  if (q == "\"") { gsub(/\\\$/, "$", v); gsub(/\\`/, "`", v); gsub(/\\"/, "\"", v) }
+  return v
+}
+function readfirst(f,   l) { l = ""; if ((getline l < f) <= 0) l = ""; close(f); return l }
+function optarg(o) { return o == "--sysctl" || o == "--service" || o == "--file" || o == "--secret-file" || o == "--release" || o == "--process" || o == "--health" || o == "--perf-ms" }
+function stat_line(line, snap,   i0, rest, r, pid) {
+  if (!match(line, /^[0-9]+ \(/)) return
+  pid = substr(line, 1, RLENGTH - 2) + 0
+  i0 = RLENGTH
+  if (!match(line, /^.*\) /)) return
+  rest = substr(line, RLENGTH + 1)
+  if (split(rest, r, " ") < 22) return
+  if (snap == "A") { AT[pid] = r[12] + r[13]; AS[pid] = r[20]; return }
+  BN++; BP[BN] = pid
+  BC[pid] = substr(line, i0 + 1, RLENGTH - i0 - 2)
+  BPP[pid] = r[2] + 0; BT[pid] = r[12] + r[13]; BS[pid] = r[20]; BTH[pid] = r[18] + 0; BR[pid] = r[22] + 0
+}
+function snap_line(snap,   f, n, name, p) {
+  if (SNAPFIRST) { SNAPFIRST = 0; UP[snap] = $1 + 0; return }
+  if ($2 ~ /^\(/) { stat_line($0, snap); return }
+  p = index($0, ":")
+  if (p > 0 && $0 !~ /\|/) {
+    name = substr($0, 1, p - 1); gsub(/ /, "", name)
+    n = split(substr($0, p + 1), f, " ")
+    if (n >= 9 && name != "lo") { NRX[snap] += f[1]; NTX[snap] += f[9] }
+    return
+  }
+  if (NF >= 14) DS[snap, $3] = $4 " " $6 " " $7 " " $8 " " $10 " " $11
+}
+BEGIN {
+  for (i = 1; i < 256; i++) ORD[sprintf("%c", i)] = i
+  # The agent argv: kept raw, never opened as input files.
+  NA = ARGC - 1
+  for (i = 1; i < ARGC; i++) { A[i] = ARGV[i]; ARGV[i] = "" }
+  SELF = ENVIRON["PL_SELF"] + 0
+  PAT = ENVIRON["PL_PROCESS"]
+  LE = 1; CLK = 100; PAGE = 4096
+}
+/^@/ {
+  sec = $1
+  if (sec == "@A" || sec == "@B") { SNAPFIRST = 1; HAVE[substr(sec, 2)] = 1 }
+  else if (sec == "@T") T = $2
+  else if (sec == "@K") { if ($2 + 0 > 0) CLK = $2 + 0; if ($3 + 0 > 0) PAGE = $3 + 0 }
+  else if (sec == "@N") NPROC = $2 + 0
+  else if (sec == "@E") LE = ($2 != "256")
+  else if (sec == "@b") { NB++; BLK[NB] = $2 }
+  else if (sec == "@n") { NN++; NIC[NN] = $2 }
+  else if (sec == "@P") PM = $2
+  else if (sec == "@Y") { cur = $2 + 0; SY[cur] = ""; SYN[cur] = 0 }
+  else if (sec == "@y") { v = substr($0, 4); SY[cur] = SYN[cur]++ ? SY[cur] "\n" v : v }
+  else if (sec == "@V") SV[$2 + 0] = $3
+  else if (sec == "@F") { FK[$2] = $3; FSZ[$2] = $4; FMO[$2] = $5; FOW[$2] = ($6 == "UNKNOWN" ? $7 : $6); FNUL[$2] = $8; for (i = 9; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/ && length($i) == 64) FSH[$2] = $i }
+  else if (sec == "@C") { cur = $2 + 0; CN[cur] = 0; CFD[cur] = $3 + 0 }
+  else if (sec == "@H") { HC = $2; HT = $3; he = $0; sub(/^@H [^ ]* [^ ]* ?/, "", he); HE = he }
+  next
+}
+sec == "@A" || sec == "@B" { snap_line(substr(sec, 2)); next }
+sec == "@I" {
+  # 2: eth0    inet 10.0.0.2/24 brd ... scope global eth0\ ...
+  nm = $2; sub(/@.*/, "", nm)
+  if (($3 == "inet" || $3 == "inet6") && $4 != "") {
+    if (nm in ADDR) ADDR[nm] = ADDR[nm] "," js($4)
+    else ADDR[nm] = js($4)
+  }
+  next
+}
+sec == "@P" {
+  if (PM == "dpkg") {
+    split($0, f, "\t")
+    if (f[1] !~ / installed$/ || f[2] == "") next
+    name = f[2]; ver = f[3]
+  } else if (PM == "rpm") {
+    split($0, f, "\t"); name = f[1]; ver = (f[2] == "(none)" || f[2] == "") ? f[3] : f[2] ":" f[3]
+    if (name == "gpg-pubkey") next
+  } else if (PM == "apk") {
+    # name-version-rN: the version starts at the last-but-one dash
+    if (!match($0, /-[^-]+-r[0-9]+$/)) next
+    name = substr($0, 1, RSTART - 1); ver = substr($0, RSTART + 1)
+  } else next
+  if (name in PKV) { if (PKV[name] != ver) PKV[name] = PKV[name] ", " ver; next }
+  NPK++; PKN[NPK] = name; PKV[name] = ver
+  next
+}
+sec == "@C" { CN[cur]++; CA[cur, CN[cur]] = $0; next }
+END {
+  # ---- lineage: the agent and everything it started are not host load and never "the app"
+  for (i = 1; i <= BN; i++) {
+    p = BP[i]; d = 0
+    while (p > 0 && p != SELF && d < 200 && (p in BPP)) { p = BPP[p]; d++ }
+    if (p == SELF) MINE[BP[i]] = 1
+  }
+  p = (SELF in BPP) ? BPP[SELF] : 0; d = 0
+  while (p > 0 && d < 200) { ANC[p] = 1; if (!(p in BPP)) break; p = BPP[p]; d++ }
+
+  win = (HAVE["A"] && HAVE["B"]) ? UP["B"] - UP["A"] : 0
+  if (win < 0) win = 0
+  ticks = 0; rss = 0; nproc = 0
+  for (i = 1; i <= BN; i++) {
+    p = BP[i]
+    if (p in MINE) continue
+    nproc++; rss += BR[p]
+    if (win > 0) ticks += ((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]
+  }
+  cpu = win > 0 ? ticks / CLK / win * 100 : 0
+  if (cpu < 0) cpu = 0
+
+  # ---- disks: whole devices from /sys/block; dm-/md are layered on them, so not summed for IO
+  ndisk = 0
+  for (i = 1; i <= NB; i++) {
+    b = BLK[i]
+    if (b ~ /^(loop|ram|zram)/) continue
+    ndisk++; DN[ndisk] = b
+    DSZ[ndisk] = readfirst("/sys/block/" b "/size") * 512
+    DROT[ndisk] = readfirst("/sys/block/" b "/queue/rotational") == "1"
+    if (win > 0 && b !~ /^(dm-|md)/ && (("A", b) in DS) && (("B", b) in DS)) {
+      split(DS["A", b], dsa, " "); split(DS["B", b], dsb, " ")
+      ios += (dsb[1] - dsa[1]) + (dsb[4] - dsa[4]); iorms += (dsb[3] - dsa[3]) + (dsb[6] - dsa[6])
+      rsec += dsb[2] - dsa[2]; wsec += dsb[5] - dsa[5]
+    }
+  }
+  iolat = (win > 0 && ios > 0) ? sprintf("%.2f", iorms / ios) : "null"
+
+  # ---- static facts straight from /proc and /sys
+  ncpu = 0; model = ""
+  while ((getline l < "/proc/cpuinfo") > 0) {
+    if (l ~ /^processor[ \t]*:/) ncpu++
+    if (model == "" && l ~ /^(model name|Processor|cpu model|cpu|Hardware|uarch)[ \t]*:/) { model = l; sub(/^[^:]*:[ \t]*/, "", model) }
+  }
+  close("/proc/cpuinfo")
+  if (ncpu == 0) ncpu = NPROC
+  while ((getline l < "/proc/meminfo") > 0) {
+    split(l, f, " "); MI[f[1]] = f[2] + 0
+  }
+  close("/proc/meminfo")
+  memavail = ("MemAvailable:" in MI) ? MI["MemAvailable:"] : MI["MemFree:"] + MI["Buffers:"] + MI["Cached:"]
+  split(readfirst("/proc/loadavg"), f, " "); load1 = f[1] + 0
+
+  osr = "/etc/os-release"
+  if ((getline l < osr) < 0) osr = "/usr/lib/os-release"
+  close("/etc/os-release")
+  while ((getline l < osr) > 0) {
+    p = index(l, "="); if (p == 0) continue
+    OSR[substr(l, 1, p - 1)] = unquote(substr(l, p + 1))
+  }
+  close(osr)
+
+  # ---- one pass over the agent argv, in the same way the shell walked it
+  w = ""; nsys = 0; nsvc = 0; nfile = 0
+  for (i = 2; i <= NA; i++) {
+    if (w != "") {
+      if (w == "--sysctl") { nsys++; SYI[nsys] = i }
+      else if (w == "--service") { nsvc++; SVI[nsvc] = i }
+      else if (w == "--file" || w == "--secret-file") { nfile++; FI[nfile] = i; FSEC[nfile] = (w == "--secret-file") }
+      else if (w == "--release") REL = i
+      else if (w == "--health") HEALTH = i
+      w = ""; continue
+    }
+    if (optarg(A[i])) w = A[i]
+  }
+
+  # ---- print: {type, schema, agentVersion, capturedAt, hardware, os, app}
+  printf "{\"type\":\"fingerprint\",\"schema\":1,\"agentVersion\":%s,\"capturedAt\":%s", js(ENVIRON["PL_VERSION"]), js(T == "" ? "1970-01-01T00:00:00Z" : T)
+
+  printf ",\"hardware\":{\"cpu\":{\"model\":%s,\"cores\":%s},\"memory\":{\"totalKiB\":%s},\"disks\":[", js(model), int0(ncpu), int0(MI["MemTotal:"])
+  for (i = 1; i <= ndisk; i++) printf "%s{\"name\":%s,\"sizeBytes\":%s,\"rotational\":%s}", (i > 1 ? "," : ""), js(DN[i]), int0(DSZ[i]), (DROT[i] ? "true" : "false")
+  printf "],\"nics\":["
+  k = 0
+  for (i = 1; i <= NN; i++) {
+    n = NIC[i]
+    if (n == "lo") continue
+    printf "%s{\"name\":%s,\"mac\":%s,\"mtu\":%s,\"addresses\":[%s]}", (k++ ? "," : ""), js(n), js(readfirst("/sys/class/net/" n "/address")), int0(readfirst("/sys/class/net/" n "/mtu")), ADDR[n]
+  }
+  printf "],\"perf\":{\"windowMs\":%s,\"cpuPct\":%.1f,\"rssKiB\":%s,\"processes\":%s,\"load1\":%.2f,\"memAvailableKiB\":%s,\"ioLatencyMs\":%s,\"diskReadBps\":%s,\"diskWriteBps\":%s,\"netRxBps\":%s,\"netTxBps\":%s}}",
+    int0(win * 1000), cpu, int0(rss * PAGE / 1024), int0(nproc), load1, int0(memavail), iolat,
+    int0(win > 0 ? rsec * 512 / win : 0), int0(win > 0 ? wsec * 512 / win : 0),
+    int0(win > 0 && NRX["B"] >= NRX["A"] ? (NRX["B"] - NRX["A"]) / win : 0), int0(win > 0 && NTX["B"] >= NTX["A"] ? (NTX["B"] - NTX["A"]) / win : 0)
+
+  printf ",\"os\":{\"hostname\":%s,\"kernel\":%s,\"distribution\":{\"id\":%s,\"version\":%s,\"pretty\":%s},\"packages\":",
+    js(readfirst("/proc/sys/kernel/hostname")), js(readfirst("/proc/sys/kernel/osrelease")), js(OSR["ID"]), js(OSR["VERSION_ID"]), js(OSR["PRETTY_NAME"])
+  if (PM == "" || ENVIRON["PL_PACKAGES"] != "1") printf "null"
+  else {
+    printf "{"
+    for (i = 1; i <= NPK; i++) printf "%s%s:%s", (i > 1 ? "," : ""), js(PKN[i]), js(PKV[PKN[i]])
+    printf "}"
+  }
+  printf ",\"sysctl\":{"
+  k = 0
+  for (i = 1; i <= nsys; i++) {
+    n = A[SYI[i]]; if (n in SEEN_SY) continue; SEEN_SY[n] = 1
+    printf "%s%s:%s", (k++ ? "," : ""), js(n), ((SYI[i] in SY) && SYN[SYI[i]] > 0) ? js(SY[SYI[i]]) : "null"
+  }
+  printf "},\"services\":{"
+  k = 0
+  systemd = ENVIRON["PL_SYSTEMD"] == "1"
+  for (i = 1; i <= nsvc; i++) {
+    n = A[SVI[i]]; if (n in SEEN_SV) continue; SEEN_SV[n] = 1
+    if (systemd) {
+      st = SV[SVI[i]]
+      st = (st == "active" || st == "reloading" || st == "refreshing") ? "active" : (st == "inactive" || st == "failed") ? st : "unknown"
+    } else if (n == "" || n ~ /[^A-Za-z0-9@_.:-]/) st = "unknown"
+    else {
+      base = n; sub(/\.service$/, "", base); st = "inactive"
+      for (j = 1; j <= BN; j++) {
+        p = BP[j]
+        if (!(p in MINE) && !(p in ANC) && (BC[p] == base || BC[p] == base "d" || (length(base) > 15 && BC[p] == substr(base, 1, 15)))) { st = "active"; break }
+      }
+    }
+    printf "%s%s:{\"state\":\"%s\",\"source\":\"%s\"}", (k++ ? "," : ""), js(n), st, (systemd ? "systemd" : "process")
+  }
+  printf "},\"ports\":["
+  np = 0
+  split("tcp tcp6 udp udp6", PF, " ")
+  for (i = 1; i <= 4; i++) {
+    fn = "/proc/net/" PF[i]; proto = substr(PF[i], 1, 3)
+    while ((getline l < fn) > 0) {
+      split(l, f, " ")
+      if (f[1] == "sl" || (proto == "tcp" && f[4] != "0A") || (proto == "udp" && f[4] != "07")) continue
+      p = index(f[2], ":"); if (p == 0) continue
+      h = substr(f[2], 1, p - 1)
+      addr = length(h) == 8 ? ip4(h) : ip6(h)
+      port = hexv(substr(f[2], p + 1))
+      key = proto " " addr " " port
+      if (key in SEEN_PT) continue
+      SEEN_PT[key] = 1; np++
+      PT[np] = proto; PA[np] = addr; PN[np] = port
+    }
+    close(fn)
+  }
+  # insertion sort by proto, port, address so the list is stable across captures
+  for (i = 2; i <= np; i++) {
+    a1 = PT[i]; a2 = PA[i]; a3 = PN[i]; j = i - 1
+    while (j >= 1 && (PT[j] > a1 || (PT[j] == a1 && (PN[j] > a3 || (PN[j] == a3 && PA[j] > a2))))) { PT[j + 1] = PT[j]; PA[j + 1] = PA[j]; PN[j + 1] = PN[j]; j-- }
+    PT[j + 1] = a1; PA[j + 1] = a2; PN[j + 1] = a3
+  }
+  for (i = 1; i <= np; i++) printf "%s{\"proto\":\"%s\",\"address\":%s,\"port\":%s}", (i > 1 ? "," : ""), PT[i], js(PA[i]), int0(PN[i])
+
+  # Mounts: real filesystems, tmpfs and overlay are kept (they hold /run, /tmp and container
+  # roots, and a missing or changed one matters); kernel interface filesystems are left out
+  # because they carry no deploy configuration and churn per container (cgroup, binfmt, ...).
+  printf "],\"mounts\":["
+  k = 0
+  while ((getline l < "/proc/self/mounts") > 0) {
+    split(l, f, " ")
+    if (f[3] ~ /^(proc|sysfs|cgroup|cgroup2|devpts|devtmpfs|mqueue|debugfs|tracefs|securityfs|pstore|bpf|configfs|fusectl|hugetlbfs|autofs|binfmt_misc|efivarfs|nsfs|rpc_pipefs|selinuxfs|ramfs)$/) continue
+    printf "%s{\"target\":%s,\"source\":%s,\"fstype\":%s,\"options\":%s}", (k++ ? "," : ""), js(unoct(f[2])), js(unoct(f[1])), js(f[3]), js(f[4])
+  }
+  close("/proc/self/mounts")
+
+  printf "]},\"app\":{\"release\":"
+  if (REL) printf "{\"path\":%s,\"target\":%s}", js(A[REL]), (ENVIRON["PL_REL_LINK"] == "1" ? js(ENVIRON["PL_REL_TARGET"]) : "null")
+  else printf "null"
+
+  printf ",\"files\":["
+  for (i = 1; i <= nfile; i++) {
+    x = FI[i]; path = A[x]
+    kind = (x in FK) ? FK[x] : "missing"
+    exists = (kind == "reg" || kind == "unreadable" || kind == "other")
+    printf "%s{\"remote\":%s,\"exists\":%s,\"sha256\":%s,\"size\":%s,\"mode\":%s,\"owner\":%s,\"secret\":%s",
+      (i > 1 ? "," : ""), js(path), (exists ? "true" : "false"), ((x in FSH) ? js(FSH[x]) : "null"),
+      (exists && kind != "other" && FSZ[x] ~ /^[0-9]+$/ ? FSZ[x] : "null"),
+      (exists && FMO[x] ~ /^[0-7]+$/ ? js(FMO[x]) : "null"), (exists && FOW[x] != "-" ? js(FOW[x]) : "null"),
+      (FSEC[i] ? "true" : "false")
+    note = ""
+    if (kind == "missing") note = ""
+    else if (kind == "dangling") note = "dangling symlink"
+    else if (kind == "other") note = "not a regular file"
+    else if (kind == "unreadable") note = "not readable by the agent user"
+    else if (!(x in FSH)) note = "could not hash (no sha256sum, busybox or openssl?)"
+    else if (FSEC[i]) note = "secret: content not captured"
+    else if (FSZ[x] !~ /^[0-9]+$/) note = "size unknown (stat failed): content not captured"
+    else if (FSZ[x] + 0 > 262144) note = "larger than 256 KiB: content not captured"
+    else if (FNUL[x] == "1") note = "binary (NUL bytes or not UTF-8): content not captured"
+    else {
+      # Read once, check it is UTF-8 text without NUL, then print it escaped.
+      fn = (substr(path, 1, 1) == "/") ? path : "./" path
+      nl = 0; bytes = 0; bad = 0
+      while ((getline l < fn) > 0) {
+        L[++nl] = l; bytes += length(l) + 1
+        if (!bad) { t = l; gsub(/[\001-\177]/, "", t); if (t != "" && !u8ok(l)) bad = 1 }
+      }
+      close(fn)
+      size = FSZ[x] + 0
+      if (bad || (bytes != size && bytes != size + 1)) note = "binary (NUL bytes or not UTF-8): content not captured"
+      else {
+        printf ",\"content\":\""
+        for (j = 1; j <= nl; j++) { pesc(L[j]); if (j < nl || bytes == size) printf "%s", "\\n" }
+        printf "\""
+      }
+      for (j = 1; j <= nl; j++) delete L[j]
+    }
+    if (note != "") printf ",\"note\":%s", js(note)
+    printf "}"
+  }
+
+  printf "],\"process\":"
+  if (PAT == "") printf "null"
+  else {
+    npids = 0; prss = 0; pth = 0; pfd = 0; pticks = 0
+    plen = length(PAT)
+    # Another agent run with the same --process (sh -c SCRIPT plumbline-agent ...) has the pattern
+    # in its argv, and so do its children (its awk); neither is ever the app.
+    for (p in CN) for (j = 1; j <= 3; j++) if (CA[p, j] == "-c" && CA[p, j + 2] == "plumbline-agent") AGENT[p] = 1
+    for (i = 1; i <= BN; i++) {
+      p = BP[i]
+      if ((p in MINE) || (p in ANC)) continue
+      q = p; d = 0
+      while (q > 1 && !(q in AGENT) && (q in BPP) && d < 200) { q = BPP[q]; d++ }
+      if (q in AGENT) continue
+      m = (BC[p] == PAT || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
+      if (p in CN) {
+        for (j = 1; !m && j <= CN[p]; j++) {
+          a = CA[p, j]; gsub(/\001/, "\n", a); gsub(/\003/, "@", a)
+          if (a == PAT || basename(a) == PAT) m = 1
+        }
+      }
+      if (!m) continue
+      PIDS = (npids++ ? PIDS "," : "") p
+      prss += BR[p]; pth += BTH[p]; pfd += CFD[p]
+      if (win > 0) pticks += ((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]
+    }
+    printf "{\"pattern\":%s,\"pids\":[%s],\"rssKiB\":%s,\"cpuPct\":%.1f,\"threads\":%s,\"fds\":%s}",
+      js(PAT), PIDS, int0(prss * PAGE / 1024), (win > 0 ? pticks / CLK / win * 100 : 0), int0(pth), int0(pfd)
+  }
+
+  printf ",\"health\":"
+  if (!HEALTH) printf "null"
+  else {
+    ok = (HC ~ /^[1-5][0-9][0-9]$/)
+    printf "{\"url\":%s,\"status\":%s,\"latencyMs\":%s", js(A[HEALTH]), (ok ? HC + 0 : "null"), (ok ? sprintf("%.1f", HT * 1000) : "null")
+    if (!ok || HE != "") printf ",\"error\":%s", js(HE != "" ? HE : "no HTTP response")
+    printf "}"
+  }
+  printf "}}\n"
+}
+'
+
+PL_SELF=$$
+export PL_SELF
+pl_collect "$@" |
+  PL_VERSION=$AGENT_VERSION PL_PROCESS=$PL_PROCESS PL_PACKAGES=$PL_PACKAGES PL_SYSTEMD=$PL_SYSTEMD \
+    PL_REL_LINK=$PL_REL_LINK PL_REL_TARGET=$PL_REL_TARGET awk "$PL_AWK" "$@"

@@ -1,0 +1,103 @@
+import { DEFAULT_CONFIG, type DetectorConfig } from './config';
+import { LevelShift } from './levelShift';
+import { RecordRatio } from './recordRatio';
+import { ShapeNovelty } from './shapeNovelty';
+import { StepChange } from './stepChange';
+import { Suppression } from './suppression';
+import type { Surprise } from './surprise';
+import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
+import { ValueDeviation } from './valueDeviation';
+
+type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
+const CHANNELS: readonly Channel[] = ['value', 'step', 'level', 'shape'];
+
+const DESCRIBE: Record<Channel, string> = {
+  value: 'value against the median of the value window',
+  step: 'change since the previous row against typical changes',
+  level: 'recent median against the median of the value window',
+  shape: 'distance of the latest stretch to its closest earlier match',
+};
+
+function fmt(x: number): string {
+  return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}
+
+/**
+ * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
+ * level, shape) each measure a surprise in robust σ; each surprise is divided by that
+ * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
+ * bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ */
+export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
+  const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
+  const value = new ValueDeviation(cfg.valueWindow);
+  const step = new StepChange(cfg.stepWindow);
+  const level = new LevelShift(cfg.levelWindow);
+  const shape = new ShapeNovelty(cfg.shapeLength, cfg.shapeHorizon);
+  const records: Record<Channel, RecordRatio> = {
+    value: new RecordRatio(cfg.recordHorizon, 11),
+    step: new RecordRatio(cfg.recordHorizon, 11),
+    level: new RecordRatio(cfg.recordHorizon, 11),
+    shape: new RecordRatio(cfg.recordHorizon, 11),
+  };
+  const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
+  let n = 0;
+  let lo = Number.POSITIVE_INFINITY;
+  let hi = Number.NEGATIVE_INFINITY;
+
+  function reason(ch: Channel, s: Surprise, record: number, ratio: number): Reason {
+    const side = s.observed >= s.baseline ? 1 : -1;
+    return {
+      metric: cfg.metric,
+      detector: ch,
+      value: s.observed,
+      baseline: s.baseline,
+      threshold: s.baseline + side * record * s.scale,
+      detail: `${ch}: ${DESCRIBE[ch]} is ${fmt(s.z)} robust σ, ${fmt(ratio)}× the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} σ)`,
+    };
+  }
+
+  return {
+    update(_timestampMs: number, x: number): DetectorOutput {
+      if (!Number.isFinite(x)) {
+        // A gap is reported, not scored, and does not enter any window.
+        return { score: 0, reasons: [{ metric: cfg.metric, detector: 'no-data', value: x, baseline: NaN, threshold: NaN, detail: 'no data: value is not a finite number' }] };
+      }
+      n++;
+      lo = Math.min(lo, x);
+      hi = Math.max(hi, x);
+      const floor = Math.max(1e-9, cfg.floorFraction * (hi - lo));
+      const long = value.past;
+      const surprises: Record<Channel, Surprise> = {
+        level: level.update(x, long, floor),
+        shape: shape.update(x, long, floor),
+        step: step.update(x, floor),
+        value: value.update(x, floor),
+      };
+      let best = 0;
+      const fired: Reason[] = [];
+      for (const ch of CHANNELS) {
+        if (!cfg.detectors[ch]) continue;
+        const record = records[ch].record();
+        const ratio = records[ch].push(surprises[ch].z);
+        if (n < cfg.warmup) continue;
+        if (ratio > best) best = ratio;
+        if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio));
+      }
+      const raw = n < cfg.warmup ? 0 : best / (1 + best);
+      const { score, suppressedBy } = suppression.apply(raw);
+      if (suppressedBy !== undefined && fired.length > 0) {
+        fired.push({
+          metric: cfg.metric,
+          detector: 'suppression',
+          value: raw,
+          baseline: score,
+          threshold: raw,
+          detail: `suppression: part of the burst that peaked ${suppressedBy} rows ago; score damped ×${cfg.suppressFactor}`,
+        });
+      }
+      fired.sort((a, b) => (a.detector === 'suppression' ? 1 : b.detector === 'suppression' ? -1 : 0));
+      return { score, reasons: fired };
+    },
+  };
+}
