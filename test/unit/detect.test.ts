@@ -1,0 +1,76 @@
+import * as assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createDetector, type DetectorOutput } from '../../server/src/detect';
+
+/** Deterministic noise in [−1, 1] (a linear congruential generator), so the tests never flake. */
+function noise(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    return (s / 2 ** 32) * 2 - 1;
+  };
+}
+
+function daily(n: number, seed = 1): number[] {
+  const r = noise(seed);
+  return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + r());
+}
+
+function run(values: readonly number[]): DetectorOutput[] {
+  const d = createDetector();
+  return values.map((v, i) => d.update(1_700_000_000_000 + i * 300_000, v));
+}
+
+const maxOf = (xs: DetectorOutput[], from: number, to: number): number => Math.max(...xs.slice(from, to).map((o) => o.score));
+
+describe('detector', () => {
+  it('has no look-ahead: the first k scores do not depend on later rows', () => {
+    const values = daily(3000);
+    values[2000] += 40;
+    const full = run(values);
+    for (const k of [1, 150, 1999, 2000, 2500]) {
+      const cut = run(values.slice(0, k));
+      assert.deepEqual(cut.map((o) => o.score), full.slice(0, k).map((o) => o.score), `cut after ${k}`);
+    }
+  });
+
+  it('flags a spike, with a reason naming the sub-detector, value, baseline and threshold', () => {
+    const values = daily(3000);
+    values[2000] += 40;
+    const out = run(values);
+    assert.ok(out[2000].score > 0.5, `spike score ${out[2000].score}`);
+    assert.ok(out[2000].score > maxOf(out, 600, 2000), 'the spike is the highest score so far');
+    const reason = out[2000].reasons.find((r) => r.detector === 'value');
+    assert.ok(reason, JSON.stringify(out[2000].reasons));
+    assert.equal(reason.value, values[2000]);
+    assert.ok(reason.value > reason.threshold && reason.threshold > reason.baseline);
+  });
+
+  it('flags a level shift within a few rows', () => {
+    const values = daily(3000).map((v, i) => (i >= 2000 ? v + 25 : v));
+    const out = run(values);
+    assert.ok(maxOf(out, 2000, 2010) > 0.5, `max after the shift ${maxOf(out, 2000, 2010)}`);
+    assert.ok(maxOf(out, 2000, 2010) > maxOf(out, 600, 2000));
+  });
+
+  it('stays low on a constant and on a clean periodic series', () => {
+    const flat = run(Array.from({ length: 2000 }, () => 7));
+    assert.equal(maxOf(flat, 0, 2000), 0);
+    const periodic = run(Array.from({ length: 4000 }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288)));
+    assert.ok(maxOf(periodic, 600, 4000) < 0.5, `periodic max ${maxOf(periodic, 600, 4000)}`);
+  });
+
+  it('reports a missing value as no data instead of scoring it', () => {
+    const d = createDetector({ metric: 'cpu' });
+    const out = d.update(0, Number.NaN);
+    assert.equal(out.score, 0);
+    assert.equal(out.reasons[0].detector, 'no-data');
+    assert.equal(out.reasons[0].metric, 'cpu');
+  });
+
+  it('keeps every score in [0, 1]', () => {
+    const r = noise(7);
+    const values = Array.from({ length: 3000 }, (_, i) => (i % 500 === 0 ? 1e6 : r() * 10));
+    for (const o of run(values)) assert.ok(o.score >= 0 && o.score <= 1, String(o.score));
+  });
+});

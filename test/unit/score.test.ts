@@ -1,0 +1,67 @@
+import * as assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { describe, it } from 'node:test';
+import { CsvLineError, parseTimestamp, scoreCsvStream, type ScoreStreamOptions } from '../../server/src/cli/score';
+import { defaultNabDir, nabDirExists } from '../../server/src/nab/corpus';
+
+async function score(csv: string, opts: ScoreStreamOptions = {}): Promise<{ lines: string[]; warnings: string[]; rows: number; column: string }> {
+  const out = new PassThrough();
+  const chunks: string[] = [];
+  out.on('data', (c: Buffer) => chunks.push(c.toString()));
+  const warnings: string[] = [];
+  const summary = await scoreCsvStream(Readable.from([csv]), out, { warn: (m) => warnings.push(m), ...opts });
+  out.end();
+  return { lines: chunks.join('').trimEnd().split('\n'), warnings, rows: summary.rows, column: summary.column };
+}
+
+function series(n: number): string {
+  const rows = ['timestamp,host,value'];
+  for (let i = 0; i < n; i++) rows.push(`2024-01-01 ${String(Math.floor(i / 60) % 24).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}:00,web1,${i === 250 ? 500 : 10 + (i % 7)}`);
+  return `${rows.join('\n')}\n`;
+}
+
+describe('plumbline score', () => {
+  it('writes timestamp,value,score,reason, picking the first numeric column', async () => {
+    const r = await score(series(300));
+    assert.equal(r.lines[0], 'timestamp,value,score,reason');
+    assert.equal(r.lines.length, 301);
+    assert.equal(r.column, 'value');
+    const spike = r.lines[251].split(',');
+    assert.equal(spike[1], '500');
+    assert.ok(Number(spike[2]) > 0.5, r.lines[251]);
+    assert.match(r.lines[251], /value: /);
+  });
+
+  it('skips bad rows with a warning naming the line, or fails on them with --strict', async () => {
+    const csv = 'timestamp,value\n2024-01-01 00:00:00,1\nnot-a-date,2\n2024-01-01 00:02:00,abc\n2024-01-01 00:03:00,4\n';
+    const r = await score(csv);
+    assert.equal(r.rows, 2);
+    assert.deepEqual(r.warnings, ['line 3: unreadable timestamp "not-a-date"; row skipped', 'line 4: value "abc" in column value is not a number; row skipped']);
+    await assert.rejects(score(csv, { strict: true }), (e: unknown) => e instanceof CsvLineError && e.line === 3);
+    await assert.rejects(score(csv, { column: 'nope' }), /no column "nope"/);
+  });
+
+  it('reads zone-less timestamps as UTC and accepts epoch seconds', () => {
+    assert.equal(parseTimestamp('2014-07-01 00:00:00'), Date.UTC(2014, 6, 1));
+    assert.equal(parseTimestamp('1404172800'), Date.UTC(2014, 6, 1));
+  });
+
+  const dir = defaultNabDir();
+  const file = path.join(dir, 'data', 'realKnownCause', 'nyc_taxi.csv');
+  const missing = !nabDirExists(dir);
+  it(
+    'has no look-ahead on a real NAB file: the first k scores are the same when the file is cut after row k',
+    { skip: missing && !process.env.CI ? `NAB dataset not found at ${dir} (set NAB_DIR)` : false },
+    async () => {
+      assert.ok(fs.existsSync(file), `NAB dataset not found at ${dir}`);
+      const text = fs.readFileSync(file, 'utf8');
+      const full = (await score(text)).lines;
+      for (const k of [1000, 5839]) {
+        const cut = `${text.split('\n').slice(0, k + 1).join('\n')}\n`;
+        assert.deepEqual((await score(cut)).lines, full.slice(0, k + 1), `cut after row ${k}`);
+      }
+    },
+  );
+});
