@@ -1,42 +1,86 @@
 /**
- * The extension's entry: starts the analysis server over IPC and wires presentation to it.
+ * The extension's entry: wires the language client, model, views, commands and providers. No logic here.
  */
-import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ServerStatus } from '../../server/src/protocol/protocol';
+import type { LanguageClient } from 'vscode-languageclient/node';
+import { ServerStatus, TrustGranted } from '../../server/src/protocol/protocol';
+import type { ActivationTimings, PlumblineApi } from './api';
+import { DriftCodeActions } from './codeActions';
+import { registerCommands } from './commands';
+import { BASELINE_SCHEME, BaselineContentProvider } from './contentProvider';
+import { DashboardPanel } from './dashboard';
+import { createLanguageClient } from './languageClient';
+import { FleetModel } from './model';
+import { EnvironmentStatus } from './status';
+import { ActivityTree } from './trees/activity';
+import { EnvironmentsTree } from './trees/environments';
 
 let client: LanguageClient | undefined;
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
-  const module = context.asAbsolutePath(path.join('dist', 'server.js'));
-  const serverOptions: ServerOptions = {
-    run: { module, transport: TransportKind.ipc },
-    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=6011'] } },
-  };
+export function activate(context: vscode.ExtensionContext): PlumblineApi {
+  const timings: ActivationTimings = { activateStart: performance.now(), activateEnd: 0 };
   const output = vscode.window.createOutputChannel('Plumbline', { log: true });
-  const clientOptions: LanguageClientOptions = {
-    documentSelector: [{ scheme: 'file', pattern: '**/plumbline.yaml' }],
-    outputChannel: output,
-  };
-  const status = vscode.window.createStatusBarItem('plumbline.server', vscode.StatusBarAlignment.Left, 10);
-  status.name = 'Plumbline';
-  status.text = '$(loading~spin) Plumbline';
-  status.show();
-  context.subscriptions.push(output, status);
+  const lc = createLanguageClient(context, output);
+  client = lc;
+  const getClient = () => lc;
 
-  client = new LanguageClient('plumbline', 'Plumbline', serverOptions, clientOptions);
+  const model = new FleetModel(lc, context.workspaceState);
+  const status = new EnvironmentStatus(model);
+  let rendered: (t: number) => void = () => undefined;
+  const firstTreeRender = new Promise<number>((resolve) => (rendered = resolve));
+  const environments = new EnvironmentsTree(model, () => {
+    timings.firstTreeRender = performance.now();
+    rendered(timings.firstTreeRender);
+  });
+  const activity = new ActivityTree(model, getClient);
+
   context.subscriptions.push(
-    client.onNotification(ServerStatus.type, ({ state, message }) => {
-      status.text = state === 'ok' ? '$(pass) Plumbline' : '$(warning) Plumbline';
-      status.tooltip = message;
-      status.backgroundColor = state === 'error' ? new vscode.ThemeColor('statusBarItem.errorBackground') : undefined;
+    output,
+    model,
+    status,
+    environments,
+    activity,
+    vscode.window.createTreeView('plumbline.environments', { treeDataProvider: environments, showCollapseAll: true }),
+    vscode.window.createTreeView('plumbline.activity', { treeDataProvider: activity }),
+    vscode.workspace.registerTextDocumentContentProvider(BASELINE_SCHEME, new BaselineContentProvider(getClient)),
+    vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new DriftCodeActions(), { providedCodeActionKinds: DriftCodeActions.kinds }),
+    ...registerCommands({
+      client: getClient,
+      model,
+      output,
+      restart: async () => {
+        status.setServer({ state: 'warning', message: 'restarting the Plumbline server…' });
+        await lc.restart();
+        model.refresh(0);
+      },
+      openDashboard: () => DashboardPanel.show(context.extensionUri, model),
     }),
-    vscode.commands.registerCommand('plumbline.restartServer', async () => {
-      await client?.restart();
+    lc.onNotification(ServerStatus.type, (s) => status.setServer(s)),
+    vscode.workspace.onDidGrantWorkspaceTrust(() => {
+      void lc.sendNotification(TrustGranted.type, {});
     }),
+    { dispose: () => void lc.stop() },
   );
-  await client.start();
+
+  // Not awaited: activation stays cheap; views show "Starting…" until the server answers.
+  lc.start().then(
+    () => model.attach(lc),
+    (e: unknown) => {
+      const message = e instanceof Error ? e.message : String(e);
+      output.error(`the Plumbline server did not start: ${message}`);
+      status.setServer({ state: 'error', message });
+    },
+  );
+
+  timings.activateEnd = performance.now();
+  return {
+    timings,
+    settled: () => model.settled(),
+    view: () => model.view,
+    environmentsTree: () => environments.render(),
+    statusText: () => status.text,
+    firstTreeRender,
+  };
 }
 
 export async function deactivate(): Promise<void> {

@@ -1,38 +1,151 @@
 /**
- * The analysis server's entry: wires LSP handlers to the engine and nothing else.
+ * The analysis server's entry: wires LSP handlers to the workspace session and nothing else.
  */
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { createConnection, ProposedFeatures, TextDocuments, TextDocumentSyncKind } from 'vscode-languageserver/node';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  createConnection,
+  DidChangeConfigurationNotification,
+  ProposedFeatures,
+  TextDocuments,
+  TextDocumentSyncKind,
+  type WorkDoneProgressReporter,
+} from 'vscode-languageserver/node';
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { parseConfig } from './config/load';
-import { configDiagnostics } from './lsp/configDiagnostics';
-import { Environments, ServerStatus } from './protocol/protocol';
+import { environmentLenses } from './lsp/codeLens';
+import { hostHover } from './lsp/hover';
+import { DiagnosticsPublisher } from './lsp/publisher';
+import { WorkspaceSession } from './lsp/session';
+import { SettingsCache } from './lsp/settings';
+import {
+  AcceptLive,
+  BaselineHistory,
+  CaptureBaseline,
+  CheckHosts,
+  ConfirmHostKey,
+  DiffEnvironment,
+  ManagedFileContent,
+  ServerStatus,
+  StateChanged,
+  TrustGranted,
+  WorkspaceState,
+  type InitializationOptions,
+} from './protocol/protocol';
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
+const settings = new SettingsCache(connection);
+const log = (line: string) => connection.console.log(line);
 
-const isWorkspaceFile = (uri: string): boolean => uri.startsWith('file:') && path.basename(fileURLToPath(uri)) === 'plumbline.yaml';
+let session: WorkspaceSession | undefined;
+let publisher: DiagnosticsPublisher | undefined;
+let configFile: string | undefined;
+let folderUri: string | undefined;
 
-connection.onInitialize(() => ({
-  capabilities: { textDocumentSync: TextDocumentSyncKind.Incremental },
-  serverInfo: { name: 'plumbline' },
-}));
+const isConfig = (uri: string): boolean => uri.startsWith('file:') && path.basename(fileURLToPath(uri)) === 'plumbline.yaml';
+const openText = (file: string) => documents.get(pathUri(file))?.getText();
+const pathUri = (file: string) => pathToFileURL(file).toString();
 
-connection.onInitialized(() => {
-  void connection.sendNotification(ServerStatus.type, { state: 'ok', message: 'Plumbline server ready' });
+connection.onInitialize((params) => {
+  const folder = params.workspaceFolders?.[0]?.uri ?? params.rootUri ?? undefined;
+  folderUri = folder ?? undefined;
+  configFile = folder ? path.join(fileURLToPath(folder), 'plumbline.yaml') : undefined;
+  const init = (params.initializationOptions ?? {}) as Partial<InitializationOptions>;
+  if (configFile) {
+    session = new WorkspaceSession(
+      {
+        configFile,
+        settings: () => settings.get(folderUri!),
+        confirmHostKey: async (p) => (await connection.sendRequest(ConfirmHostKey.type, p)).trust,
+        log,
+        changed: () => {
+          if (configFile) publisher?.publish(configFile);
+          void connection.sendNotification(StateChanged.type, {});
+        },
+      },
+      init.trusted === true,
+    );
+    publisher = new DiagnosticsPublisher(connection, session, openText);
+  }
+  return {
+    capabilities: {
+      textDocumentSync: TextDocumentSyncKind.Incremental,
+      hoverProvider: true,
+      codeLensProvider: { resolveProvider: false },
+    },
+    serverInfo: { name: 'plumbline' },
+  };
+});
+
+connection.onInitialized(async () => {
+  void connection.client.register(DidChangeConfigurationNotification.type, { section: 'plumbline' });
+  await session?.reopen();
+  void connection.sendNotification(ServerStatus.type, {
+    state: session?.view().message && session.view().configErrors > 0 ? 'warning' : 'ok',
+    message: session?.view().message ?? 'Plumbline server ready',
+  });
+});
+
+connection.onDidChangeConfiguration(async () => {
+  settings.invalidate();
+  await session?.reopen();
+});
+
+connection.onNotification(TrustGranted.type, async () => {
+  await session?.trust();
 });
 
 documents.onDidChangeContent(({ document }) => {
-  if (!isWorkspaceFile(document.uri)) return;
-  void connection.sendDiagnostics({ uri: document.uri, diagnostics: configDiagnostics(document.getText(), fileURLToPath(document.uri)) });
+  if (isConfig(document.uri) && configFile) publisher?.publish(configFile);
 });
 
-connection.onRequest(Environments.type, ({ uri }) => {
-  const doc = documents.get(uri);
-  if (!doc) return [];
-  const { config } = parseConfig(doc.getText(), fileURLToPath(uri));
-  return (config?.environments ?? []).map((e) => ({ name: e.name, hosts: e.hosts.map((h) => h.spec) }));
+documents.onDidSave(async ({ document }) => {
+  if (isConfig(document.uri)) await session?.reopen();
+});
+
+connection.onHover(({ textDocument, position }) => {
+  const doc = documents.get(textDocument.uri);
+  if (!doc || !isConfig(textDocument.uri) || !session) return undefined;
+  const s = session;
+  const envs = parseConfig(doc.getText(), fileURLToPath(textDocument.uri)).config?.environments ?? [];
+  return hostHover(envs, (e) => s.hostViews(e), position);
+});
+
+connection.onCodeLens(({ textDocument }) => {
+  const doc = documents.get(textDocument.uri);
+  if (!doc || !isConfig(textDocument.uri) || !session) return [];
+  const s = session;
+  const envs = parseConfig(doc.getText(), fileURLToPath(textDocument.uri)).config?.environments ?? [];
+  return environmentLenses(envs, (e) => s.hostViews(e), s.isTrusted());
+});
+
+const noSession = () => new Error('no plumbline.yaml in this workspace');
+const progressFor = (token: string | number | undefined): Promise<WorkDoneProgressReporter> =>
+  token !== undefined ? Promise.resolve(connection.window.attachWorkDoneProgress(token)) : connection.window.createWorkDoneProgress();
+
+connection.onRequest(WorkspaceState.type, () => session?.view() ?? { configErrors: 0, trusted: false, environments: [], message: 'no workspace folder' });
+connection.onRequest(CaptureBaseline.type, async (p, token) => {
+  if (!session) throw noSession();
+  return session.baseline(p.env, p.reason, token, await progressFor(p.workDoneToken));
+});
+connection.onRequest(DiffEnvironment.type, async (p, token) => {
+  if (!session) throw noSession();
+  return session.diff(p.env, token, await progressFor(p.workDoneToken));
+});
+connection.onRequest(CheckHosts.type, async (p, token) => {
+  if (!session) throw noSession();
+  return session.checkHosts(p.env, token, await progressFor(p.workDoneToken));
+});
+connection.onRequest(AcceptLive.type, async (p) => {
+  if (!session) throw noSession();
+  return session.acceptLive(p.env, p.host, p.reason);
+});
+connection.onRequest(BaselineHistory.type, (p) => session?.history(p.env) ?? []);
+connection.onRequest(ManagedFileContent.type, (p) => session?.fileContent(p) ?? { note: 'no workspace' });
+
+connection.onShutdown(async () => {
+  await session?.close();
 });
 
 documents.listen(connection);

@@ -14,6 +14,25 @@ function close(actual: number, expected: number, eps = 1e-6): void {
   assert.ok(Math.abs(actual - expected) <= eps, `${actual} is not within ${eps} of ${expected}`);
 }
 
+// Runs first on purpose: when the synthetic cases below run first, V8's Maglev JIT (Node 24.21)
+// intermittently mis-scores the first corpus evaluation in this process (never with --no-maglev).
+describe('NAB scorer against the published results', () => {
+  const dir = defaultNabDir();
+  const missing = !nabDirExists(dir);
+  if (missing && process.env.CI) {
+    it('needs the NAB dataset', () => assert.fail(`NAB dataset not found at ${dir} (set NAB_DIR)`));
+    return;
+  }
+  it('reproduces numenta and null on all three profiles within 0.05', { skip: missing ? `NAB dataset not found at ${dir} (set NAB_DIR)` : false }, () => {
+    const rows = verifyScorer(loadCorpus(dir), 0.05);
+    assert.equal(rows.length, 6);
+    for (const r of rows) assert.ok(r.ok, `${r.detector}/${r.profile}: ${r.normalised} vs published ${r.published}`);
+    const numentaStd = rows.find((r) => r.detector === 'numenta' && r.profile === 'standard')!;
+    close(numentaStd.normalised, 70.1011, 0.001);
+    for (const r of rows.filter((x) => x.detector === 'null')) close(r.normalised, 0, 1e-9);
+  });
+});
+
 describe('NAB scaled sigmoid', () => {
   it('matches the reference values of SCORING.md §3, clamp included', () => {
     close(scaledSigmoid(-1), 0.9866143);
@@ -71,22 +90,5 @@ describe('NAB row weights and threshold sweep (synthetic)', () => {
     close(best.raw, w.weight[450]);
     assert.equal(best.curve[0].threshold, 1.1);
     close(best.curve[0].raw, -1);
-  });
-});
-
-describe('NAB scorer against the published results', () => {
-  const dir = defaultNabDir();
-  const missing = !nabDirExists(dir);
-  if (missing && process.env.CI) {
-    it('needs the NAB dataset', () => assert.fail(`NAB dataset not found at ${dir} (set NAB_DIR)`));
-    return;
-  }
-  it('reproduces numenta and null on all three profiles within 0.05', { skip: missing ? `NAB dataset not found at ${dir} (set NAB_DIR)` : false }, () => {
-    const rows = verifyScorer(loadCorpus(dir), 0.05);
-    assert.equal(rows.length, 6);
-    for (const r of rows) assert.ok(r.ok, `${r.detector}/${r.profile}: ${r.normalised} vs published ${r.published}`);
-    const numentaStd = rows.find((r) => r.detector === 'numenta' && r.profile === 'standard')!;
-    close(numentaStd.normalised, 70.1011, 0.001);
-    for (const r of rows.filter((x) => x.detector === 'null')) close(r.normalised, 0, 1e-9);
   });
 });

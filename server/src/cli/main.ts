@@ -3,6 +3,7 @@ import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerLabCommands } from './lab';
+import { registerScoreCommand } from './score';
 import { CliExit } from './workspace';
 
 const program = new Command('plumbline')
@@ -14,6 +15,7 @@ const program = new Command('plumbline')
 registerFleetCommands(program);
 registerLabCommands(program);
 registerDemoCommand(program);
+registerScoreCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

@@ -38,7 +38,11 @@ export const NOTHING_THRESHOLD = 1.1;
  */
 export function scoreFile(file: ScoredFile, profile: Profile, threshold: number): FileScore {
   const { scores, weights, probation } = file;
-  const best = new Map<number, number>();
+  let windows = 0;
+  for (let i = 0; i < weights.window.length; i++) windows = Math.max(windows, weights.window[i] + 1);
+  // Per window: 0 = no row after probation (the window does not count), 1 = counted, 2 = detected.
+  const state = new Uint8Array(windows);
+  const best = new Float64Array(windows);
   let fpSum = 0;
   let tp = 0;
   let fp = 0;
@@ -46,12 +50,13 @@ export function scoreFile(file: ScoredFile, profile: Profile, threshold: number)
   let tn = 0;
   for (let i = Math.max(0, Math.ceil(probation)); i < scores.length; i++) {
     const w = weights.window[i];
-    if (w >= 0 && !best.has(w)) best.set(w, Number.NEGATIVE_INFINITY);
     const hit = scores[i] >= threshold;
     if (w >= 0) {
+      if (state[w] === 0) state[w] = 1;
       if (hit) {
         tp++;
-        best.set(w, Math.max(best.get(w)!, weights.weight[i]));
+        if (state[w] === 1 || weights.weight[i] > best[w]) best[w] = weights.weight[i];
+        state[w] = 2;
       } else fn++;
     } else if (hit) {
       fp++;
@@ -60,14 +65,16 @@ export function scoreFile(file: ScoredFile, profile: Profile, threshold: number)
   }
   let score = fpSum;
   let detected = 0;
-  for (const v of best.values()) {
-    if (v === Number.NEGATIVE_INFINITY) score -= profile.fn;
-    else {
-      score += v;
+  let counted = 0;
+  for (let w = 0; w < windows; w++) {
+    if (state[w] === 0) continue;
+    counted++;
+    if (state[w] === 2) {
+      score += best[w];
       detected++;
-    }
+    } else score -= profile.fn;
   }
-  return { key: file.key, score, tp, fp, fn, tn, windowsDetected: detected, windows: best.size };
+  return { key: file.key, score, tp, fp, fn, tn, windowsDetected: detected, windows: counted };
 }
 
 /**

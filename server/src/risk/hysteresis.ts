@@ -18,6 +18,16 @@ export function thresholdOf(level: Level, t: RiskThresholds): number {
 }
 
 /**
+ * Whether an interval at `level` with `value` keeps a run "at level k or worse" going: the state is
+ * there and the value is too, within the hysteresis margin. Intervals in which hysteresis alone
+ * holds a state up (a lone spike that already passed) do not count, so persistence measures
+ * evidence, not the hysteresis delay.
+ */
+export function sustains(k: Level, level: Level, value: number, t: RiskThresholds, margin: number): boolean {
+  return level >= k && (k === 0 || value >= thresholdOf(k, t) - margin);
+}
+
+/**
  * How bad a state is, for taking the worst of several: no data sits between minor and moderate,
  * so a host that stopped reporting never reads as healthy, and a layer that is known to be
  * moderate or severe still drives the host.

@@ -51,8 +51,9 @@ export interface LayerRisk {
   cumulative: number;
   lastSampleTs: number | null;
   /**
-   * Consecutive intervals (updates) the layer has been at this state or worse; for `nodata`,
-   * consecutive intervals without data. What the policy's persistence is measured against.
+   * Consecutive intervals (updates) the layer has been at this state or worse with its value at
+   * least the state's threshold minus the hysteresis margin; 0 while hysteresis alone holds the
+   * state up. For `nodata`, consecutive intervals without data. The policy's persistence counts this.
    */
   held: number;
 }
@@ -66,7 +67,7 @@ export interface HostRisk {
   layers: Record<Layer, LayerRisk>;
   /** The strongest reasons across layers; `nodata` reasons first. */
   reasons: Reason[];
-  /** Consecutive intervals the host has been at this state or worse (for `nodata`: without data). */
+  /** As `LayerRisk.held`, for the host's state and value. */
   held: number;
 }
 

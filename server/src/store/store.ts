@@ -1,6 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
+import { entryHash } from '../audit/chain';
+import { canonicalJson } from '../audit/canonical';
+import type { AuditEntry, AuditEntryInput, AuditRecord } from '../audit/types';
 import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
 import { applyMigrations } from './migrations';
 import { sqliteModule } from './sqlite';
@@ -291,6 +294,34 @@ export class Store {
     };
     if (opts.withSecrets && row.secret_json !== null) record.secretContents = JSON.parse(row.secret_json) as Record<string, string>;
     return record;
+  }
+
+  /**
+   * Appends one audit entry, chained to the newest one: hash = sha256(prev_hash + canonical JSON).
+   * BEGIN IMMEDIATE makes two processes appending at once take turns, so the chain never forks.
+   */
+  appendAudit(input: AuditEntryInput): AuditRecord {
+    return this.transaction(() => {
+      const last = this.db.prepare('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined;
+      const prevHash = last?.hash ?? null;
+      const entry: AuditEntry = { ...input, ts: this.stamp() };
+      const json = canonicalJson(entry);
+      const hash = entryHash(prevHash, entry);
+      const r = this.db.prepare('INSERT INTO audit_log (ts, prev_hash, hash, json) VALUES (?, ?, ?, ?)').run(entry.ts, prevHash, hash, json);
+      return { id: Number(r.lastInsertRowid), ts: entry.ts, prevHash, hash, json };
+    });
+  }
+
+  /** Every audit row, oldest first, exactly as stored (for printing and for verifyChain). */
+  auditRecords(): AuditRecord[] {
+    const rows = this.db.prepare('SELECT id, ts, prev_hash, hash, json FROM audit_log ORDER BY id').all() as Array<{
+      id: number;
+      ts: string;
+      prev_hash: string | null;
+      hash: string;
+      json: string;
+    }>;
+    return rows.map((r) => ({ id: r.id, ts: r.ts, prevHash: r.prev_hash, hash: r.hash, json: r.json }));
   }
 
   private stamp(): string {

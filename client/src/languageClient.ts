@@ -1,0 +1,33 @@
+import * as vscode from 'vscode';
+import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { ConfirmHostKey, type InitializationOptions } from '../../server/src/protocol/protocol';
+
+/** Fixed so `.vscode/launch.json` can attach to the server. */
+export const SERVER_INSPECT_PORT = 6011;
+
+/** The language client for the analysis server (dist/server.js) over IPC. */
+export function createLanguageClient(context: vscode.ExtensionContext, output: vscode.LogOutputChannel): LanguageClient {
+  const module = context.asAbsolutePath('dist/server.js');
+  const serverOptions: ServerOptions = {
+    run: { module, transport: TransportKind.ipc },
+    debug: { module, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', `--inspect=${SERVER_INSPECT_PORT}`] } },
+  };
+  const initializationOptions: InitializationOptions = { trusted: vscode.workspace.isTrusted };
+  const clientOptions: LanguageClientOptions = {
+    documentSelector: [{ scheme: 'file', pattern: '**/plumbline.yaml' }],
+    outputChannel: output,
+    initializationOptions,
+    synchronize: { configurationSection: 'plumbline' },
+  };
+  const client = new LanguageClient('plumbline', 'Plumbline', serverOptions, clientOptions);
+  client.onRequest(ConfirmHostKey.type, async ({ host, keyType, fingerprint }) => {
+    const trust = 'Trust and Connect';
+    const answer = await vscode.window.showWarningMessage(
+      `Plumbline: ${host} offered a host key that is not in known_hosts.`,
+      { modal: true, detail: `${keyType} key fingerprint:\n${fingerprint}\n\nCompare it with the host's own (ssh-keygen -l -f /etc/ssh/ssh_host_*_key.pub) before you trust it. Trusting adds it to known_hosts.` },
+      trust,
+    );
+    return { trust: answer === trust };
+  });
+  return client;
+}

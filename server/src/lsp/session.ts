@@ -1,0 +1,314 @@
+/**
+ * One workspace's engine and what the server knows about its fleet: opens the Engine (only in a
+ * trusted workspace with a valid plumbline.yaml), runs fleet operations with progress and
+ * cancellation, and keeps the per-host views and last diffs that trees and diagnostics show.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { CancellationToken, WorkDoneProgressReporter, WorkDoneProgressServerReporter } from 'vscode-languageserver';
+import { Engine } from '../engine/engine';
+import type { HostOutcome } from '../engine/outcome';
+import { diffFingerprints } from '../fingerprint/diff';
+import { splitLines } from '../fingerprint/diffRanges';
+import type { EnvironmentConfig } from '../config/types';
+import type {
+  BaselineHistoryEntry,
+  BaselineInfo,
+  ConfirmHostKeyParams,
+  EnvironmentView,
+  FileContent,
+  FileContentParams,
+  HostOutcomeView,
+  HostView,
+  OperationResult,
+  PlumblineSettings,
+  WorkspaceView,
+} from '../protocol/protocol';
+import type { HostDrift } from './driftDiagnostics';
+import { applyBaselineOutcome, applyCheckOutcome, applyDiffOutcome, baselineInfo, fromDiff, initialView } from './hostViews';
+import { hostProgress, untilCancelled } from './progress';
+
+export interface SessionDeps {
+  configFile: string;
+  settings: () => Promise<PlumblineSettings>;
+  confirmHostKey: (p: ConfirmHostKeyParams) => Promise<boolean>;
+  log: (line: string) => void;
+  /** Called whenever views or drifts changed: publish diagnostics, tell the client. */
+  changed: () => void;
+}
+
+export class WorkspaceSession {
+  private engine: Engine | undefined;
+  private opening: Promise<void> | undefined;
+  private message: string | undefined;
+  private configErrors = 0;
+  private readonly views = new Map<string, Map<string, HostView>>();
+  private readonly drifts = new Map<string, Map<string, HostDrift>>();
+
+  constructor(
+    private readonly deps: SessionDeps,
+    private trusted: boolean,
+  ) {}
+
+  get workspaceDir(): string {
+    return path.dirname(this.deps.configFile);
+  }
+
+  get config() {
+    return this.engine?.config;
+  }
+
+  isTrusted(): boolean {
+    return this.trusted;
+  }
+
+  async trust(): Promise<void> {
+    this.trusted = true;
+    await this.reopen();
+  }
+
+  /** (Re)opens the engine from plumbline.yaml on disk; safe to call on every save. */
+  reopen(): Promise<void> {
+    const previous = this.opening ?? Promise.resolve();
+    this.opening = previous.then(() => this.doOpen());
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
+    const old = this.engine;
+    this.engine = undefined;
+    if (old) await old.close().catch((e: unknown) => this.deps.log(`closing the engine: ${String(e)}`));
+    this.views.clear();
+    this.drifts.clear();
+    this.configErrors = 0;
+    if (!fs.existsSync(this.deps.configFile)) {
+      this.message = 'no plumbline.yaml in this workspace';
+    } else if (!this.trusted) {
+      this.message = 'workspace not trusted: Plumbline only validates plumbline.yaml and connects to no host';
+    } else {
+      const settings = await this.deps.settings();
+      this.warnUnsupported(settings);
+      const r = await Engine.open({
+        configFile: this.deps.configFile,
+        ...(settings.dataFolder ? { dataDir: path.resolve(this.workspaceDir, settings.dataFolder) } : {}),
+        confirmUnknownHost: (host, keyType, fingerprint) => this.deps.confirmHostKey({ host, keyType, fingerprint }),
+        log: (l) => this.deps.log(l),
+      });
+      if (r.ok) {
+        this.engine = r.value;
+        this.message = undefined;
+        this.loadFromStore(r.value);
+        this.deps.log(`engine open: ${this.deps.configFile} (${r.value.config.environments.length} environments)`);
+      } else {
+        this.configErrors = r.error.length;
+        this.message = `plumbline.yaml has ${r.error.length} error${r.error.length === 1 ? '' : 's'}; fix them to connect (see Problems)`;
+      }
+    }
+    this.deps.changed();
+  }
+
+  private warnUnsupported(s: PlumblineSettings): void {
+    // The engine takes ssh paths only from plumbline.yaml's `ssh:` section for now.
+    if (s.sshConfig || s.knownHosts) {
+      this.deps.log('plumbline.sshConfig / plumbline.knownHosts are set but not applied yet: the engine reads ssh paths from plumbline.yaml (ssh.config, ssh.knownHosts)');
+    }
+  }
+
+  /** What the store already knows, without connecting: baselines and the diff of the last capture. */
+  private loadFromStore(engine: Engine): void {
+    const workspace = this.workspaceDir;
+    const readLocal = (local: string) => readText(path.resolve(workspace, local));
+    for (const env of engine.config.environments) {
+      const views = new Map<string, HostView>();
+      const drifts = new Map<string, HostDrift>();
+      for (const { spec } of env.hosts) {
+        const b = engine.store.activeBaseline(env.name, spec);
+        let view = initialView(spec, b && baselineInfo(b));
+        const latest = b && engine.store.latestFingerprint(env.name, spec);
+        if (b && latest && latest.id !== b.fingerprintId) {
+          const diff = diffFingerprints(b.fingerprint, latest.fingerprint, { files: env.layers.app.files, readLocal });
+          view = fromDiff(view, diff, baselineInfo(b), latest.fingerprint.capturedAt);
+          view.reachable = undefined;
+          drifts.set(spec, { host: spec, baselineVersion: b.version, items: diff.items });
+        }
+        views.set(spec, view);
+      }
+      this.views.set(env.name, views);
+      this.drifts.set(env.name, drifts);
+    }
+  }
+
+  view(): WorkspaceView {
+    const environments: EnvironmentView[] = (this.engine?.config.environments ?? []).map((env) => ({
+      name: env.name,
+      range: env.range,
+      hosts: env.hosts.map((h) => this.views.get(env.name)?.get(h.spec) ?? { host: h.spec, state: 'unknown', findings: [] }),
+    }));
+    return {
+      ...(fs.existsSync(this.deps.configFile) ? { configUri: pathToFileURL(this.deps.configFile).toString() } : {}),
+      configErrors: this.configErrors,
+      trusted: this.trusted,
+      environments,
+      ...(this.message ? { message: this.message } : {}),
+    };
+  }
+
+  hostViews(env: string): HostView[] {
+    return [...(this.views.get(env)?.values() ?? [])];
+  }
+
+  lastDrifts(env: string): HostDrift[] {
+    return [...(this.drifts.get(env)?.values() ?? [])];
+  }
+
+  environments(): EnvironmentConfig[] {
+    return this.engine?.config.environments ?? [];
+  }
+
+  async baseline(env: string, reason: string | undefined, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    const engine = await this.ready();
+    const total = engine.environment(env).hosts.length;
+    const tick = hostProgress(progress, `Capturing baselines of ${env}`, total);
+    const work = engine.baseline(env, { ...(reason ? { reason } : {}), by: 'vscode' }, (o) => tick(o.host, o.ok)).then((outcomes) => {
+      const at = new Date().toISOString();
+      for (const o of outcomes) {
+        this.setView(env, o.host, applyBaselineOutcome(this.views.get(env)?.get(o.host), o, at));
+        if (o.ok) this.drifts.get(env)?.delete(o.host);
+      }
+      this.deps.changed();
+      return outcomes.map((o) => outcomeView(o, (v) => `baseline v${v.baseline.version}`));
+    });
+    return this.finish(env, work, token, progress);
+  }
+
+  async diff(env: string, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    const engine = await this.ready();
+    const total = engine.environment(env).hosts.length;
+    const tick = hostProgress(progress, `Diffing ${env} against its baselines`, total);
+    const work = engine.diff(env, (o) => tick(o.host, o.ok)).then((outcomes) => {
+      const at = new Date().toISOString();
+      const drifts = this.drifts.get(env) ?? new Map<string, HostDrift>();
+      this.drifts.set(env, drifts);
+      for (const o of outcomes) {
+        this.setView(env, o.host, applyDiffOutcome(this.views.get(env)?.get(o.host), o, at));
+        if (o.ok) drifts.set(o.host, { host: o.host, baselineVersion: o.value.baseline.version, items: o.value.diff.items });
+        else drifts.delete(o.host);
+      }
+      this.deps.changed();
+      return outcomes.map((o) => outcomeView(o, (v) => (v.diff.drift ? `${v.diff.items.filter((i) => i.severity !== 'info').length} drift items (highest: ${v.diff.highest})` : 'no drift')));
+    });
+    return this.finish(env, work, token, progress);
+  }
+
+  async checkHosts(env: string, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    const engine = await this.ready();
+    const total = engine.environment(env).hosts.length;
+    const tick = hostProgress(progress, `Checking the hosts of ${env}`, total);
+    const work = engine.hosts(env, (o) => tick(o.host, o.ok)).then((outcomes) => {
+      const at = new Date().toISOString();
+      for (const o of outcomes) this.setView(env, o.host, applyCheckOutcome(this.views.get(env)?.get(o.host), o, at));
+      this.deps.changed();
+      return outcomes.map((o) => outcomeView(o, (v) => (v.reachable ? `reachable, ${v.keyType} ${v.keyFingerprint}` : `unreachable: ${v.error}`)));
+    });
+    return this.finish(env, work, token, progress);
+  }
+
+  /** Promotes the host's last captured fingerprint (what the last diff compared) as its baseline. */
+  async acceptLive(env: string, host: string, reason?: string): Promise<BaselineInfo> {
+    const engine = await this.ready();
+    const latest = engine.store.latestFingerprint(env, host);
+    if (!latest) throw new Error(`${host}: nothing captured yet; run Diff first`);
+    const b = engine.store.promoteBaseline(env, host, latest.id, { by: 'vscode', reason: reason ?? 'accepted live state as the new baseline' });
+    const info = baselineInfo(b);
+    const prev = this.views.get(env)?.get(host);
+    this.setView(env, host, {
+      host,
+      state: 'clean',
+      reason: `live state accepted as baseline v${info.version}`,
+      ...(prev?.reachable !== undefined ? { reachable: prev.reachable } : {}),
+      ...(prev?.keyFingerprint ? { keyFingerprint: prev.keyFingerprint } : {}),
+      baseline: info,
+      checkedAt: new Date().toISOString(),
+      findings: [],
+    });
+    this.drifts.get(env)?.delete(host);
+    this.deps.changed();
+    return info;
+  }
+
+  history(env: string): BaselineHistoryEntry[] {
+    const engine = this.engine;
+    if (!engine) return [];
+    const hosts = engine.environment(env).hosts.map((h) => h.spec);
+    return hosts
+      .flatMap((host) => engine.store.baselineHistory(env, host).map((b) => ({ env, host, active: b.active, ...baselineInfo(b) })))
+      .sort((a, b) => (a.promotedAt < b.promotedAt ? 1 : a.promotedAt > b.promotedAt ? -1 : b.version - a.version));
+  }
+
+  /** Lines of a managed file on a host, from the store; undefined for secret or uncaptured files. */
+  hostLines(env: string, host: string, remote: string, side: 'baseline' | 'live'): string[] | undefined {
+    const c = this.fileContent({ env, host, remote, side });
+    return c.content === undefined ? undefined : splitLines(c.content);
+  }
+
+  fileContent(p: FileContentParams): FileContent {
+    const engine = this.engine;
+    if (!engine) return { note: this.message ?? 'the engine is not open' };
+    const b = engine.store.activeBaseline(p.env, p.host);
+    const fp = p.side === 'baseline' ? b?.fingerprint : engine.store.latestFingerprint(p.env, p.host)?.fingerprint;
+    const label = p.side === 'baseline' ? (b ? `baseline v${b.version}` : 'no baseline') : fp ? `live, captured ${fp.capturedAt}` : 'nothing captured';
+    const f = fp?.app.files.find((x) => x.remote === p.remote);
+    if (!f) return { note: `${p.host}:${p.remote}: ${label}: file not captured` };
+    if (f.secret) return { note: `${p.host}:${p.remote}: secret file; content is never shown (${label})` };
+    if (!f.exists) return { note: `${p.host}:${p.remote}: absent on the host (${label})` };
+    if (f.content === undefined) return { note: `${p.host}:${p.remote}: ${f.note ?? 'no text captured'} (${label})` };
+    return { content: f.content, note: label };
+  }
+
+  async close(): Promise<void> {
+    await this.opening;
+    await this.engine?.close();
+    this.engine = undefined;
+  }
+
+  private async ready(): Promise<Engine> {
+    await this.opening;
+    if (!this.trusted) throw new Error('this workspace is not trusted: Plumbline connects to no host until you trust it');
+    if (!this.engine) throw new Error(this.message ?? 'the Plumbline engine is not open');
+    return this.engine;
+  }
+
+  private setView(env: string, host: string, v: HostView): void {
+    let m = this.views.get(env);
+    if (!m) this.views.set(env, (m = new Map()));
+    m.set(host, v);
+  }
+
+  private async finish(env: string, work: Promise<HostOutcomeView[]>, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    try {
+      // Server-created progress has its own cancel button; client-created progress cancels the request.
+      const extra = 'token' in progress ? [(progress as WorkDoneProgressServerReporter).token] : [];
+      const r = await untilCancelled(work, token, ...extra);
+      if ('cancelled' in r) {
+        work.catch((e: unknown) => this.deps.log(`${env}: after cancel: ${String(e)}`));
+        return { env, outcomes: [], cancelled: true };
+      }
+      return { env, outcomes: r.value, cancelled: false };
+    } finally {
+      progress.done();
+    }
+  }
+}
+
+function outcomeView<T>(o: HostOutcome<T>, ok: (v: T) => string): HostOutcomeView {
+  return o.ok ? { host: o.host, ok: true, message: ok(o.value) } : { host: o.host, ok: false, message: o.error.message, errorKind: o.error.kind };
+}
+
+function readText(file: string): string | undefined {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,41 @@
+import type { EnvironmentConfig } from '../config/types';
+import type { PolicyConfig } from './types';
+
+/** Overrides for `policyFromConfig`; per-tier records may be given in part. */
+export type PolicyOverrides = Partial<Omit<PolicyConfig, 'persistence' | 'cooldownMs' | 'configured'>> & {
+  persistence?: Partial<PolicyConfig['persistence']>;
+  cooldownMs?: Partial<PolicyConfig['cooldownMs']>;
+  configured?: Partial<PolicyConfig['configured']>;
+};
+
+export const DEFAULT_PERSISTENCE = { 1: 2, 2: 2, 3: 1 } as const;
+export const DEFAULT_COOLDOWN_MS = { 1: 10 * 60_000, 2: 30 * 60_000, 3: 60 * 60_000 } as const;
+
+/**
+ * The window an action gets to work before escalation: long enough for risk, which comes down
+ * only after its hysteresis intervals, to show the effect.
+ */
+export function defaultEscalateAfterMs(intervalMs: number): number {
+  return Math.max(2 * 60_000, 12 * intervalMs);
+}
+
+/** The policy of an environment from plumbline.yaml; anything not there takes its default, then overrides. */
+export function policyFromConfig(env: EnvironmentConfig, overrides: PolicyOverrides = {}): PolicyConfig {
+  const a = env.actions;
+  const remediate = (a.remediate?.restart?.length ?? 0) > 0 || (a.remediate?.commands?.length ?? 0) > 0;
+  const { persistence, cooldownMs, configured, ...rest } = overrides;
+  const cfg: PolicyConfig = {
+    mode: a.mode,
+    shadow: false,
+    thresholds: { ...env.risk },
+    escalateAfterMs: defaultEscalateAfterMs(env.intervalMs),
+    maxConcurrent: 1,
+    noData: 'alert',
+    ...rest,
+    persistence: { ...DEFAULT_PERSISTENCE, ...persistence },
+    cooldownMs: { ...DEFAULT_COOLDOWN_MS, ...cooldownMs },
+    configured: { remediate, switch: a.switch !== undefined, rollback: a.rollback !== undefined, ...configured },
+  };
+  if (!(cfg.maxConcurrent >= 1)) throw new RangeError(`maxConcurrent must be at least 1, got ${cfg.maxConcurrent}`);
+  return cfg;
+}

@@ -1,0 +1,4 @@
+export type { ActionKind, BlockedBy, Decision, NoDataPolicy, PolicyConfig, Tier } from './types';
+export { Policy } from './policy';
+export { DEFAULT_COOLDOWN_MS, DEFAULT_PERSISTENCE, defaultEscalateAfterMs, policyFromConfig, type PolicyOverrides } from './config';
+export { TIERS, TIER_ACTION, configuredTier, nextTier, tierForState } from './tiers';
