@@ -1,9 +1,11 @@
 #!/bin/sh
-# Plumbline agent, capture mode. POSIX sh (dash and busybox ash); needs no install.
+# Plumbline agent. POSIX sh (dash and busybox ash); needs no install.
 #
-#   sh -c "$SCRIPT" plumbline-agent capture [options]
+#   sh -c "$SCRIPT" plumbline-agent capture [options]     one fingerprint line, then exit
+#   sh -c "$SCRIPT" plumbline-agent stream  [options]     one sample line per interval, forever
+#   installed mode (see agent/README.md): install | run | supervise | follow | status | uninstall
 #
-# Prints exactly one line: {"type":"fingerprint","schema":1,...} (see agent/README.md and
+# capture prints exactly one line: {"type":"fingerprint","schema":1,...} (see agent/README.md and
 # server/src/fingerprint/types.ts). Problems on the host become nulls/notes in that line
 # and diagnostics on stderr, never a crash.
 #
@@ -18,6 +20,9 @@
 # /proc/uptime, /proc/[pid]/stat, /proc/diskstats and /proc/net/dev; the rest of the
 # capture runs during the window. The real window length comes from /proc/uptime, so a
 # coarse sleep fallback still gives correct rates.
+#
+# stream keeps ONE awk alive for the whole run: each interval the shell feeds it one tagged
+# snapshot, and awk computes rates against the previous one (the interval is the window).
 
 AGENT_VERSION=0.1.0
 LC_ALL=C
@@ -30,10 +35,15 @@ PL_NL='
 pl_err() { printf 'plumbline-agent: %s\n' "$*" >&2; }
 pl_has() { command -v "$1" >/dev/null 2>&1; }
 
-if [ "${1-}" != capture ]; then
-  pl_err "usage: plumbline-agent capture [--packages] [--sysctl NAME]... [--service NAME]... [--file PATH]... [--secret-file PATH]... [--release PATH] [--process PATTERN] [--health URL] [--perf-ms N]"
-  exit 2
-fi
+PL_MODE=${1-}
+case $PL_MODE in
+  capture | stream | follow | run | supervise | install | uninstall | status) ;;
+  *)
+    pl_err "usage: plumbline-agent capture [--packages] [--sysctl NAME]... [--service NAME]... [--file PATH]... [--secret-file PATH]... [--release PATH] [--process PATTERN] [--health URL] [--perf-ms N]"
+    pl_err "       plumbline-agent stream --interval-ms N [--from-seq S] [--process P] [--health URL] [--metrics URL] [--file PATH]... [--secret-file PATH]... [--release PATH] [--mount PATH]..."
+    pl_err "       plumbline-agent install|run|supervise|status|uninstall --dir DIR [stream options] ; follow --dir DIR --from-seq S"
+    exit 2 ;;
+esac
 if ! pl_has awk; then
   pl_err "awk not found; cannot capture"
   exit 3
@@ -47,12 +57,43 @@ PL_RELEASE=
 PL_PROCESS=
 PL_HEALTH=
 PL_HEALTH_SET=0
+PL_INTERVAL_MS=5000
+PL_FROM_SEQ=0
+PL_METRICS=
+PL_DIR=
+PL_BUFFER_LINES=10000
+# Seconds curl/wget may take; stream mode lowers it to fit the interval.
+PL_HTTP_S=3
+
+pl_uint() { # VALUE DEFAULT — a whole number without leading zeros (they would read as octal), or DEFAULT
+  case $1 in
+    '' | *[!0-9]*) printf '%s' "$2" ;;
+    *)
+      pl_u=${1#"${1%%[!0]*}"}
+      [ "${#pl_u}" -le 15 ] || pl_u=$2
+      printf '%s' "${pl_u:-0}" ;;
+  esac
+}
+
+# Every option that takes a value, for the walkers that skip values.
+pl_takes_value() {
+  case $1 in
+    --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms | \
+      --interval-ms | --from-seq | --metrics | --mount | --dir | --buffer-lines) return 0 ;;
+  esac
+  return 1
+}
 
 pl_scalar() { # OPTION VALUE
   case $1 in
     --release) PL_RELEASE_SET=1; PL_RELEASE=$2 ;;
     --process) PL_PROCESS=$2 ;;
     --health) PL_HEALTH_SET=1; PL_HEALTH=$2 ;;
+    --metrics) PL_METRICS=$2 ;;
+    --dir) PL_DIR=$2 ;;
+    --interval-ms) PL_INTERVAL_MS=$(pl_uint "$2" 5000) ;;
+    --from-seq) PL_FROM_SEQ=$(pl_uint "$2" 0) ;;
+    --buffer-lines) PL_BUFFER_LINES=$(pl_uint "$2" 10000) ;;
     --perf-ms)
       case $2 in
         '' | *[!0-9]*) pl_err "--perf-ms wants a whole number of ms; using 250" ;;
@@ -61,21 +102,23 @@ pl_scalar() { # OPTION VALUE
   esac
 }
 
-pl_want=
-for pl_a in "$@"; do
-  if [ -n "$pl_want" ]; then
-    pl_scalar "$pl_want" "$pl_a"
-    pl_want=
-    continue
-  fi
-  case $pl_a in
-    capture) ;;
-    --packages) PL_PACKAGES=1 ;;
-    --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_want=$pl_a ;;
-    *) pl_err "ignoring unknown argument" ;;
-  esac
-done
-[ -z "$pl_want" ] || pl_err "option $pl_want has no value; ignored"
+pl_parse() { # agent args
+  pl_want=
+  for pl_a in "$@"; do
+    if [ -n "$pl_want" ]; then
+      pl_scalar "$pl_want" "$pl_a"
+      pl_want=
+      continue
+    fi
+    case $pl_a in
+      capture | stream | follow | run | supervise | install | uninstall | status) ;;
+      --packages) PL_PACKAGES=1 ;;
+      *) if pl_takes_value "$pl_a"; then pl_want=$pl_a; else pl_err "ignoring unknown argument"; fi ;;
+    esac
+  done
+  [ -z "$pl_want" ] || pl_err "option $pl_want has no value; ignored"
+}
+pl_parse "$@"
 # Leading zeros would read as octal in $(( )); cap at one minute.
 PL_PERF_MS=${PL_PERF_MS#"${PL_PERF_MS%%[!0]*}"}
 [ -n "$PL_PERF_MS" ] || PL_PERF_MS=0
@@ -186,7 +229,7 @@ pl_services_systemd() { # agent args; one systemctl call for all valid unit name
       pl_w=
       continue
     fi
-    case $pl_a in --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_w=$pl_a ;; esac
+    ! pl_takes_value "$pl_a" || pl_w=$pl_a
   done
   shift "$pl_n"
   [ $# -gt 0 ] || return 0
@@ -212,7 +255,7 @@ pl_items() { # agent args: files and sysctls, by argv index
       pl_w=
       continue
     fi
-    case $pl_a in --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms) pl_w=$pl_a ;; esac
+    ! pl_takes_value "$pl_a" || pl_w=$pl_a
   done
 }
 
@@ -267,7 +310,7 @@ pl_health() {
   esac
   if pl_has curl; then
     # -w text is framed by markers because curl's own error text shares the stream (2>&1).
-    pl_o=$(curl -sS -o /dev/null -w '<<PLHC %{http_code} %{time_total} PLHC>>' --connect-timeout 3 --max-time 3 --url "$PL_HEALTH" 2>&1)
+    pl_o=$(curl -sS -o /dev/null -w '<<PLHC %{http_code} %{time_total} PLHC>>' --connect-timeout "$PL_HTTP_S" --max-time "$PL_HTTP_S" --url "$PL_HEALTH" 2>&1)
     pl_rc=$?
     case $pl_o in
       *'<<PLHC '*' PLHC>>'*)
@@ -290,18 +333,18 @@ pl_health() {
     # shellcheck disable=SC2086
     {
       if pl_has timeout; then
-        timeout 3 $pl_wget -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
+        timeout "$PL_HTTP_S" $pl_wget -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
       else
-        $pl_wget -T 3 -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
+        $pl_wget -T "$PL_HTTP_S" -t 1 -S -O /dev/null -- "$PL_HEALTH" 2>&1
       fi
       printf '\nPLRC %s\n' "$?"
-    } | awk -v t0="${pl_t0:-0}" '
+    } | awk -v t0="${pl_t0:-0}" -v lim="$PL_HTTP_S" '
       /^PLRC [0-9]+$/ { rc = $2; next }
       { if (match($0, /HTTP\/[0-9.]+ [0-9][0-9][0-9]/)) code = substr($0, RSTART + RLENGTH - 3, 3); else if (err == "" && $0 ~ /[Ee]rror|failed|timed out|refused|resolve|unreachable/) err = $0 }
       END {
         getline u < "/proc/uptime"; split(u, f, " ")
         if (code != "") print "@H " code " " (f[1] - t0)
-        else if (rc == 124 || rc == 143) print "@H 000 0 no response within 3 s"
+        else if (rc == 124 || rc == 143) print "@H 000 0 no response within " lim " s"
         else print "@H 000 0 " (err == "" ? "wget failed with exit code " rc : err)
       }'
   else
@@ -341,7 +384,8 @@ pl_collect() { # agent args
 
 # ---- the one awk program: parse everything, print one JSON line ----------------------------------
 # shellcheck disable=SC2016
-PL_AWK='
+# Functions both awk programs use (JSON escaping).
+PL_AWK_LIB='
 function esc(s) {
   if (s !~ /[\\"\001-\037\200-\377]/) return s
   return escv(s, (s ~ /[\200-\377]/) && !u8ok(s))
@@ -391,6 +435,11 @@ function u8ok(s,   n, i, j, k, c, ch) {
   }
   return 1
 }
+function readfirst(f,   l) { l = ""; if ((getline l < f) <= 0) l = ""; close(f); return l }
+'
+
+# shellcheck disable=SC2016
+PL_AWK='
 function hexv(h,   i, n, v) {
   v = 0; n = length(h); h = toupper(h)
   for (i = 1; i <= n; i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
@@ -436,7 +485,6 @@ function unquote(v,   q) {
   if (q == "\"") { gsub(/\\\$/, "$", v); gsub(/\\`/, "`", v); gsub(/\\"/, "\"", v) }
   return v
 }
-function readfirst(f,   l) { l = ""; if ((getline l < f) <= 0) l = ""; close(f); return l }
 function optarg(o) { return o == "--sysctl" || o == "--service" || o == "--file" || o == "--secret-file" || o == "--release" || o == "--process" || o == "--health" || o == "--perf-ms" }
 function stat_line(line, snap,   i0, rest, r, pid) {
   if (!match(line, /^[0-9]+ \(/)) return
@@ -773,4 +821,4 @@ PL_SELF=$$
 export PL_SELF
 pl_collect "$@" |
   PL_VERSION=$AGENT_VERSION PL_PROCESS=$PL_PROCESS PL_PACKAGES=$PL_PACKAGES PL_SYSTEMD=$PL_SYSTEMD \
-    PL_REL_LINK=$PL_REL_LINK PL_REL_TARGET=$PL_REL_TARGET awk "$PL_AWK" "$@"
+    PL_REL_LINK=$PL_REL_LINK PL_REL_TARGET=$PL_REL_TARGET awk "$PL_AWK_LIB$PL_AWK" "$@"

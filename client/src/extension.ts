@@ -59,7 +59,6 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void lc.sendNotification(TrustGranted.type, {});
     }),
-    { dispose: () => void lc.stop() },
   );
 
   // Not awaited: activation stays cheap; views show "Starting…" until the server answers.
@@ -75,6 +74,7 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
   timings.activateEnd = performance.now();
   return {
     timings,
+    onDidChange: model.onDidChange,
     settled: () => model.settled(),
     view: () => model.view,
     environmentsTree: () => environments.render(),

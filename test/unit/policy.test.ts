@@ -169,6 +169,15 @@ describe('policy: escalation', () => {
     assert.match(stop.why, /a person must act/);
   });
 
+  it('does not escalate while only hysteresis holds the state up', () => {
+    const p = policy({ escalateAfterMs: 2 * MIN });
+    act(p, risk('minor'), T0);
+    const d = p.decide(risk('minor', 0), T0 + 2 * MIN);
+    assert.equal(d.tier, null);
+    assert.match(d.why, /value is falling/);
+    assert.equal(p.decide(risk('minor', 1), T0 + 2 * MIN + 5000).tier, 2);
+  });
+
   it('risk back below minor ends the chain', () => {
     const p = policy({ escalateAfterMs: 2 * MIN, cooldownMs: { 1: MIN } });
     act(p, risk('minor'), T0);

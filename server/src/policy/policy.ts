@@ -62,6 +62,10 @@ export class Policy {
         wanted = Math.max(up, stateTier) as Tier;
         because = `${capital(did)} failed verification, so this escalates; ${this.describe(risk)}`;
       } else if (ago >= cfg.escalateAfterMs) {
+        if (risk.held < 1) {
+          // Only hysteresis holds the state up: the value is already on its way down.
+          return none(`${capital(this.describe(risk))} but its value is falling after ${did}; no escalation while it comes down.`);
+        }
         wanted = Math.max(nextTier(prev.tier) ?? 3, stateTier) as Tier;
         const still = `${did} did not bring risk below minor (${num(cfg.thresholds.minor)}) within ${secs(cfg.escalateAfterMs)}`;
         because = prev.tier === 3 ? `${capital(still)} and there is no higher tier` : `${capital(still)}, so this escalates`;

@@ -283,3 +283,39 @@ export interface DashboardRunMessage {
 }
 
 export type FromWebview = DashboardReadyMessage | DashboardRunMessage;
+
+// ─── The extension's API (what activate() returns), for tests and the activation benchmark ───
+
+/** A rendered Environments tree row: what a person would read. */
+export interface RenderedRow {
+  label: string;
+  description?: string;
+  contextValue?: string;
+  children?: RenderedRow[];
+}
+
+/** Milliseconds on the extension host's `performance.now()` clock. */
+export interface ActivationTimings {
+  activateStart: number;
+  activateEnd: number;
+  /** When the Environments tree first returned environments (undefined until then). */
+  firstTreeRender?: number;
+}
+
+/**
+ * A small read-only window onto the extension. Actions still go through `vscode.commands`, as
+ * a person's would. Typed here (not in client/) so test code outside the client project can use it.
+ */
+export interface PlumblineApi {
+  timings: ActivationTimings;
+  /** Fires after every refetch of the server's fleet view (a vscode.Event). */
+  onDidChange: (listener: () => void) => { dispose(): void };
+  /** Resolves once the fetch pending or scheduled has landed. */
+  settled(): Promise<void>;
+  view(): WorkspaceView | undefined;
+  /** The Environments tree as rows. */
+  environmentsTree(): RenderedRow[];
+  statusText(): string;
+  /** Resolves with the time the Environments tree first showed environments. */
+  firstTreeRender: Promise<number>;
+}

@@ -1,0 +1,105 @@
+import { err, ok, type Result } from '../common/result';
+import { describeSshError } from '../ssh/errors';
+import type { ExecResult, StreamHandle } from '../ssh/pool';
+import { LOCK_SCRIPT, scriptArgv } from './scripts';
+import type { HostShell } from './types';
+
+/** Where the lock lives on every host (root-owned; taken with sudo -n when the user is not root). */
+export const LOCK_FILE = '/var/lib/plumbline/lock';
+/** Longest a holder keeps the lock: past this the host drops it, even if the holder is cut off. */
+export const DEFAULT_LEASE_S = 600;
+
+export interface LockOptions {
+  /** Who holds it: shown to anyone refused. One line. */
+  owner: string;
+  /** Seconds to wait for a busy lock; 0 refuses at once. */
+  waitS: number;
+  leaseS?: number;
+  /** Prefix with sudo -n (the SSH user is not root). */
+  sudo: boolean;
+  file?: string;
+  /** Called once when the lock is busy and we start waiting, with its holder. */
+  onWait?: (holder: string) => void;
+}
+
+export type LockError =
+  | { kind: 'LockHeld'; holder: string; waitedMs: number }
+  | { kind: 'LockUnavailable'; message: string };
+
+/**
+ * A lock held on the host itself, so two actors (two processes, two machines) never act on one
+ * host at once. It is an flock held by a long-lived exec channel: released when we close the
+ * channel, when this process dies (sshd closes the session), or when the lease ends.
+ */
+export class HostLock {
+  private lostReason: string | undefined;
+
+  private constructor(
+    private readonly handle: StreamHandle,
+    readonly owner: string,
+    readonly waitedMs: number,
+    readonly holderWhileWaiting: string | undefined,
+  ) {
+    void handle.done.then((r) => {
+      this.lostReason ??= `the lock channel ended (${r.error ? describeSshError(r.error) : `exit ${r.code ?? r.signal}`})`;
+    });
+  }
+
+  /** Why the lock is no longer held, or undefined while it is. */
+  get lost(): string | undefined {
+    return this.lostReason;
+  }
+
+  static async acquire(shell: HostShell, host: string, opts: LockOptions): Promise<Result<HostLock, LockError>> {
+    if (opts.owner.includes('\n')) throw new RangeError('HostLock: the owner must be one line');
+    const argv = lockArgv(opts);
+    const started = Date.now();
+    let busyHolder: string | undefined;
+    let settle!: (v: { locked: true } | { locked: false; held?: string; message?: string }) => void;
+    const first = new Promise<{ locked: true } | { locked: false; held?: string; message?: string }>((resolve) => (settle = resolve));
+    const lines: string[] = [];
+    const s = await shell.stream(host, argv, (line) => {
+      if (line === '.') return;
+      lines.push(line);
+      if (line === 'LOCKED') settle({ locked: true });
+      else if (line.startsWith('BUSY')) {
+        busyHolder = line.slice(5);
+        opts.onWait?.(busyHolder);
+      } else if (line.startsWith('HELD')) settle({ locked: false, held: line.slice(5) });
+    });
+    if (!s.ok) return err({ kind: 'LockUnavailable', message: describeSshError(s.error) });
+    void s.value.done.then((r: ExecResult) => settle({ locked: false, message: explainEnd(r, lines) }));
+    const outcome = await first;
+    const waitedMs = Date.now() - started;
+    if (outcome.locked) return ok(new HostLock(s.value, opts.owner, waitedMs, busyHolder));
+    s.value.close();
+    if (outcome.held !== undefined) return err({ kind: 'LockHeld', holder: outcome.held || '(unknown holder)', waitedMs });
+    return err({ kind: 'LockUnavailable', message: outcome.message ?? 'the lock command ended early' });
+  }
+
+  /** Lets go (closes the channel: the host's flock holder exits) and waits until it has. */
+  async release(timeoutMs = 5000): Promise<void> {
+    this.lostReason ??= 'released';
+    this.handle.close();
+    await Promise.race([this.handle.done, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+  }
+}
+
+/** The exact command that takes the lock; shown in dry runs. */
+export function lockArgv(opts: Pick<LockOptions, 'owner' | 'waitS' | 'leaseS' | 'sudo' | 'file'>): string[] {
+  const argv = scriptArgv('plumbline-lock', LOCK_SCRIPT, [
+    opts.file ?? LOCK_FILE,
+    opts.owner,
+    String(Math.max(0, Math.floor(opts.waitS))),
+    String(Math.max(1, Math.floor(opts.leaseS ?? DEFAULT_LEASE_S))),
+  ]);
+  return opts.sudo ? ['sudo', '-n', '--', ...argv] : argv;
+}
+
+function explainEnd(r: ExecResult, lines: string[]): string {
+  const said = lines.find((l) => l.startsWith('NOFLOCK'));
+  if (said) return said.slice(8);
+  if (r.error) return describeSshError(r.error);
+  const why = r.stderr.trim().split('\n').slice(-1)[0];
+  return `the lock command exited ${r.code ?? r.signal}${why ? `: ${why}` : ''}`;
+}

@@ -1,0 +1,175 @@
+/**
+ * The shell programs actions run on hosts. Each is constant text sent as `sh -c SCRIPT NAME
+ * ARG...`: values from plumbline.yaml arrive as positional parameters, always used quoted, and
+ * are never evaluated. POSIX sh plus coreutils-or-busybox (`flock`, `base64`, `stat`, `mktemp`).
+ */
+
+/** The argv that runs `script` with `args` as $1, $2 ... ($0 names it in `ps` and errors). */
+export function scriptArgv(name: string, script: string, args: readonly string[]): string[] {
+  return ['sh', '-c', script, name, ...args];
+}
+
+/**
+ * The host lock: $1 lock file, $2 owner (one line), $3 seconds to wait, $4 lease seconds.
+ * flock(1) on an fd this shell keeps open, so the kernel drops the lock when the holder dies —
+ * no stale lock after a crash. The holder prints a heartbeat each second and exits when the
+ * channel is gone (the write fails) or when the lease ends: a partitioned actor's lock lapses
+ * after the lease. Prints BUSY <owner> while waiting, HELD <owner> when refused, LOCKED when held.
+ */
+export const LOCK_SCRIPT = `set -u
+file=$1 owner=$2 wait=$3 lease=$4
+command -v flock >/dev/null 2>&1 || { echo 'NOFLOCK flock(1) is not installed'; exit 3; }
+mkdir -p -- "\${file%/*}" || exit 3
+exec 9>>"$file" || exit 3
+if ! flock -n 9; then
+  printf 'BUSY %s\\n' "$(head -n 1 -- "$file.owner" 2>/dev/null)"
+  if [ "$wait" -le 0 ] || ! flock -w "$wait" 9; then
+    printf 'HELD %s\\n' "$(head -n 1 -- "$file.owner" 2>/dev/null)"
+    exit 4
+  fi
+fi
+printf '%s\\n' "$owner" >"$file.owner.$$" && mv -f -- "$file.owner.$$" "$file.owner"
+echo LOCKED
+end=$(( $(date +%s) + lease ))
+while [ "$(date +%s)" -lt "$end" ]; do
+  echo . || exit 0
+  sleep 1 9>&-
+done
+echo EXPIRED
+`;
+
+/**
+ * Restarts a supervised process without systemd: $1 name, $2 seconds to wait. A process matches
+ * when its comm is the name, or its argv[0] (or that path's last part) is the name or
+ * name-INSTANCE (plumbline-app matches plumbline-app-blue and plumbline-app-green). Sends TERM
+ * (KILL after half the wait), then waits for as many new matching processes as there were old
+ * ones: the supervisor's restart, proved by new pids. Prints OLD pids, NEW pids.
+ */
+export const RESTART_SCRIPT = `set -u
+name=$1 wait=$2
+pids() {
+  if command -v grep >/dev/null 2>&1; then
+    set -- $(grep -l -F -e "$name" /proc/[0-9]*/comm /proc/[0-9]*/cmdline 2>/dev/null | sed 's#^/proc/\\([0-9]*\\)/.*#\\1#' | sort -u)
+  else
+    set -- $(for d in /proc/[0-9]*; do echo "\${d#/proc/}"; done)
+  fi
+  for p in "$@"; do
+    [ "$p" = "$$" ] && continue
+    c=$(cat "/proc/$p/comm" 2>/dev/null) || continue
+    a=$(tr '\\000' '\\n' <"/proc/$p/cmdline" 2>/dev/null | head -n 1)
+    a=\${a%"\${a##*[! ]}"}
+    b=\${a##*/}
+    if [ "$c" = "$name" ]; then echo "$p"; continue; fi
+    case $b in "$name" | "$name"-?*) echo "$p" ;; esac
+  done
+}
+old=$(pids | sort -n | tr '\\n' ' ')
+echo "OLD $old"
+if [ -n "$old" ]; then
+  kill -TERM $old 2>/dev/null
+  t=0
+  while :; do
+    alive=
+    for p in $old; do [ -d "/proc/$p" ] && alive="$alive $p"; done
+    [ -z "$alive" ] && break
+    t=$((t + 1))
+    [ "$t" -eq $((wait * 5)) ] && kill -KILL $alive 2>/dev/null
+    [ "$t" -ge $((wait * 10)) ] && { echo "STUCK$alive"; exit 5; }
+    sleep 0.1
+  done
+fi
+want=$(echo $old | wc -w)
+[ "$want" -ge 1 ] || want=1
+t=0
+while :; do
+  new= n=0
+  for p in $(pids); do
+    case " $old " in *" $p "*) ;; *) new="$new $p" n=$((n + 1)) ;; esac
+  done
+  if [ "$n" -ge "$want" ]; then echo "NEW$new"; exit 0; fi
+  t=$((t + 1))
+  if [ "$t" -ge $((wait * 10)) ]; then echo "NEW$new"; echo "TIMEOUT no new $name process after $wait s (is it supervised?)"; exit 4; fi
+  sleep 0.1
+done
+`;
+
+/** $1 URL, $2 how many requests: prints one HTTP status per request (000: no response). */
+export const HTTP_CHECK_SCRIPT = `set -u
+url=$1 n=$2 i=0
+while [ "$i" -lt "$n" ]; do
+  if command -v curl >/dev/null 2>&1; then
+    c=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 2 --max-time 3 --url "$url" 2>/dev/null)
+  elif command -v wget >/dev/null 2>&1; then
+    c=$(wget -q -S -O /dev/null -T 3 -t 1 -- "$url" 2>&1 | awk '$1 ~ /^HTTP\\// { c = $2 } END { print c }')
+  else
+    echo 'NOCLIENT neither curl nor wget is installed'; exit 3
+  fi
+  echo "\${c:-000}"
+  i=$((i + 1))
+done
+`;
+
+/**
+ * Replaces a file atomically with stdin: $1 path, $2 octal mode, $3 owner[:group] (either may be
+ * empty to leave it). Writes a temp file in the same folder, sets mode and owner, then renames it
+ * over the path, so readers see the old file or the new one, never half of one.
+ */
+export const WRITE_FILE_SCRIPT = `set -eu
+path=$1 mode=$2 owner=$3
+tmp=$(mktemp "\${path%/*}/.plumbline.XXXXXX")
+trap 'rm -f -- "$tmp"' EXIT
+cat >"$tmp"
+[ -z "$mode" ] || chmod "$mode" -- "$tmp"
+[ -z "$owner" ] || chown -- "$owner" "$tmp"
+mv -f -- "$tmp" "$path"
+trap - EXIT
+`;
+
+/**
+ * Reads what a snapshot keeps: $1 release symlink ('' for none), then file paths. Prints
+ * `@R target` (or `@R-` when it is not a symlink), then per file (by position, so no path is
+ * ever parsed back) `@F i mode user group` + base64 content + `@E i`, or `@M i` when missing.
+ */
+export const SNAPSHOT_READ_SCRIPT = `set -u
+rel=$1
+shift
+if [ -n "$rel" ]; then
+  if [ -L "$rel" ]; then printf '@R %s\\n' "$(readlink -- "$rel")"; else echo '@R-'; fi
+fi
+i=0
+for p in "$@"; do
+  i=$((i + 1))
+  if [ -f "$p" ]; then
+    printf '@F %s %s\\n' "$i" "$(stat -L -c '%a %U %G' -- "$p")"
+    base64 <"$p" || exit 3
+    printf '@E %s\\n' "$i"
+  else
+    printf '@M %s\\n' "$i"
+  fi
+done
+`;
+
+/** Prints the pids of nginx worker processes (running or shutting down). */
+export const NGINX_WORKERS_SCRIPT = `for d in /proc/[0-9]*; do
+  a=$(tr '\\000' ' ' <"$d/cmdline" 2>/dev/null) || continue
+  case $a in 'nginx: worker process'*) echo "\${d#/proc/}" ;; esac
+done
+`;
+
+/** $1 seconds, then pids: waits until none of them is an nginx process any more. */
+export const WAIT_GONE_SCRIPT = `set -u
+t=$1
+shift
+n=0
+while :; do
+  left=
+  for p in "$@"; do
+    a=$(tr '\\000' ' ' <"/proc/$p/cmdline" 2>/dev/null) || continue
+    case $a in nginx:*) left="$left $p" ;; esac
+  done
+  if [ -z "$left" ]; then echo GONE; exit 0; fi
+  n=$((n + 1))
+  if [ "$n" -ge $((t * 20)) ]; then echo "LEFT$left"; exit 4; fi
+  sleep 0.05
+done
+`;

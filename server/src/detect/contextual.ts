@@ -1,0 +1,116 @@
+import { ContextMemory } from './contextMemory';
+
+export interface ContextualConfig {
+  /** Bits of the quantised value (2^bits − 1 steps over the range). */
+  readonly bits: number;
+  /** A raw score at or above this starts a rest period. */
+  readonly restThreshold: number;
+  /** Rows after a raw score ≥ restThreshold during which the output is 0. */
+  readonly restRows: number;
+  readonly maxLeftLength: number;
+  readonly maxActive: number;
+  /**
+   * The value range to quantise over. NAB hands its detectors the whole file's min and max (a
+   * look-ahead); give it only to reproduce NAB's published results. Without it the range is the
+   * range seen so far (strictly online).
+   */
+  readonly range?: { readonly min: number; readonly max: number };
+}
+
+export const CONTEXTUAL_DEFAULTS: ContextualConfig = { bits: 3, restThreshold: 0.75, restRows: 150, maxLeftLength: 7, maxActive: 15 };
+
+export interface ContextualOutput {
+  /** Score after the rest period (0 during rest). */
+  readonly score: number;
+  /** Score before the rest period. */
+  readonly raw: number;
+  /** The quantised value, 0 … 2^bits − 1. */
+  readonly level: number;
+  /** Whether any bit of the quantised value was not predicted one row ago. */
+  readonly unpredicted: boolean;
+  /** Fraction of the tested contexts that came wholly true. */
+  readonly fulfilled: number;
+  /** Fraction of the candidate contexts that were new. */
+  readonly novel: number;
+}
+
+const NEURON = 2 ** 31;
+const SENSOR = 65536;
+
+/**
+ * Contextual anomaly detection over a quantised value (the method of CAD OSE). The raw score is
+ * high when the row was not predicted, few contexts that should have held did, and the row taught
+ * many new contexts: (1 − fulfilled + novel) / 2. After a raw score ≥ restThreshold the output rests.
+ */
+export class Contextual {
+  private readonly cfg: ContextualConfig;
+  private readonly memory: ContextMemory;
+  private readonly maxLevel: number;
+  private left: number[] = [];
+  private predicted = new Set<number>();
+  private lo = Number.POSITIVE_INFINITY;
+  private hi = Number.NEGATIVE_INFINITY;
+  /** Raw scores of the last restRows rows (seeded with 1, as the reference does, so the first rows rest). */
+  private readonly history: number[] = [1];
+
+  constructor(config: Partial<ContextualConfig> = {}) {
+    this.cfg = { ...CONTEXTUAL_DEFAULTS, ...config };
+    this.memory = new ContextMemory(this.cfg.maxLeftLength);
+    this.maxLevel = 2 ** this.cfg.bits - 1;
+  }
+
+  get contexts(): number {
+    return this.memory.size;
+  }
+
+  private quantise(x: number): number {
+    let min: number;
+    let max: number;
+    if (this.cfg.range) ({ min, max } = this.cfg.range);
+    else {
+      this.lo = Math.min(this.lo, x);
+      this.hi = Math.max(this.hi, x);
+      min = this.lo;
+      max = this.hi;
+    }
+    const span = max - min === 0 ? this.maxLevel : max - min;
+    const q = Math.trunc((x - min) / (span / this.maxLevel));
+    return Math.min(this.maxLevel, Math.max(0, q));
+  }
+
+  update(x: number): ContextualOutput {
+    const level = this.quantise(x);
+    const sensors: number[] = [];
+    for (let b = 0; b < this.cfg.bits; b++) sensors.push(SENSOR + 2 * b + ((level >> b) & 1));
+    const unpredicted = sensors.some((f) => !this.predicted.has(f));
+
+    const candidates = new Set<string>();
+    let learned = false;
+    if (this.left.length > 0) {
+      candidates.add(`${this.left.join(',')}|${sensors.join(',')}`);
+      learned = this.memory.store(this.left, sensors, true);
+    }
+    const crossing = this.memory.crossRight(sensors, learned);
+    for (const [l, r] of crossing.candidates) candidates.add(`${l.join(',')}|${r.join(',')}`);
+    const fulfilled = crossing.selected > 0 ? crossing.active.length / crossing.selected : 0;
+
+    const active = crossing.active.sort((a, b) =>
+      a.activations !== b.activations
+        ? a.activations - b.activations
+        : a.leftHash !== b.leftHash
+          ? a.leftHash < b.leftHash ? -1 : 1
+          : a.rightHash < b.rightHash ? -1 : a.rightHash > b.rightHash ? 1 : 0,
+    );
+    const neurons = active.slice(-this.cfg.maxActive).map((c) => NEURON + c.id);
+    this.left = [...sensors, ...neurons.sort((a, b) => a - b)];
+    const { added, predicted } = this.memory.crossLeft(this.left, crossing.candidates);
+    this.predicted = predicted;
+    const novel = learned && candidates.size > 0 ? (added + 1) / candidates.size : 0;
+
+    const raw = unpredicted ? (1 - fulfilled + novel) / 2 : 0;
+    const resting = Math.max(...this.history) >= this.cfg.restThreshold;
+    this.history.push(raw);
+    if (this.history.length > this.cfg.restRows) this.history.shift();
+    return { score: resting ? 0 : raw, raw, level, unpredicted, fulfilled, novel };
+  }
+}

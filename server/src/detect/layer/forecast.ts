@@ -1,0 +1,357 @@
+import { fmt, fmtDuration, type Finding, type HostFacts, type Layer, type LayerObservation } from './types';
+
+/**
+ * Trend and time-to-breach for metrics that have a limit. Least squares over a sliding window with
+ * an outlier guard (points beyond 3.5 robust σ of the residuals are dropped and the line refit),
+ * and a forecast only from a trend that is not noise: enough points over enough time, |slope/SE|
+ * and R² above thresholds, and both halves of the window sloping the same way (a level shift in
+ * the middle of the window is a step, not a trend).
+ */
+
+/** Where a metric's limit comes from; the first one that resolves wins. */
+export interface LimitSpec {
+  /** `up`: breach when the metric rises to the limit; `down`: when it falls to it. */
+  direction: 'up' | 'down';
+  /** A configured limit, in the metric's unit. */
+  value?: number;
+  /** Another metric of the same observation carries the limit (e.g. `fdsLimit`). */
+  fromMetric?: string;
+  /** A fact about the host (e.g. `memTotalKiB` for an app's rss). */
+  fromFact?: keyof HostFacts;
+}
+
+/** Defaults per layer. Configuration replaces an entry, or removes it with `null`. */
+export const DEFAULT_LIMITS: Record<Layer, Record<string, LimitSpec>> = {
+  app: {
+    rssKiB: { direction: 'up', fromMetric: 'rssLimitKiB', fromFact: 'memTotalKiB' },
+    fds: { direction: 'up', fromMetric: 'fdsLimit' },
+    healthLatencyMs: { direction: 'up', value: 500 },
+  },
+  hardware: {
+    memUsedPct: { direction: 'up', value: 100 },
+    memUsedKiB: { direction: 'up', fromFact: 'memTotalKiB' },
+    diskUsedPct: { direction: 'up', value: 95 },
+  },
+  os: {
+    fds: { direction: 'up', fromMetric: 'fdsMax', fromFact: 'fdsMax' },
+  },
+};
+
+export interface ForecastOptions {
+  /** The sliding window: at most this many points... */
+  windowPoints: number;
+  /** ...and none older than this. */
+  windowMs: number;
+  minPoints: number;
+  minSpanMs: number;
+  /** |slope / standard error of the slope| at least this. */
+  minT: number;
+  minR2: number;
+  /** A breach further away than this is no finding. */
+  horizonMs: number;
+  /** A breach this close (or already there) scores `ceiling`; at the horizon, `floor`; linear between. */
+  urgentMs: number;
+  floor: number;
+  ceiling: number;
+  /** A metric marked expected stays quiet until its slope exceeds the accepted one by this factor. */
+  acceptedSlopeFactor: number;
+}
+
+export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
+  windowPoints: 120,
+  windowMs: 15 * 60_000,
+  minPoints: 12,
+  minSpanMs: 60_000,
+  minT: 5,
+  minR2: 0.3,
+  horizonMs: 30 * 60_000,
+  urgentMs: 2 * 60_000,
+  floor: 0.3,
+  ceiling: 1,
+  acceptedSlopeFactor: 1.5,
+};
+
+export interface TrendFit {
+  n: number;
+  slopePerMs: number;
+  /** The fitted value at the last point's time: the current level without its noise. */
+  current: number;
+  r2: number;
+  /** slope / standard error of the slope; ±Infinity on a perfect line. */
+  t: number;
+  spanMs: number;
+}
+
+interface Line {
+  slope: number;
+  intercept: number;
+  ssr: number;
+  sst: number;
+  sxx: number;
+  n: number;
+}
+
+/** Ordinary least squares over points `idx` of (x, y). */
+function ols(x: ArrayLike<number>, y: ArrayLike<number>, idx: readonly number[]): Line | null {
+  const n = idx.length;
+  if (n < 3) return null;
+  let mx = 0;
+  let my = 0;
+  for (const i of idx) {
+    mx += x[i];
+    my += y[i];
+  }
+  mx /= n;
+  my /= n;
+  let sxx = 0;
+  let sxy = 0;
+  let sst = 0;
+  for (const i of idx) {
+    const dx = x[i] - mx;
+    const dy = y[i] - my;
+    sxx += dx * dx;
+    sxy += dx * dy;
+    sst += dy * dy;
+  }
+  if (sxx === 0) return null;
+  const slope = sxy / sxx;
+  const intercept = my - slope * mx;
+  let ssr = 0;
+  for (const i of idx) {
+    const r = y[i] - (intercept + slope * x[i]);
+    ssr += r * r;
+  }
+  return { slope, intercept, ssr, sst, sxx, n };
+}
+
+function median(xs: number[]): number {
+  xs.sort((a, b) => a - b);
+  const m = xs.length >> 1;
+  return xs.length % 2 ? xs[m] : (xs[m - 1] + xs[m]) / 2;
+}
+
+/**
+ * The trend of (ts, values) in time order, or null when there are too few points. Timestamps are
+ * shifted to the first point so large epoch values do not cost precision.
+ */
+export function fitTrend(ts: ArrayLike<number>, values: ArrayLike<number>): TrendFit | null {
+  const n = Math.min(ts.length, values.length);
+  if (n < 3) return null;
+  const x = new Float64Array(n);
+  for (let i = 0; i < n; i++) x[i] = ts[i] - ts[0];
+  let idx = Array.from({ length: n }, (_, i) => i);
+  let line = ols(x, values, idx);
+  if (!line) return null;
+  // Outlier guard: drop points far from the line in robust units, refit once.
+  const residuals = idx.map((i) => values[i] - (line!.intercept + line!.slope * x[i]));
+  const mad = median(residuals.map(Math.abs));
+  if (mad > 0) {
+    const limit = 3.5 * 1.4826 * mad;
+    const kept = idx.filter((_, k) => Math.abs(residuals[k]) <= limit);
+    if (kept.length < n && kept.length >= 3) {
+      const refit = ols(x, values, kept);
+      if (refit) {
+        line = refit;
+        idx = kept;
+      }
+    }
+  }
+  const { slope, intercept, ssr, sst, sxx } = line;
+  const se = line.n > 2 ? Math.sqrt(ssr / (line.n - 2) / sxx) : Infinity;
+  const t = se > 0 ? slope / se : slope === 0 ? 0 : Math.sign(slope) * Infinity;
+  const r2 = sst > 0 ? 1 - ssr / sst : 0;
+  return { n: line.n, slopePerMs: slope, current: intercept + slope * x[n - 1], r2, t, spanMs: x[n - 1] };
+}
+
+/** Milliseconds until `current` moving at `slopePerMs` reaches `limit`; 0 if already there; null if moving away or flat. */
+export function timeToBreach(current: number, slopePerMs: number, limit: number, direction: 'up' | 'down'): number | null {
+  const gap = direction === 'up' ? limit - current : current - limit;
+  if (gap <= 0) return 0;
+  const toward = direction === 'up' ? slopePerMs : -slopePerMs;
+  if (!(toward > 0)) return null;
+  return gap / toward;
+}
+
+/** Urgency of a breach `ttbMs` away: 0 beyond the horizon, `floor` at it, `ceiling` at `urgentMs` or closer. */
+export function breachScore(ttbMs: number | null, o: Pick<ForecastOptions, 'horizonMs' | 'urgentMs' | 'floor' | 'ceiling'>): number {
+  if (ttbMs === null || ttbMs > o.horizonMs) return 0;
+  if (ttbMs <= o.urgentMs) return o.ceiling;
+  return o.floor + ((o.ceiling - o.floor) * (o.horizonMs - ttbMs)) / (o.horizonMs - o.urgentMs);
+}
+
+/** A fixed-capacity ring of (ts, value) points. */
+class Ring {
+  readonly ts: Float64Array;
+  readonly vs: Float64Array;
+  private start = 0;
+  length = 0;
+
+  constructor(readonly capacity: number) {
+    this.ts = new Float64Array(capacity);
+    this.vs = new Float64Array(capacity);
+  }
+
+  push(t: number, v: number): void {
+    const at = (this.start + this.length) % this.capacity;
+    this.ts[at] = t;
+    this.vs[at] = v;
+    if (this.length < this.capacity) this.length++;
+    else this.start = (this.start + 1) % this.capacity;
+  }
+
+  dropBefore(t: number): void {
+    while (this.length > 0 && this.ts[this.start] < t) {
+      this.start = (this.start + 1) % this.capacity;
+      this.length--;
+    }
+  }
+
+  clear(): void {
+    this.start = 0;
+    this.length = 0;
+  }
+
+  /** Points in time order, from `from` (inclusive) to `to` (exclusive) positions. */
+  slice(from = 0, to = this.length): { ts: Float64Array; vs: Float64Array } {
+    const n = Math.max(0, to - from);
+    const ts = new Float64Array(n);
+    const vs = new Float64Array(n);
+    for (let k = 0; k < n; k++) {
+      const i = (this.start + from + k) % this.capacity;
+      ts[k] = this.ts[i];
+      vs[k] = this.vs[i];
+    }
+    return { ts, vs };
+  }
+}
+
+export interface ForecastResult {
+  metric: string;
+  limit: number;
+  direction: 'up' | 'down';
+  fit: TrendFit;
+  timeToBreachMs: number | null;
+  score: number;
+}
+
+/** The forecaster of one (host, layer): a window per limited metric, fed one observation at a time. */
+export class Forecaster {
+  readonly options: ForecastOptions;
+  private readonly windows = new Map<string, Ring>();
+  private readonly accepted = new Map<string, number>();
+  private readonly limits: Record<string, LimitSpec>;
+
+  constructor(
+    readonly layer: Layer,
+    limits: Record<string, LimitSpec | null> = {},
+    private readonly facts: HostFacts = {},
+    options: Partial<ForecastOptions> = {},
+  ) {
+    this.options = { ...DEFAULT_FORECAST_OPTIONS, ...options };
+    const merged: Record<string, LimitSpec | null> = { ...DEFAULT_LIMITS[layer], ...limits };
+    this.limits = Object.fromEntries(Object.entries(merged).filter((e): e is [string, LimitSpec] => e[1] !== null));
+  }
+
+  limitOf(metric: string, obs: LayerObservation): { limit: number; direction: 'up' | 'down' } | null {
+    const spec = this.limits[metric];
+    if (!spec) return null;
+    const fromMetric = spec.fromMetric === undefined ? null : obs.metrics[spec.fromMetric];
+    const fromFact = spec.fromFact === undefined ? undefined : this.facts[spec.fromFact];
+    const limit = spec.value ?? (typeof fromMetric === 'number' ? fromMetric : undefined) ?? fromFact;
+    return limit !== undefined && Number.isFinite(limit) ? { limit, direction: spec.direction } : null;
+  }
+
+  /** Adds the observation to the windows and forecasts every limited metric it carries. */
+  update(obs: LayerObservation): ForecastResult[] {
+    const o = this.options;
+    const out: ForecastResult[] = [];
+    for (const metric of Object.keys(this.limits)) {
+      const value = obs.metrics[metric];
+      if (typeof value !== 'number' || !Number.isFinite(value)) continue;
+      let ring = this.windows.get(metric);
+      if (!ring) this.windows.set(metric, (ring = new Ring(o.windowPoints)));
+      ring.push(obs.ts, value);
+      ring.dropBefore(obs.ts - o.windowMs);
+      const lim = this.limitOf(metric, obs);
+      if (!lim) continue;
+      const r = this.forecast(metric, ring, lim.limit, lim.direction);
+      if (r) out.push(r);
+    }
+    return out;
+  }
+
+  private forecast(metric: string, ring: Ring, limit: number, direction: 'up' | 'down'): ForecastResult | null {
+    const o = this.options;
+    if (ring.length < o.minPoints) return null;
+    const { ts, vs } = ring.slice();
+    const fit = fitTrend(ts, vs);
+    if (!fit || fit.spanMs < o.minSpanMs || fit.n < o.minPoints) return null;
+    // A level (the fitted current value, not one noisy sample) already at the limit is a breach
+    // whatever the trend.
+    const breached = direction === 'up' ? fit.current >= limit : fit.current <= limit;
+    if (!breached) {
+      if (!(Math.abs(fit.t) >= o.minT && fit.r2 >= o.minR2)) return null;
+      const half = ring.length >> 1;
+      const a = ring.slice(0, half);
+      const b = ring.slice(half);
+      const fa = fitTrend(a.ts, a.vs);
+      const fb = fitTrend(b.ts, b.vs);
+      if (!fa || !fb || Math.sign(fa.slopePerMs) !== Math.sign(fit.slopePerMs) || Math.sign(fb.slopePerMs) !== Math.sign(fit.slopePerMs)) return null;
+      const ack = this.accepted.get(metric);
+      if (ack !== undefined && Math.abs(fit.slopePerMs) <= Math.abs(ack) * o.acceptedSlopeFactor) return null;
+    }
+    const timeToBreachMs = breached ? 0 : timeToBreach(fit.current, fit.slopePerMs, limit, direction);
+    return { metric, limit, direction, fit, timeToBreachMs, score: breachScore(timeToBreachMs, o) };
+  }
+
+  /** Feedback: the current trend of `metric` is expected; stay quiet unless it steepens. */
+  accept(metric: string): void {
+    const ring = this.windows.get(metric);
+    if (!ring || ring.length < 3) return;
+    const { ts, vs } = ring.slice();
+    const fit = fitTrend(ts, vs);
+    if (fit) this.accepted.set(metric, fit.slopePerMs);
+  }
+
+  /** Observations with findings (score > 0). */
+  findings(obs: LayerObservation): Finding[] {
+    return this.update(obs)
+      .filter((r) => r.score > 0)
+      .map((r) => toFinding(this.layer, obs, r));
+  }
+
+  /** Forget the windows (after a new baseline: old trends are not the new deployment's). */
+  reset(): void {
+    for (const ring of this.windows.values()) ring.clear();
+    this.accepted.clear();
+  }
+
+  acceptedSlopes(): Record<string, number> {
+    return Object.fromEntries(this.accepted);
+  }
+
+  restoreAccepted(slopes: Record<string, number>): void {
+    for (const [k, v] of Object.entries(slopes)) this.accepted.set(k, v);
+  }
+}
+
+function toFinding(layer: Layer, obs: LayerObservation, r: ForecastResult): Finding {
+  const slopePerSec = r.fit.slopePerMs * 1000;
+  const value = obs.metrics[r.metric] as number;
+  const when = r.timeToBreachMs === 0 ? 'is at or past' : `reaches ${fmt(r.limit)} in ${fmtDuration(r.timeToBreachMs ?? Infinity)} at`;
+  return {
+    ts: obs.ts,
+    layer,
+    source: 'forecast',
+    metric: r.metric,
+    value,
+    baseline: null,
+    threshold: r.limit,
+    score: r.score,
+    forecast: { limit: r.limit, timeToBreachMs: r.timeToBreachMs, slopePerSec },
+    detail:
+      r.timeToBreachMs === 0
+        ? `${r.metric} ${fmt(value)} ${when} its limit ${fmt(r.limit)}.`
+        : `${r.metric} ${fmt(value)} ${when} ${fmt(slopePerSec)}/s (trend over ${r.fit.n} points, R² ${r.fit.r2.toFixed(2)}).`,
+  };
+}

@@ -1,0 +1,150 @@
+/**
+ * The extension in a real VS Code (code-server's extension host) against real lab hosts: it
+ * activates on the lab workspace, lists the hosts with their state, captures baselines, shows a
+ * changed managed file as a diagnostic on the right line, and clears it when the live state is
+ * accepted as the new baseline.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'mocha';
+import * as vscode from 'vscode';
+import type { PlumblineApi } from '../../../client/src/api';
+import type { RenderedRow } from '../../../client/src/trees/environments';
+import { labExec } from '../../../server/src/lab/lab';
+import type { OperationResult } from '../../../server/src/protocol/protocol';
+import { runSettings } from './settings';
+import { waitFor } from './waitFor';
+
+const EXTENSION_ID = 'plumbline.plumbline';
+
+function hostRows(api: PlumblineApi): RenderedRow[] {
+  return api.environmentsTree().find((r) => r.label === 'lab')?.children ?? [];
+}
+
+function plumblineDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages.getDiagnostics(uri).filter((d) => d.source === 'plumbline');
+}
+
+describe('Plumbline in a real VS Code, on lab hosts', () => {
+  const settings = runSettings();
+  const labDir = settings.labDir;
+  const appConf = vscode.Uri.file(path.join(labDir, 'deploy', 'nginx', 'app.conf'));
+  const config = vscode.Uri.file(path.join(labDir, 'plumbline.yaml'));
+  let api: PlumblineApi;
+  let changed: vscode.Event<unknown>;
+
+  const exec = async (host: string, argv: string[]) => {
+    const r = await labExec(labDir, host, argv);
+    assert.equal(r.code, 0, `${host}: ${argv.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    const ext = vscode.extensions.getExtension<PlumblineApi>(EXTENSION_ID);
+    assert.ok(ext, `${EXTENSION_ID} is loaded`);
+    // workspaceContains:plumbline.yaml activates it on its own; activate() just hands over the API.
+    api = await ext.activate();
+    changed = api.onDidChange;
+    await waitFor('the fleet view', () => api.view()?.environments.length, [changed]);
+  });
+
+  it('activates on the lab workspace and lists the lab hosts, none baselined yet', () => {
+    const rows = hostRows(api);
+    assert.deepEqual(rows.map((r) => r.label).sort(), ['web-1', 'web-2', 'web-3']);
+    for (const r of rows) {
+      assert.equal(r.description, 'no baseline', `${r.label}: ${JSON.stringify(r)}`);
+      assert.equal(r.contextValue, 'plumbline.host.noBaseline');
+    }
+    assert.match(api.statusText(), /lab: 3 no baseline/);
+  });
+
+  it('captures a baseline of every host through the command, then shows them clean', async () => {
+    const r = await vscode.commands.executeCommand<OperationResult>('plumbline.captureBaseline', 'lab');
+    assert.ok(r, 'the command answers the operation result');
+    assert.deepEqual(r.outcomes.map((o) => [o.host, o.ok, o.message]), [
+      ['web-1', true, 'baseline v1'],
+      ['web-2', true, 'baseline v1'],
+      ['web-3', true, 'baseline v1'],
+    ]);
+    const rows = await waitFor('clean hosts', () => {
+      const rows = hostRows(api);
+      return rows.length === 3 && rows.every((x) => x.description === 'clean') && rows;
+    }, [changed]);
+    assert.equal(rows.length, 3);
+    assert.match(api.statusText(), /lab: 3 clean/);
+  });
+
+  it('shows a managed file changed on one host as a diagnostic on the drifted line', async () => {
+    const lines = fs.readFileSync(appConf.fsPath, 'utf8').split('\n');
+    const line = lines.findIndex((l) => l.includes('proxy_read_timeout 15s;'));
+    assert.ok(line >= 0);
+    await exec('web-1', ['sed', '-i', 's/proxy_read_timeout 15s;/proxy_read_timeout 5s;/', '/etc/nginx/conf.d/app.conf']);
+
+    const r = await vscode.commands.executeCommand<OperationResult>('plumbline.diff', 'lab');
+    assert.deepEqual(r?.outcomes.map((o) => [o.host, o.ok]), [['web-1', true], ['web-2', true], ['web-3', true]]);
+
+    const diags = await waitFor('a drift diagnostic on app.conf', () => plumblineDiagnostics(appConf).length > 0 && plumblineDiagnostics(appConf), [vscode.languages.onDidChangeDiagnostics]);
+    assert.equal(diags.length, 1, diags.map((d) => d.message).join('\n'));
+    const d = diags[0];
+    assert.equal(d.range.start.line, line, `on line ${line + 1}: ${d.message}`);
+    assert.equal(d.range.end.line, line);
+    assert.equal(d.severity, vscode.DiagnosticSeverity.Warning, 'a changed file is medium → warning');
+    assert.match(d.message, /^web-1: drifted from baseline v1 \(medium\): live has "proxy_read_timeout 5s;"/);
+    const related = d.relatedInformation ?? [];
+    assert.deepEqual(
+      related.map((x) => x.message),
+      ['baseline v1 on web-1: proxy_read_timeout 15s;', 'live on web-1: proxy_read_timeout 5s;'],
+    );
+    assert.equal(related[0].location.uri.scheme, 'plumbline-baseline');
+
+    const hostDiag = await waitFor('the host-entry diagnostic', () => plumblineDiagnostics(config).find((x) => x.message.startsWith('web-1')), [vscode.languages.onDidChangeDiagnostics]);
+    assert.match(hostDiag.message, /drift \(medium\).*risk: not scored yet/);
+
+    const rows = await waitFor('web-1 drifting in the tree', () => {
+      const web1 = hostRows(api).find((x) => x.label === 'web-1');
+      return web1?.description === 'drift (medium)' && web1;
+    }, [changed]);
+    assert.equal(rows.contextValue, 'plumbline.host.drift');
+    assert.deepEqual(rows.children?.map((c) => c.label), ['app']);
+    assert.deepEqual(rows.children?.[0].children?.map((c) => c.label), ['files./etc/nginx/conf.d/app.conf']);
+    assert.deepEqual(hostRows(api).filter((x) => x.label !== 'web-1').map((x) => x.description), ['clean', 'clean']);
+    assert.match(api.statusText(), /lab: 1 drift \(medium\), 2 clean/);
+  });
+
+  it('shows baseline and live side by side through the content provider', async () => {
+    const baseline = vscode.Uri.from({ scheme: 'plumbline-baseline', path: '/lab/web-1/etc/nginx/conf.d/app.conf', query: 'side=baseline' });
+    const live = baseline.with({ query: 'side=live' });
+    assert.match((await vscode.workspace.openTextDocument(baseline)).getText(), /proxy_read_timeout 15s;/);
+    assert.match((await vscode.workspace.openTextDocument(live)).getText(), /proxy_read_timeout 5s;/);
+  });
+
+  it('offers hover and code lenses on plumbline.yaml', async () => {
+    const doc = await vscode.workspace.openTextDocument(config);
+    const at = doc.getText().indexOf('web-1');
+    const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', config, doc.positionAt(at + 1));
+    const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+    assert.match(text, /\*\*web-1\*\* in `lab`: drift \(medium\)/);
+    assert.match(text, /baseline v1/);
+    assert.match(text, /risk: not scored yet/);
+    const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', config);
+    assert.deepEqual(lenses.map((l) => l.command?.title), ['Plumbline: 3 hosts: 1 drift (medium), 2 clean', 'Capture baseline', 'Diff']);
+  });
+
+  it('accepts the live state as the new baseline through the code action, and the diagnostic clears', async () => {
+    const [d] = plumblineDiagnostics(appConf);
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', appConf, d.range);
+    const titles = actions.map((a) => a.title);
+    assert.ok(titles.includes('Show diff on web-1: baseline ↔ live'), titles.join(', '));
+    const accept = actions.find((a) => a.title === 'Accept live state of web-1 as its new baseline');
+    assert.ok(accept?.command, titles.join(', '));
+    await vscode.commands.executeCommand(accept.command.command, ...(accept.command.arguments ?? []));
+    await waitFor('app.conf without drift diagnostics', () => plumblineDiagnostics(appConf).length === 0, [vscode.languages.onDidChangeDiagnostics]);
+    await waitFor('web-1 clean at baseline v2', () => hostRows(api).find((x) => x.label === 'web-1')?.description === 'clean', [changed]);
+
+    // The next diff compares against the accepted state: no drift anywhere.
+    const r = await vscode.commands.executeCommand<OperationResult>('plumbline.diff', 'lab');
+    assert.deepEqual(r?.outcomes.map((o) => o.message), ['no drift', 'no drift', 'no drift']);
+    assert.equal(plumblineDiagnostics(appConf).length, 0);
+  });
+});
