@@ -817,8 +817,657 @@ END {
 }
 '
 
-PL_SELF=$$
-export PL_SELF
-pl_collect "$@" |
-  PL_VERSION=$AGENT_VERSION PL_PROCESS=$PL_PROCESS PL_PACKAGES=$PL_PACKAGES PL_SYSTEMD=$PL_SYSTEMD \
-    PL_REL_LINK=$PL_REL_LINK PL_REL_TARGET=$PL_REL_TARGET awk "$PL_AWK_LIB$PL_AWK" "$@"
+pl_capture() { # agent args
+  PL_SELF=$$
+  export PL_SELF
+  pl_collect "$@" |
+    PL_VERSION=$AGENT_VERSION PL_PROCESS=$PL_PROCESS PL_PACKAGES=$PL_PACKAGES PL_SYSTEMD=$PL_SYSTEMD \
+      PL_REL_LINK=$PL_REL_LINK PL_REL_TARGET=$PL_REL_TARGET awk "$PL_AWK_LIB$PL_AWK" "$@"
+}
+
+# ==== stream mode ===============================================================================
+# Per interval the shell forks: cat (one /proc snapshot), date, df, sleep; plus grep x2 (+ tr per
+# candidate) with --process, curl with --health, curl with --metrics, and sha256sum per managed
+# file and readlink only every ~5 s. Everything else (parsing, rates, JSON) is the one awk.
+
+pl_sleep_ms() { # MS
+  sleep "$(($1 / 1000)).$(($1 % 1000 / 100))$(($1 % 100 / 10))$(($1 % 10))" 2>/dev/null || sleep $((($1 + 999) / 1000))
+}
+
+pl_count() { if [ -e "$1" ] || [ -L "$1" ]; then printf '@X %s\n' "$#"; else printf '@X 0\n'; fi }
+
+pl_disks() { # agent args — one df for every --mount that exists (default /), by argv index
+  pl_n=$#
+  pl_i=0
+  pl_w=
+  pl_idx=
+  pl_any=0
+  for pl_a in "$@"; do
+    pl_i=$((pl_i + 1))
+    if [ -n "$pl_w" ]; then
+      if [ "$pl_w" = --mount ]; then
+        pl_any=1
+        if [ -e "$pl_a" ]; then set -- "$@" "$pl_a"; pl_idx="$pl_idx $pl_i"; fi
+      fi
+      pl_w=
+      continue
+    fi
+    ! pl_takes_value "$pl_a" || pl_w=$pl_a
+  done
+  shift "$pl_n"
+  if [ "$pl_any" = 0 ]; then set -- /; pl_idx=' 0'; fi
+  printf '@k%s\n@K\n' "$pl_idx"
+  [ $# -eq 0 ] || df -kP -- "$@" 2>/dev/null
+}
+
+pl_config() { # agent args — hashes of managed files and the release target, by argv index
+  pl_i=0
+  pl_w=
+  for pl_a in "$@"; do
+    pl_i=$((pl_i + 1))
+    if [ -n "$pl_w" ]; then
+      case $pl_w in
+        --file | --secret-file)
+          printf '@G %s\n' "$pl_i"
+          if [ -f "$pl_a" ] && [ -r "$pl_a" ]; then pl_hash <"$pl_a" 2>/dev/null; fi ;;
+      esac
+      pl_w=
+      continue
+    fi
+    ! pl_takes_value "$pl_a" || pl_w=$pl_a
+  done
+  if [ "$PL_RELEASE_SET" = 1 ]; then
+    if [ -L "$PL_RELEASE" ] && pl_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then printf '@r 1 %s\n' "$pl_t"; else printf '@r 0\n'; fi
+  fi
+}
+
+pl_metrics() { # the body goes to awk between @M and "$PL_MEND RC", whose nonce no body can guess
+  printf '@M\n'
+  case $PL_METRICS in
+    http://* | https://*)
+      if pl_has curl; then
+        curl -sS -f --connect-timeout "$PL_HTTP_S" --max-time "$PL_HTTP_S" --url "$PL_METRICS" 2>/dev/null
+        pl_rc=$?
+      elif pl_has wget || pl_has busybox; then
+        pl_wget=wget
+        pl_has wget || pl_wget='busybox wget'
+        # shellcheck disable=SC2086
+        if pl_has timeout; then timeout "$PL_HTTP_S" $pl_wget -q -O - -- "$PL_METRICS" 2>/dev/null; else $pl_wget -q -T "$PL_HTTP_S" -O - -- "$PL_METRICS" 2>/dev/null; fi
+        pl_rc=$?
+      else
+        pl_rc=91
+      fi ;;
+    *) pl_rc=90 ;;
+  esac
+  printf '\n%s %s\n' "$PL_MEND" "$pl_rc"
+}
+
+pl_tick() { # EMIT REFRESH agent-args — one interval's raw input for the stream awk
+  pl_emit=$1
+  pl_refresh=$2
+  shift 2
+  printf '@D '
+  date +%s%N 2>/dev/null || printf '\n'
+  printf '@U\n'
+  cat /proc/uptime /proc/[0-9]*/stat /proc/diskstats /proc/net/dev 2>/dev/null
+  pl_count /proc/[0-9]*/fd/*
+  pl_disks "$@"
+  pl_process
+  [ "$PL_HEALTH_SET" = 0 ] || pl_health
+  [ -z "$PL_METRICS" ] || pl_metrics
+  [ "$pl_refresh" = 0 ] || pl_config "$@"
+  printf '@E %s\n' "$pl_emit"
+}
+
+pl_stream() { # agent args
+  [ "$PL_INTERVAL_MS" -ge 1000 ] || PL_INTERVAL_MS=1000
+  [ "$PL_INTERVAL_MS" -le 3600000 ] || PL_INTERVAL_MS=3600000
+  PL_HTTP_S=$((PL_INTERVAL_MS * 8 / 10000))
+  [ "$PL_HTTP_S" -ge 1 ] || PL_HTTP_S=1
+  [ "$PL_HTTP_S" -le 3 ] || PL_HTTP_S=3
+  # Hashes and the release target are re-read about every 5 s, whatever the interval.
+  pl_every=$(((5000 + PL_INTERVAL_MS - 1) / PL_INTERVAL_MS))
+  pl_up=0
+  { read -r pl_up _ </proc/uptime; } 2>/dev/null
+  PL_MEND="@M-END-$$-$pl_up"
+  PL_SELF=${PL_SUPERVISOR:-$$}
+  PL_KP="$(getconf CLK_TCK 2>/dev/null || echo 100) $(getconf PAGESIZE 2>/dev/null || echo 4096)"
+  export PL_SELF PL_MEND PL_KP
+  {
+    for pl_d in /sys/block/*; do [ -e "$pl_d" ] && printf '@b %s\n' "${pl_d##*/}"; done
+    pl_sleep_ms "$PL_INTERVAL_MS" &
+    pl_sl=$!
+    pl_tick 0 1 "$@"
+    pl_n=0
+    while :; do
+      wait "$pl_sl"
+      pl_sleep_ms "$PL_INTERVAL_MS" &
+      pl_sl=$!
+      pl_n=$((pl_n + 1))
+      pl_r=0
+      [ $((pl_n % pl_every)) -ne 0 ] || pl_r=1
+      pl_tick 1 "$pl_r" "$@"
+    done
+  } | PL_PROCESS=$PL_PROCESS PL_SEQ=$PL_FROM_SEQ PL_INTERVAL=$PL_INTERVAL_MS PL_BUFMAX=$PL_BUFFER_LINES \
+    awk "$PL_AWK_LIB$PL_SAWK" "$@"
+}
+
+# shellcheck disable=SC2016
+PL_SAWK='
+function num(x) { return sprintf("%.15g", x + 0) }
+function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
+function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
+function stat_line(line,   i0, r, pid) {
+  if (!match(line, /^[0-9]+ \(/)) return
+  pid = substr(line, 1, RLENGTH - 2) + 0
+  i0 = RLENGTH
+  if (!match(line, /^.*\) /)) return
+  if (split(substr(line, RLENGTH + 1), r, " ") < 22) return
+  BN++; BP[BN] = pid
+  BC[pid] = substr(line, i0 + 1, RLENGTH - i0 - 2)
+  BPP[pid] = r[2] + 0; BT[pid] = r[12] + r[13]; BS[pid] = r[20]; BTH[pid] = r[18] + 0; BR[pid] = r[22] + 0
+}
+function snap_line(   f, n, name, p) {
+  if (SNAPFIRST) { SNAPFIRST = 0; UPB = $1 + 0; return }
+  if ($2 ~ /^\(/) { stat_line($0); return }
+  p = index($0, ":")
+  if (p > 0 && $0 !~ /\|/) {
+    name = substr($0, 1, p - 1); gsub(/ /, "", name)
+    n = split(substr($0, p + 1), f, " ")
+    if (n >= 9 && name != "lo") { NRXB += f[1]; NTXB += f[9] }
+    return
+  }
+  if (NF >= 14) DSB[$3] = $4 " " $6 " " $7 " " $8 " " $10 " " $11
+}
+function metric_line(l,   name, rest, p, k, v, f) {
+  if (l ~ /^[ \t]*(#|$)/) return
+  if (!match(l, /^[a-zA-Z_:][a-zA-Z0-9_:]*/)) return
+  name = substr(l, 1, RLENGTH); rest = substr(l, RLENGTH + 1)
+  if (substr(rest, 1, 1) == "{") {
+    p = 0
+    while ((k = index(substr(rest, p + 1), "}")) > 0) p += k
+    if (p == 0) return
+    rest = substr(rest, p + 1)
+  }
+  if (split(rest, f, " ") < 1) return
+  v = f[1]
+  if (v !~ /^[-+]?([0-9]+[.]?[0-9]*|[.][0-9]+)([eE][-+]?[0-9]+)?$/) return
+  if (!(name in MV)) {
+    if (MN >= MCAP) { MDROP++; return }
+    MN++; MK[MN] = name; MV[name] = 0
+  }
+  MV[name] += v
+}
+function reset_tick(   k) {
+  for (k in BP) delete BP[k]
+  for (k in BC) delete BC[k]
+  for (k in BPP) delete BPP[k]
+  for (k in BT) delete BT[k]
+  for (k in BS) delete BS[k]
+  for (k in BTH) delete BTH[k]
+  for (k in BR) delete BR[k]
+  for (k in DSB) delete DSB[k]
+  for (k in CN) delete CN[k]
+  for (k in CA) delete CA[k]
+  for (k in CFD) delete CFD[k]
+  for (k in MV) delete MV[k]
+  for (k in MK) delete MK[k]
+  for (k in DKI) delete DKI[k]
+  for (k in MINE) delete MINE[k]
+  for (k in ANC) delete ANC[k]
+  for (k in AGENT) delete AGENT[k]
+  BN = 0; NRXB = 0; NTXB = 0; MN = 0; MDROP = 0; MSET = 0; MRC = ""; HSET = 0; HC = ""; HT = ""; HE = ""
+  NDK = 0; NDF = 0; NFDS = 0; TSD = ""
+}
+function ts_ms(d,   n) {
+  gsub(/[^0-9].*$/, "", d)
+  n = length(d)
+  if (n >= 13) return substr(d, 1, 13)
+  if (n >= 9) return d "000"
+  return ""
+}
+function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rsec, wsec, rx, tx, out, k, m, plen, j, q1, npids, pids, prss, pth, pfd, pticks, ok, newpid, notes, first, ts) {
+  # lineage: the agent (or its supervisor) and everything it started are not host load, never "the app"
+  for (i = 1; i <= BN; i++) {
+    p = BP[i]; d = 0
+    while (p > 0 && p != SELF && d < 200 && (p in BPP)) { p = BPP[p]; d++ }
+    if (p == SELF) MINE[BP[i]] = 1
+  }
+  p = (SELF in BPP) ? BPP[SELF] : 0; d = 0
+  while (p > 0 && d < 200) { ANC[p] = 1; if (!(p in BPP)) break; p = BPP[p]; d++ }
+
+  win = HAVEA ? UPB - UPA : 0
+  if (win <= 0) win = 0
+  ticks = 0; rss = 0; nproc = 0
+  for (i = 1; i <= BN; i++) {
+    p = BP[i]
+    if (p in MINE) continue
+    nproc++; rss += BR[p]
+    if (win > 0) ticks += ((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]
+  }
+  cpu = win > 0 ? ticks / CLK / win * 100 : 0
+  if (cpu < 0) cpu = 0
+  ios = 0; iorms = 0; rsec = 0; wsec = 0
+  for (i = 1; i <= NBLK; i++) {
+    dev = BLK[i]
+    if (dev ~ /^(loop|ram|zram|dm-|md)/ || !(dev in DSA) || !(dev in DSB)) continue
+    split(DSA[dev], a, " "); split(DSB[dev], b, " ")
+    ios += (b[1] - a[1]) + (b[4] - a[4]); iorms += (b[3] - a[3]) + (b[6] - a[6])
+    rsec += b[2] - a[2]; wsec += b[5] - a[5]
+  }
+  rx = (win > 0 && NRXB >= NRXA) ? (NRXB - NRXA) / win : 0
+  tx = (win > 0 && NTXB >= NTXA) ? (NTXB - NTXA) / win : 0
+  while ((getline l < "/proc/meminfo") > 0) { split(l, f, " "); MI[f[1]] = f[2] + 0 }
+  close("/proc/meminfo")
+  split(readfirst("/proc/loadavg"), f, " ")
+  notes = ""
+  ts = ts_ms(TSD)
+  if (ts == "") ts = "0"
+
+  SEQ++
+  out = "{\"type\":\"sample\",\"schema\":1,\"seq\":" SEQ ",\"ts\":" ts ",\"intervalMs\":" INTERVAL ",\"windowMs\":" int0(win * 1000)
+  out = out ",\"host\":{\"cpuPct\":" sprintf("%.1f", cpu) ",\"rssKiB\":" int0(rss * PAGE / 1024) \
+    ",\"memAvailableKiB\":" int0(("MemAvailable:" in MI) ? MI["MemAvailable:"] : MI["MemFree:"] + MI["Buffers:"] + MI["Cached:"]) \
+    ",\"memTotalKiB\":" int0(MI["MemTotal:"]) ",\"load1\":" sprintf("%.2f", f[1] + 0) ",\"processes\":" nproc ",\"fds\":" (NFDS + 0) \
+    ",\"diskReadBps\":" int0(win > 0 ? rsec * 512 / win : 0) ",\"diskWriteBps\":" int0(win > 0 ? wsec * 512 / win : 0) \
+    ",\"ioLatencyMs\":" ((win > 0 && ios > 0) ? sprintf("%.2f", iorms / ios) : "null") \
+    ",\"netRxBps\":" int0(rx) ",\"netTxBps\":" int0(tx) ",\"disks\":["
+  first = 1
+  for (i = 1; i <= NDK; i++) {
+    if (!(i in DKU)) continue
+    out = out (first ? "" : ",") "{\"mount\":" js(DKI[i] == 0 ? "/" : A[DKI[i]]) ",\"usedPct\":" sprintf("%.1f", (DKU[i] + DKA[i]) > 0 ? DKU[i] * 100 / (DKU[i] + DKA[i]) : 0) ",\"availKiB\":" int0(DKA[i]) "}"
+    first = 0
+  }
+  if (NDK > 0 && NDF != NDK) notes = notes (notes == "" ? "" : ",") js("df answered for " NDF " of " NDK " mounts")
+  out = out "]},\"app\":{\"process\":"
+
+  if (PAT == "") out = out "null"
+  else {
+    npids = 0; pids = ""; prss = 0; pth = 0; pfd = 0; pticks = 0; plen = length(PAT)
+    for (p in CN) for (j = 1; j <= 3; j++) if (CA[p, j] == "-c" && CA[p, j + 2] == "plumbline-agent") AGENT[p] = 1
+    newpid = 0
+    for (i = 1; i <= BN; i++) {
+      p = BP[i]
+      if ((p in MINE) || (p in ANC)) continue
+      q1 = p; d = 0
+      while (q1 > 1 && !(q1 in AGENT) && (q1 in BPP) && d < 200) { q1 = BPP[q1]; d++ }
+      if (q1 in AGENT) continue
+      m = (BC[p] == PAT || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
+      if (p in CN) {
+        for (j = 1; !m && j <= CN[p]; j++) {
+          a1 = CA[p, j]; gsub(/\001/, "\n", a1); gsub(/\003/, "@", a1)
+          if (a1 == PAT || basename(a1) == PAT) m = 1
+        }
+      }
+      if (!m) continue
+      pids = (npids++ ? pids "," : "") p
+      if (!(p in PREVPID)) newpid = 1
+      NOWPID[p] = 1
+      prss += BR[p]; pth += BTH[p]; pfd += CFD[p]
+      if (win > 0) pticks += ((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]
+    }
+    # restarts: intervals in which the pid set gained a pid it did not have the interval before
+    if (SEENPIDS && newpid) RESTARTS++
+    SEENPIDS = 1
+    for (k in PREVPID) delete PREVPID[k]
+    for (k in NOWPID) { PREVPID[k] = 1; delete NOWPID[k] }
+    out = out "{\"pids\":[" pids "],\"rssKiB\":" int0(prss * PAGE / 1024) ",\"cpuPct\":" sprintf("%.1f", win > 0 ? pticks / CLK / win * 100 : 0) \
+      ",\"threads\":" int0(pth) ",\"fds\":" int0(pfd) ",\"restarts\":" (RESTARTS + 0) "}"
+  }
+
+  out = out ",\"health\":"
+  if (!HEALTHSET) out = out "null"
+  else {
+    ok = (HC ~ /^[1-5][0-9][0-9]$/)
+    out = out "{\"status\":" (ok ? HC + 0 : "null") ",\"latencyMs\":" (ok ? sprintf("%.1f", HT * 1000) : "null")
+    if (!ok || HE != "") out = out ",\"error\":" js(HE != "" ? HE : (HSET ? "no HTTP response" : "no health result"))
+    out = out "}"
+  }
+
+  out = out ",\"metrics\":"
+  if (!METRICSSET) out = out "null"
+  else if (!MSET || MRC != "0") {
+    out = out "null"
+    notes = notes (notes == "" ? "" : ",") js(MRC == "90" ? "metrics: only http:// and https:// URLs are supported" : MRC == "91" ? "metrics: neither curl nor wget is available" : "metrics: fetch failed (exit " MRC ")")
+  } else {
+    out = out "{"
+    for (i = 1; i <= MN; i++) out = out (i > 1 ? "," : "") js(MK[i]) ":" num(MV[MK[i]])
+    out = out "}"
+    if (MDROP > 0) notes = notes (notes == "" ? "" : ",") js("metrics: " MDROP " names over the cap of " MCAP " dropped")
+  }
+
+  out = out "},\"config\":{\"files\":{"
+  first = 1
+  for (i = 1; i <= NFI; i++) {
+    k = FI[i]
+    if (A[k] in SEENF) continue
+    SEENF[A[k]] = 1
+    out = out (first ? "" : ",") js(A[k]) ":" ((k in FH) && FH[k] != "" ? js(FH[k]) : "null"); first = 0
+  }
+  for (k in SEENF) delete SEENF[k]
+  out = out "},\"release\":" (RELSET && RELOK ? js(REL) : "null") "}"
+  if (notes != "") out = out ",\"notes\":[" notes "]"
+  out = out "}"
+
+  if (OUT == "") { print out; fflush() }
+  else {
+    if (BL >= BUFMAX || BB >= BUFBYTES) {
+      close(OUT)
+      system("mv -f -- " q(OUT) " " q(OUT1))
+      BL = 0; BB = 0
+    }
+    print out >> OUT; close(OUT)
+    BL++; BB += length(out) + 1
+    print SEQ > STATE; close(STATE)
+  }
+}
+function keep_snapshot(   k) {
+  for (k in AT) delete AT[k]
+  for (k in AS) delete AS[k]
+  for (k in DSA) delete DSA[k]
+  for (k in BT) AT[k] = BT[k]
+  for (k in BS) AS[k] = BS[k]
+  for (k in DSB) DSA[k] = DSB[k]
+  UPA = UPB; NRXA = NRXB; NTXA = NTXB; HAVEA = 1
+}
+BEGIN {
+  for (i = 1; i < 256; i++) ORD[sprintf("%c", i)] = i
+  NA = ARGC - 1
+  for (i = 1; i < ARGC; i++) { A[i] = ARGV[i]; ARGV[i] = "" }
+  SELF = ENVIRON["PL_SELF"] + 0
+  PAT = ENVIRON["PL_PROCESS"]
+  MEND = ENVIRON["PL_MEND"]
+  SEQ = ENVIRON["PL_SEQ"] + 0
+  INTERVAL = ENVIRON["PL_INTERVAL"] + 0
+  OUT = ENVIRON["PL_BUF"]; OUT1 = ENVIRON["PL_BUF1"]; STATE = ENVIRON["PL_STATE"]
+  BL = ENVIRON["PL_BUF_LINES"] + 0; BB = ENVIRON["PL_BUF_BYTES"] + 0
+  BUFMAX = ENVIRON["PL_BUFMAX"] + 0; if (BUFMAX < 10) BUFMAX = 10
+  BUFBYTES = 4194304
+  MCAP = 256
+  CLK = 100; PAGE = 4096
+  split(ENVIRON["PL_KP"], f, " "); if (f[1] + 0 > 0) CLK = f[1] + 0; if (f[2] + 0 > 0) PAGE = f[2] + 0
+  w = ""
+  for (i = 1; i <= NA; i++) {
+    if (w != "") {
+      if (w == "--file" || w == "--secret-file") { NFI++; FI[NFI] = i }
+      else if (w == "--release") RELSET = 1
+      else if (w == "--health") HEALTHSET = 1
+      else if (w == "--metrics") METRICSSET = 1
+      w = ""; continue
+    }
+    if (A[i] ~ /^--(sysctl|service|file|secret-file|release|process|health|perf-ms|interval-ms|from-seq|metrics|mount|dir|buffer-lines)$/) w = A[i]
+  }
+  reset_tick()
+}
+INMET {
+  if (index($0, MEND " ") == 1) { INMET = 0; MSET = 1; MRC = substr($0, length(MEND) + 2) }
+  else if (++MLINES <= 100000) metric_line($0)
+  next
+}
+/^@/ {
+  sec = $1
+  if (sec == "@U") { SNAPFIRST = 1 }
+  else if (sec == "@D") TSD = $2
+  else if (sec == "@b") { NBLK++; BLK[NBLK] = $2 }
+  else if (sec == "@X") NFDS = $2 + 0
+  else if (sec == "@k") { NDK = 0; for (i = 2; i <= NF; i++) { NDK++; DKI[NDK] = $i + 0 } for (k in DKU) delete DKU[k] }
+  else if (sec == "@C") { cur = $2 + 0; CN[cur] = 0; CFD[cur] = $3 + 0 }
+  else if (sec == "@H") { HSET = 1; HC = $2; HT = $3; he = $0; sub(/^@H [^ ]* [^ ]* ?/, "", he); HE = he }
+  else if (sec == "@M") { INMET = 1; MLINES = 0 }
+  else if (sec == "@G") { cur = $2 + 0; FH[cur] = "" }
+  else if (sec == "@r") { RELOK = ($2 == "1"); REL = substr($0, 6) }
+  else if (sec == "@E") { if ($2 == "1") emit(); keep_snapshot(); reset_tick() }
+  next
+}
+sec == "@U" { snap_line(); next }
+sec == "@K" {
+  if ($1 == "Filesystem") next
+  if (match($0, / [0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /)) {
+    split(substr($0, RSTART, RLENGTH), f, " ")
+    NDF++
+    if (NDF <= NDK) { DKU[NDF] = f[2] + 0; DKA[NDF] = f[3] + 0 }
+  }
+  next
+}
+sec == "@C" { CN[cur]++; CA[cur, CN[cur]] = $0; next }
+sec == "@G" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/ && length($i) == 64) FH[cur] = $i; next }
+sec == "@r" { REL = REL "\n" $0; next }
+'
+
+# ==== installed mode ============================================================================
+# DIR (default /var/lib/plumbline/agent) holds: plumbline-agent.sh, config (the stream options,
+# one argv element per line), buffer.jsonl + buffer.1.jsonl (the samples: at most 2 x
+# --buffer-lines lines and 2 x 4 MiB), state (last seq written), supervisor.pid, agent.log.
+
+PL_UNIT=/etc/systemd/system/plumbline-agent.service
+
+pl_check_dir() {
+  [ -n "$PL_DIR" ] || PL_DIR=/var/lib/plumbline/agent
+  case $PL_DIR in
+    /*/*) ;;
+    *) pl_err "--dir must be an absolute path below /"; return 1 ;;
+  esac
+  case $PL_DIR in
+    *[!A-Za-z0-9/_.-]* | */../* | */.. | */./* | */. | *//*) pl_err "--dir may only hold [A-Za-z0-9/_.-]"; return 1 ;;
+  esac
+  return 0
+}
+
+pl_need_root() {
+  [ "$(id -u 2>/dev/null)" = 0 ] && return 0
+  pl_err "$PL_MODE needs root (run it through sudo -n)"
+  exit 5
+}
+
+pl_seq_of() { # FILE — seq of its last line, or nothing
+  pl_l=$(tail -n 1 -- "$1" 2>/dev/null) || return 0
+  case $pl_l in *'"seq":'[0-9]*) ;; *) return 0 ;; esac
+  pl_l=${pl_l#*'"seq":'}
+  pl_l=${pl_l%%[!0-9]*}
+  printf '%s' "$pl_l"
+}
+
+pl_run() {
+  pl_check_dir || exit 4
+  [ -f "$PL_DIR/config" ] || { pl_err "not installed in $PL_DIR (no config)"; exit 4; }
+  set --
+  while IFS= read -r pl_l || [ -n "$pl_l" ]; do set -- "$@" "$pl_l"; done <"$PL_DIR/config"
+  pl_parse "$@"
+  umask 027
+  PL_BUF=$PL_DIR/buffer.jsonl
+  PL_BUF1=$PL_DIR/buffer.1.jsonl
+  PL_STATE=$PL_DIR/state
+  # A crash mid-line leaves a partial line: end it, so the next sample starts a line of its own.
+  if [ -s "$PL_BUF" ] && [ -n "$(tail -c 1 -- "$PL_BUF" 2>/dev/null)" ]; then printf '\n' >>"$PL_BUF"; fi
+  # The next seq follows the highest of the state file and the buffers' last lines.
+  pl_seq=0
+  pl_s=
+  { read -r pl_s <"$PL_STATE"; } 2>/dev/null
+  pl_s=$(pl_uint "$pl_s" 0)
+  [ "$pl_s" -le "$pl_seq" ] || pl_seq=$pl_s
+  for pl_f in "$PL_BUF1" "$PL_BUF"; do
+    pl_s=$(pl_uint "$(pl_seq_of "$pl_f")" 0)
+    [ "$pl_s" -le "$pl_seq" ] || pl_seq=$pl_s
+  done
+  PL_FROM_SEQ=$pl_seq
+  PL_BUF_LINES=0
+  PL_BUF_BYTES=0
+  if [ -f "$PL_BUF" ]; then
+    PL_BUF_LINES=$(pl_uint "$(wc -l <"$PL_BUF" | tr -d ' ')" 0)
+    PL_BUF_BYTES=$(pl_uint "$(wc -c <"$PL_BUF" | tr -d ' ')" 0)
+  fi
+  export PL_BUF PL_BUF1 PL_STATE PL_BUF_LINES PL_BUF_BYTES
+  pl_stream "$@"
+}
+
+pl_supervise() {
+  pl_check_dir || exit 4
+  printf '%s\n' "$$" >"$PL_DIR/supervisor.pid"
+  PL_SUPERVISOR=$$
+  export PL_SUPERVISOR
+  while [ -f "$PL_DIR/config" ]; do
+    if [ -f "$PL_DIR/agent.log" ] && [ "$(wc -c <"$PL_DIR/agent.log")" -gt 65536 ]; then mv -f -- "$PL_DIR/agent.log" "$PL_DIR/agent.log.1"; fi
+    sh "$PL_DIR/plumbline-agent.sh" run --dir "$PL_DIR" </dev/null >/dev/null 2>>"$PL_DIR/agent.log"
+    sleep 1
+  done
+  rm -f -- "$PL_DIR/supervisor.pid"
+}
+
+pl_follow() {
+  pl_check_dir || exit 4
+  [ -f "$PL_DIR/config" ] || { pl_err "the agent is not installed in $PL_DIR"; exit 4; }
+  # Catch up from the rotated buffer, then the current one from its start, then follow it by
+  # name (survives rotation). awk drops what the server already has and any repeat.
+  {
+    cat -- "$PL_DIR/buffer.1.jsonl" 2>/dev/null
+    exec tail -n +1 -F -- "$PL_DIR/buffer.jsonl" 2>/dev/null
+  } | PL_FROM=$PL_FROM_SEQ awk '
+    BEGIN { last = ENVIRON["PL_FROM"] + 0 }
+    {
+      if (!match($0, /"seq":[0-9]+/)) next
+      s = substr($0, RSTART + 6, RLENGTH - 6) + 0
+      if (s <= last) next
+      last = s; print; fflush()
+    }'
+}
+
+pl_agent_pid() { # PID — true when PID runs this agent
+  case $1 in '' | *[!0-9]*) return 1 ;; esac
+  [ -r "/proc/$1/cmdline" ] && grep -q -F -e plumbline-agent "/proc/$1/cmdline" 2>/dev/null
+}
+
+pl_stop_service() {
+  if [ -f "$PL_UNIT" ]; then
+    systemctl disable --now plumbline-agent.service >/dev/null 2>&1
+    rm -f -- "$PL_UNIT"
+    systemctl daemon-reload >/dev/null 2>&1
+  fi
+  pl_pid=
+  { read -r pl_pid <"$PL_DIR/supervisor.pid"; } 2>/dev/null
+  if pl_agent_pid "$pl_pid"; then
+    # setsid made the supervisor a process-group leader: the group is the whole agent.
+    kill -TERM -- "-$pl_pid" 2>/dev/null || kill -TERM "$pl_pid" 2>/dev/null
+    pl_i=0
+    while [ -d "/proc/$pl_pid" ] && [ "$pl_i" -lt 30 ]; do sleep 0.1 2>/dev/null || sleep 1; pl_i=$((pl_i + 1)); done
+    kill -KILL -- "-$pl_pid" 2>/dev/null
+  fi
+  rm -f -- "$PL_DIR/supervisor.pid"
+  # Leftovers: anything still running the installed script or following its buffer. The
+  # bracket keeps grep from matching its own argv.
+  for pl_f in $(grep -l -e "$PL_DIR/plumbline-agent[.]sh" -e "$PL_DIR/buffer[.]jsonl" /proc/[0-9]*/cmdline 2>/dev/null); do
+    pl_p=${pl_f#/proc/}
+    pl_p=${pl_p%%/*}
+    [ "$pl_p" = "$$" ] || kill -TERM "$pl_p" 2>/dev/null
+  done
+}
+
+pl_start_service() {
+  if [ "$PL_SYSTEMD" = 1 ]; then
+    printf '%s\n' '[Unit]' 'Description=Plumbline agent (samples buffered on this host)' 'After=network.target' '' \
+      '[Service]' "ExecStart=/bin/sh $PL_DIR/plumbline-agent.sh run --dir $PL_DIR" 'Restart=always' 'RestartSec=1' 'Nice=10' '' \
+      '[Install]' 'WantedBy=multi-user.target' >"$PL_UNIT" || return 1
+    systemctl daemon-reload && systemctl enable --now plumbline-agent.service >/dev/null 2>&1 || return 1
+    PL_SERVICE=systemd
+    return 0
+  fi
+  pl_setsid=setsid
+  pl_has setsid || pl_setsid='busybox setsid'
+  # shellcheck disable=SC2086
+  $pl_setsid sh "$PL_DIR/plumbline-agent.sh" supervise --dir "$PL_DIR" </dev/null >/dev/null 2>&1 &
+  pl_i=0
+  while [ ! -s "$PL_DIR/supervisor.pid" ] && [ "$pl_i" -lt 50 ]; do sleep 0.1 2>/dev/null || sleep 1; pl_i=$((pl_i + 1)); done
+  [ -s "$PL_DIR/supervisor.pid" ] || return 1
+  PL_SERVICE=supervisor
+}
+
+pl_install() { # install args; the script itself comes on stdin
+  pl_check_dir || exit 4
+  pl_need_root
+  umask 027
+  mkdir -p -- "$PL_DIR" || exit 6
+  # The directory's group is the SSH user's (through sudo), so `follow` needs no sudo.
+  chown "0:${SUDO_GID:-0}" "$PL_DIR" 2>/dev/null
+  chmod 2750 "$PL_DIR" || exit 6
+  cat >"$PL_DIR/plumbline-agent.sh.new" || exit 6
+  pl_l=
+  { read -r pl_l <"$PL_DIR/plumbline-agent.sh.new"; } 2>/dev/null
+  if [ "$pl_l" != '#!/bin/sh' ]; then
+    rm -f -- "$PL_DIR/plumbline-agent.sh.new"
+    pl_err "the agent script did not arrive on stdin"
+    exit 6
+  fi
+  : >"$PL_DIR/config.new" || exit 6
+  pl_w=
+  pl_skip=1
+  for pl_a in "$@"; do
+    if [ "$pl_skip" = 1 ]; then pl_skip=0; continue; fi # the mode word
+    if [ "$pl_w" = --dir ]; then pl_w=; continue; fi
+    case $pl_a in
+      *"$PL_NL"*)
+        rm -f -- "$PL_DIR/config.new" "$PL_DIR/plumbline-agent.sh.new"
+        pl_err "option values may not contain a newline"
+        exit 6 ;;
+    esac
+    if [ -z "$pl_w" ] && [ "$pl_a" = --dir ]; then pl_w=--dir; continue; fi
+    if [ -z "$pl_w" ] && pl_takes_value "$pl_a"; then pl_w=$pl_a; else pl_w=; fi
+    printf '%s\n' "$pl_a" >>"$PL_DIR/config.new"
+  done
+  mv -f -- "$PL_DIR/plumbline-agent.sh.new" "$PL_DIR/plumbline-agent.sh" || exit 6
+  mv -f -- "$PL_DIR/config.new" "$PL_DIR/config" || exit 6
+  pl_stop_service
+  pl_start_service || { pl_err "could not start the agent service"; exit 7; }
+  pl_pid=
+  { read -r pl_pid <"$PL_DIR/supervisor.pid"; } 2>/dev/null
+  printf '{"type":"agentInstall","ok":true,"service":"%s","dir":"%s","pid":%s}\n' "$PL_SERVICE" "$PL_DIR" "$(pl_uint "$pl_pid" null)"
+}
+
+pl_uninstall() {
+  pl_check_dir || exit 4
+  pl_need_root
+  pl_was=false
+  [ ! -e "$PL_DIR" ] && [ ! -f "$PL_UNIT" ] || pl_was=true
+  pl_stop_service
+  rm -rf -- "$PL_DIR"
+  # The parent is ours too when it is the plumbline folder and nothing else lives in it.
+  case ${PL_DIR%/*} in */plumbline) rmdir -- "${PL_DIR%/*}" 2>/dev/null ;; esac
+  printf '{"type":"agentUninstall","ok":true,"wasInstalled":%s}\n' "$pl_was"
+}
+
+pl_status() {
+  pl_check_dir || exit 4
+  pl_inst=false
+  [ -f "$PL_DIR/config" ] && pl_inst=true
+  pl_svc=null
+  pl_run=false
+  pl_pid=
+  if [ -f "$PL_UNIT" ]; then
+    pl_svc='"systemd"'
+    systemctl is-active --quiet plumbline-agent.service 2>/dev/null && pl_run=true
+    pl_pid=$(systemctl show -p MainPID --value plumbline-agent.service 2>/dev/null)
+  elif [ -f "$PL_DIR/supervisor.pid" ]; then
+    pl_svc='"supervisor"'
+    { read -r pl_pid <"$PL_DIR/supervisor.pid"; } 2>/dev/null
+    ! pl_agent_pid "$pl_pid" || pl_run=true
+  fi
+  pl_s=
+  { read -r pl_s <"$PL_DIR/state"; } 2>/dev/null
+  pl_lines=0
+  pl_bytes=0
+  if [ -f "$PL_DIR/buffer.jsonl" ] || [ -f "$PL_DIR/buffer.1.jsonl" ]; then
+    pl_lines=$(cat -- "$PL_DIR/buffer.1.jsonl" "$PL_DIR/buffer.jsonl" 2>/dev/null | wc -l | tr -d ' ')
+    pl_bytes=$(cat -- "$PL_DIR/buffer.1.jsonl" "$PL_DIR/buffer.jsonl" 2>/dev/null | wc -c | tr -d ' ')
+  fi
+  printf '{"type":"agentStatus","installed":%s,"running":%s,"service":%s,"pid":%s,"lastSeq":%s,"bufferedSamples":%s,"bufferBytes":%s,"dir":"%s"}\n' \
+    "$pl_inst" "$pl_run" "$pl_svc" "$(pl_uint "$pl_pid" null)" "$(pl_uint "$pl_s" null)" "$(pl_uint "$pl_lines" 0)" "$(pl_uint "$pl_bytes" 0)" "$PL_DIR"
+}
+
+case $PL_MODE in
+  capture) pl_capture "$@" ;;
+  stream) pl_stream "$@" ;;
+  run) pl_run ;;
+  supervise) pl_supervise ;;
+  follow) pl_follow ;;
+  install) pl_install "$@" ;;
+  uninstall) pl_uninstall ;;
+  status) pl_status ;;
+esac

@@ -3,8 +3,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ServerStatus, TrustGranted } from '../../server/src/protocol/protocol';
-import type { ActivationTimings, PlumblineApi } from './api';
+import { ServerStatus, TrustGranted, type ActivationTimings, type PlumblineApi } from '../../server/src/protocol/protocol';
 import { DriftCodeActions } from './codeActions';
 import { registerCommands } from './commands';
 import { BASELINE_SCHEME, BaselineContentProvider } from './contentProvider';

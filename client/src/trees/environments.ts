@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { EnvironmentView, FindingView, HostView } from '../../../server/src/protocol/protocol';
+import type { EnvironmentView, FindingView, HostView, RenderedRow } from '../../../server/src/protocol/protocol';
 import type { FleetModel } from '../model';
 import { hostIcon, riskWords, severityColor, stateWords, summarize, worstFirst } from '../presentation';
 
@@ -10,14 +10,6 @@ export type EnvNode =
   | { kind: 'layer'; env: string; host: HostView; layer: FindingView['layer']; findings: FindingView[] }
   | { kind: 'finding'; env: string; host: string; finding: FindingView }
   | { kind: 'message'; text: string; tooltip?: string; severity: 'info' | 'warning' | 'error' };
-
-/** A rendered row, for the test API: what a person would read in the tree. */
-export interface RenderedRow {
-  label: string;
-  description?: string;
-  contextValue?: string;
-  children?: RenderedRow[];
-}
 
 const LAYERS: ReadonlyArray<FindingView['layer']> = ['hardware', 'os', 'app'];
 

@@ -3,7 +3,7 @@ import * as path from 'node:path';
 import { DEFAULT_RISK } from './checks';
 import { parseDuration } from './duration';
 import type { SourceMap } from './positions';
-import type { ActionsConfig, EnvironmentConfig, WorkspaceConfig } from './types';
+import type { ActionKind, ActionsConfig, EnvironmentConfig, WorkspaceConfig } from './types';
 
 /** The shape the schema guarantees; only build() reads it, and only after validation passed. */
 interface RawConfig {
@@ -26,7 +26,10 @@ interface RawEnvironment {
     };
   };
   risk?: Partial<EnvironmentConfig['risk']>;
-  actions?: Partial<ActionsConfig>;
+  actions?: Partial<Omit<ActionsConfig, 'escalateAfterMs' | 'cooldownMs'>> & {
+    escalateAfter?: string;
+    cooldown?: Partial<Record<ActionKind, string>>;
+  };
 }
 
 export const DEFAULT_INTERVAL = '5s';
@@ -77,6 +80,14 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
     risk: { ...DEFAULT_RISK, ...env.risk },
     actions: {
       mode: actions.mode ?? 'suggest',
+      ...(actions.shadow !== undefined && { shadow: actions.shadow }),
+      ...(actions.maxConcurrent !== undefined && { maxConcurrent: actions.maxConcurrent }),
+      ...(actions.escalateAfter !== undefined && { escalateAfterMs: parseDuration(actions.escalateAfter)! }),
+      ...(actions.noData !== undefined && { noData: actions.noData }),
+      ...(actions.persistence && { persistence: actions.persistence }),
+      ...(actions.cooldown && {
+        cooldownMs: Object.fromEntries(Object.entries(actions.cooldown).map(([k, v]) => [k, parseDuration(v!)!])) as Partial<Record<ActionKind, number>>,
+      }),
       ...(actions.remediate && { remediate: actions.remediate }),
       ...(actions.switch && { switch: actions.switch }),
       ...(actions.rollback && { rollback: actions.rollback }),

@@ -36,6 +36,7 @@ const map = (properties: Record<string, SchemaObject>, expected: string, extra: 
 
 const argv = list(str('an argument as text', `^${PRINTABLE}*$`), 'a command as a list of arguments, like [systemctl, reload, nginx]', 1);
 const unit = str('a systemd unit name like "nginx" or "app@1.service"', UNIT_PATTERN);
+const perTier = (value: SchemaObject): Record<string, SchemaObject> => ({ remediate: value, switch: value, rollback: value });
 const riskLevel: SchemaObject = { type: 'number', minimum: 0, maximum: 1, expected: 'a number from 0 to 1' };
 
 const environment = map(
@@ -84,6 +85,12 @@ const environment = map(
     actions: map(
       {
         mode: { enum: ['off', 'suggest', 'confirm', 'auto'], default: 'suggest' },
+        shadow: { type: 'boolean', expected: 'true or false' },
+        maxConcurrent: { type: 'integer', minimum: 1, expected: 'a whole number of hosts, at least 1' },
+        escalateAfter: str('a duration like "2m"', DURATION_PATTERN),
+        noData: { enum: ['ignore', 'alert', 'treat-as-severe'] },
+        persistence: map(perTier({ type: 'integer', minimum: 1, expected: 'a whole number of intervals, at least 1' }), 'a map with "remediate", "switch" or "rollback"'),
+        cooldown: map(perTier(str('a duration like "10m"', DURATION_PATTERN)), 'a map with "remediate", "switch" or "rollback"'),
         remediate: map(
           {
             restart: list(unit, 'a list of systemd unit names'),

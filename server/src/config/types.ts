@@ -57,8 +57,21 @@ export interface ManagedFile {
 
 export type ActionMode = 'off' | 'suggest' | 'confirm' | 'auto';
 
+export type ActionKind = 'remediate' | 'switch' | 'rollback';
+
 export interface ActionsConfig {
   mode: ActionMode;
+  /** Record what auto mode would do, without doing it. */
+  shadow?: boolean;
+  /** Hosts acting at once in the environment. */
+  maxConcurrent?: number;
+  /** A tier that did not bring risk down within this window escalates (ms). */
+  escalateAfterMs?: number;
+  noData?: 'ignore' | 'alert' | 'treat-as-severe';
+  /** Intervals a risk state must hold before its tier acts. */
+  persistence?: Partial<Record<ActionKind, number>>;
+  /** After a tier acts on a host it waits this long before acting there again (ms). */
+  cooldownMs?: Partial<Record<ActionKind, number>>;
   remediate?: { restart?: string[]; commands?: string[][] };
   switch?: { strategy: 'nginx-upstream' | 'command'; upstream?: string; blue?: string; green?: string; command?: string[] };
   rollback?: { strategy: 'release-symlink' | 'command'; restoreFiles?: boolean; command?: string[] };

@@ -11,6 +11,13 @@ import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
 import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
+import { runAction, type ActOptions } from '../act/act';
+import { readHostState, snapshotInput } from '../act/hostState';
+import { HostLock, type LockError, type LockOptions } from '../act/lock';
+import { probeRoot, StepRunner } from '../act/steps';
+import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
+import { AuditLog } from '../audit/log';
+import type { SnapshotRecord } from '../store/store';
 
 export interface EngineOptions {
   /** plumbline.yaml */
@@ -148,6 +155,115 @@ export class Engine {
       if (!key.ok) return { ok: true, value: { reachable: false, error: describeSshError(key.error), baseline } };
       return { ok: true, value: { reachable: true, keyType: key.value.keyType, keyFingerprint: key.value.fingerprint, baseline } };
     });
+  }
+
+  /** The workspace's audit log (append-only, hash-chained). */
+  auditLog(): AuditLog {
+    return new AuditLog(this.store);
+  }
+
+  /** Who acts from this process: recorded as lock owner and in the audit log. */
+  actor(): string {
+    return `${os.userInfo().username}@${os.hostname()}`;
+  }
+
+  /**
+   * Takes each host's pre-deployment snapshot (release target, managed files with content, mode,
+   * owner and group; secret contents only in the local store) and audits it.
+   */
+  async snapshot(envName: string, meta: { by?: string; reason?: string } = {}, onHostDone?: OnHostDone): Promise<Array<HostOutcome<SnapshotRecord>>> {
+    const env = this.environment(envName);
+    const takenBy = meta.by ?? this.actor();
+    const reason = meta.reason ?? 'pre-deployment snapshot';
+    return this.forHosts(env, onHostDone, async (host) => {
+      try {
+        const root = await probeRoot(this.pool, host);
+        const run = new StepRunner(this.pool, host, false, root.isRoot);
+        const state = await readHostState(run, env);
+        const record = this.store.saveSnapshot(env.name, host, snapshotInput(state, { takenBy, reason }));
+        this.auditLog().record({
+          env: env.name,
+          host,
+          kind: 'snapshot',
+          action: 'snapshot',
+          outcome: 'done',
+          actor: takenBy,
+          summary: `snapshot ${record.id}: release ${state.release?.target ?? '(none)'}, ${state.files.length} file(s)`,
+          details: {
+            reason,
+            snapshotId: record.id,
+            release: state.release,
+            files: state.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256, mode: f.mode, owner: f.owner, group: f.group, secret: f.secret })),
+            steps: [root.record, ...run.records],
+          },
+        });
+        return { ok: true, value: record };
+      } catch (e) {
+        if (e instanceof ActionStop) return { ok: false, error: { kind: 'SnapshotFailed', message: `${host}: ${e.message}` } };
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Runs one action on one host of the environment (dry run: lists its commands, changes
+   * nothing), verifies the host against its baseline afterwards, and audits the report.
+   */
+  async act(envName: string, host: string, kind: ActionKind, opts: ActOptions = {}): Promise<ActionReport> {
+    const env = this.environment(envName);
+    if (!env.hosts.some((h) => h.spec === host)) {
+      throw new Error(`no host "${host}" in environment ${env.name} (hosts: ${env.hosts.map((h) => h.spec).join(', ')})`);
+    }
+    const workspace = path.dirname(this.config.file);
+    const readLocal = (local: string): string | undefined => {
+      try {
+        return fs.readFileSync(path.resolve(workspace, local), 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const actor = this.actor();
+    const report = await runAction(
+      kind,
+      {
+        shell: this.pool,
+        env,
+        host,
+        actor,
+        capture: async () => {
+          const r = await captureHost(this.pool, env, host);
+          if (!r.ok) return { ok: false, error: describeCaptureError(r.error, describeSshError) };
+          this.store.saveFingerprint(env.name, r.value);
+          return { ok: true, value: r.value };
+        },
+        compare: (live) => {
+          const b = this.store.activeBaseline(env.name, host);
+          if (!b) return undefined;
+          const diff = diffFingerprints(b.fingerprint, live, { files: env.layers.app.files, readLocal, baselineVersion: b.version });
+          return { baseline: b.fingerprint, diff };
+        },
+        snapshot: () => this.store.latestSnapshot(env.name, host, { withSecrets: true }),
+        log: this.opts.log,
+      },
+      opts,
+    );
+    const entry = this.auditLog().record({
+      env: env.name,
+      host,
+      kind: 'action',
+      action: kind,
+      outcome: report.status,
+      actor,
+      summary: report.message,
+      details: { dryRun: report.dryRun, reasons: report.reasons, steps: report.steps, verification: report.verification, timings: report.timings },
+    });
+    report.auditId = entry.id;
+    return report;
+  }
+
+  /** Takes the host's on-host lock for work of the caller's own (the watch loop, tests). */
+  lockHost(host: string, opts: LockOptions): Promise<Result<HostLock, LockError>> {
+    return HostLock.acquire(this.pool, host, opts);
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from '../config/types';
-import type { PolicyConfig } from './types';
+import type { PolicyConfig, Tier } from './types';
 
 /** Overrides for `policyFromConfig`; per-tier records may be given in part. */
 export type PolicyOverrides = Partial<Omit<PolicyConfig, 'persistence' | 'cooldownMs' | 'configured'>> & {
@@ -24,16 +24,18 @@ export function policyFromConfig(env: EnvironmentConfig, overrides: PolicyOverri
   const a = env.actions;
   const remediate = (a.remediate?.restart?.length ?? 0) > 0 || (a.remediate?.commands?.length ?? 0) > 0;
   const { persistence, cooldownMs, configured, ...rest } = overrides;
+  const byTier = <T>(r: Partial<Record<'remediate' | 'switch' | 'rollback', T>> | undefined): Partial<Record<Tier, T>> =>
+    Object.fromEntries(Object.entries(r ?? {}).map(([kind, v]) => [kind === 'remediate' ? 1 : kind === 'switch' ? 2 : 3, v]));
   const cfg: PolicyConfig = {
     mode: a.mode,
-    shadow: false,
+    shadow: a.shadow ?? false,
     thresholds: { ...env.risk },
-    escalateAfterMs: defaultEscalateAfterMs(env.intervalMs),
-    maxConcurrent: 1,
-    noData: 'alert',
+    escalateAfterMs: a.escalateAfterMs ?? defaultEscalateAfterMs(env.intervalMs),
+    maxConcurrent: a.maxConcurrent ?? 1,
+    noData: a.noData ?? 'alert',
     ...rest,
-    persistence: { ...DEFAULT_PERSISTENCE, ...persistence },
-    cooldownMs: { ...DEFAULT_COOLDOWN_MS, ...cooldownMs },
+    persistence: { ...DEFAULT_PERSISTENCE, ...byTier(a.persistence), ...persistence },
+    cooldownMs: { ...DEFAULT_COOLDOWN_MS, ...byTier(a.cooldownMs), ...cooldownMs },
     configured: { remediate, switch: a.switch !== undefined, rollback: a.rollback !== undefined, ...configured },
   };
   if (!(cfg.maxConcurrent >= 1)) throw new RangeError(`maxConcurrent must be at least 1, got ${cfg.maxConcurrent}`);

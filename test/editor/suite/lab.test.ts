@@ -9,10 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { PlumblineApi } from '../../../client/src/api';
-import type { RenderedRow } from '../../../client/src/trees/environments';
 import { labExec } from '../../../server/src/lab/lab';
-import type { OperationResult } from '../../../server/src/protocol/protocol';
+import type { OperationResult, PlumblineApi, RenderedRow } from '../../../server/src/protocol/protocol';
 import { runSettings } from './settings';
 import { waitFor } from './waitFor';
 
@@ -32,7 +30,7 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
   const appConf = vscode.Uri.file(path.join(labDir, 'deploy', 'nginx', 'app.conf'));
   const config = vscode.Uri.file(path.join(labDir, 'plumbline.yaml'));
   let api: PlumblineApi;
-  let changed: vscode.Event<unknown>;
+  let changed: vscode.Event<void>;
 
   const exec = async (host: string, argv: string[]) => {
     const r = await labExec(labDir, host, argv);
