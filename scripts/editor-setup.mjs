@@ -71,10 +71,10 @@ export function ensureCodeServer({ log = (l) => process.stderr.write(`${l}\n`) }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
-  const env = { ...process.env, npm_config_nodedir: nodedir, npm_config_build_from_source: 'true' };
+  const env = { ...process.env, npm_config_nodedir: nodedir };
   // Put the running Node (24) first so code-server's postinstall and node-gyp use it.
   env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${env.PATH}`;
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', '--unsafe-perm', want.spec], { cwd: dir, env });
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', want.spec], { cwd: dir, env });
   if (!fs.existsSync(entry)) throw new Error(`code-server installed but ${entry} is missing`);
   const version = installedVersion(dir, 'code-server');
   fs.writeFileSync(marker, `${JSON.stringify({ ...want, version })}\n`);

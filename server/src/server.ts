@@ -78,30 +78,32 @@ connection.onInitialize((params) => {
   };
 });
 
-connection.onInitialized(async () => {
+connection.onInitialized(() => {
   void connection.client.register(DidChangeConfigurationNotification.type, { section: 'plumbline' });
-  await session?.reopen();
-  void connection.sendNotification(ServerStatus.type, {
-    state: session?.view().message && session.view().configErrors > 0 ? 'warning' : 'ok',
-    message: session?.view().message ?? 'Plumbline server ready',
+  void (session?.reopen() ?? Promise.resolve()).then(() => {
+    const view = session?.view();
+    void connection.sendNotification(ServerStatus.type, {
+      state: view?.configErrors ? 'warning' : 'ok',
+      message: view?.message ?? 'Plumbline server ready',
+    });
   });
 });
 
-connection.onDidChangeConfiguration(async () => {
+connection.onDidChangeConfiguration(() => {
   settings.invalidate();
-  await session?.reopen();
+  void session?.reopen();
 });
 
-connection.onNotification(TrustGranted.type, async () => {
-  await session?.trust();
+connection.onNotification(TrustGranted.type, () => {
+  void session?.trust();
 });
 
 documents.onDidChangeContent(({ document }) => {
   if (isConfig(document.uri) && configFile) publisher?.publish(configFile);
 });
 
-documents.onDidSave(async ({ document }) => {
-  if (isConfig(document.uri)) await session?.reopen();
+documents.onDidSave(({ document }) => {
+  if (isConfig(document.uri)) void session?.reopen();
 });
 
 connection.onHover(({ textDocument, position }) => {

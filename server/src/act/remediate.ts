@@ -16,7 +16,7 @@ export async function hasSystemd(run: StepRunner): Promise<boolean> {
  * Restarts one service: `systemctl restart -- NAME` under systemd, else the lab-style supervised
  * restart (TERM the matching processes, wait for the supervisor to start new ones, new pids).
  */
-export async function restartService(run: StepRunner, name: string, systemd: boolean): Promise<string> {
+export async function restartService(run: StepRunner, name: string, systemd: boolean, waitS = RESTART_WAIT_S): Promise<string> {
   if (systemd) {
     await run.must({ title: `restart ${name} (systemd)`, effect: 'change', root: true, argv: ['systemctl', 'restart', '--', name], timeoutMs: 120_000 });
     const r = await run.run({ title: `check ${name} is active`, effect: 'read', argv: ['systemctl', 'is-active', '--', name] });
@@ -27,8 +27,8 @@ export async function restartService(run: StepRunner, name: string, systemd: boo
     title: `restart ${name} (stop its processes; its supervisor starts new ones)`,
     effect: 'change',
     root: true,
-    argv: scriptArgv('plumbline-restart', RESTART_SCRIPT, [name, String(RESTART_WAIT_S)]),
-    timeoutMs: (RESTART_WAIT_S * 2 + 10) * 1000,
+    argv: scriptArgv('plumbline-restart', RESTART_SCRIPT, [name, String(waitS)]),
+    timeoutMs: (waitS * 2 + 10) * 1000,
   });
   if (!r.ran) return `${name}: would be restarted`;
   const old = /^OLD ?(.*)$/m.exec(r.stdout)?.[1]?.trim() || 'none';

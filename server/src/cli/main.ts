@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { registerActCommands } from './act';
 import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
@@ -13,6 +14,7 @@ const program = new Command('plumbline')
   .showHelpAfterError();
 
 registerFleetCommands(program);
+registerActCommands(program);
 registerLabCommands(program);
 registerDemoCommand(program);
 registerScoreCommand(program);

@@ -10,14 +10,17 @@
  * Semi-contexts (the left and right fact sets) are shared between contexts to save memory.
  */
 
-/** A left or right fact set; `matched` holds the facts of the latest crossing that belong to it. */
+/** A left or right fact set (sorted). */
 interface SemiContext {
   readonly id: number;
-  readonly size: number;
+  readonly facts: readonly number[];
   readonly hash: bigint;
-  matched: number[];
   /** For left semi-contexts only: right semi-context id → context id. */
   readonly contexts: Map<number, number>;
+  /** Whether one of its contexts is zero-level (only those learn new contexts). */
+  zero: boolean;
+  /** Row stamp, to collect each semi-context once per crossing. */
+  seen: number;
 }
 
 interface Context {
@@ -73,11 +76,17 @@ export function tupleHash(facts: readonly number[]): bigint {
 export class ContextMemory {
   private readonly index: [Map<string, SemiContext>, Map<string, SemiContext>] = [new Map(), new Map()];
   private readonly semis: [SemiContext[], SemiContext[]] = [[], []];
-  private readonly byFact: [Map<number, SemiContext[]>, Map<number, SemiContext[]>] = [new Map(), new Map()];
-  private crossed: [SemiContext[], SemiContext[]] = [[], []];
+  /** Left semi-contexts by their largest fact, to find those inside a fact set fast. */
+  private readonly byLast = new Map<number, SemiContext[]>();
+  /** Left semi-contexts with a zero-level context, by each of their facts. */
+  private readonly zeroByFact = new Map<number, SemiContext[]>();
   private readonly contexts: Context[] = [];
   /** The zero-level context created on this row (the reference keeps `False`, which equals id 0). */
   private newContextId = 0;
+  /** The left facts of the previous row, against which this row's predictions are checked. */
+  private previous = new Set<number>();
+  private previousList: readonly number[] = [];
+  private stamp = 0;
 
   constructor(private readonly maxLeftLength: number) {}
 
@@ -89,15 +98,17 @@ export class ContextMemory {
     const key = facts.join(',');
     let s = this.index[side].get(key);
     if (s) return s;
-    s = { id: this.semis[side].length, size: facts.length, hash: tupleHash(facts), matched: [], contexts: new Map() };
+    s = { id: this.semis[side].length, facts, hash: tupleHash(facts), contexts: new Map(), zero: false, seen: -1 };
     this.index[side].set(key, s);
     this.semis[side].push(s);
-    for (const f of facts) {
-      const list = this.byFact[side].get(f);
-      if (list) list.push(s);
-      else this.byFact[side].set(f, [s]);
-    }
+    if (side === LEFT && facts.length > 0) push(this.byLast, facts[facts.length - 1], s);
     return s;
+  }
+
+  private markZero(l: SemiContext): void {
+    if (l.zero) return;
+    l.zero = true;
+    for (const f of l.facts) push(this.zeroByFact, f, l);
   }
 
   /** Stores a context unless known; returns whether it is new. A zero-level one becomes this row's new context. */
@@ -109,70 +120,90 @@ export class ContextMemory {
       const fresh = this.contexts.length;
       l.contexts.set(r.id, fresh);
       this.contexts.push({ expected: 0, fulfilled: 0, activations: 0, zeroLevel, rightFacts: right, leftHash: l.hash, rightHash: r.hash });
-      if (zeroLevel) this.newContextId = fresh;
+      if (zeroLevel) {
+        this.newContextId = fresh;
+        this.markZero(l);
+      }
       return true;
     }
-    if (zeroLevel) this.contexts[id].zeroLevel = true;
+    if (zeroLevel) {
+      this.contexts[id].zeroLevel = true;
+      this.markZero(l);
+    }
     return false;
   }
 
-  /** Marks which facts of every semi-context of `side` are present; returns the touched ones in id order. */
-  private cross(side: Side, facts: readonly number[]): SemiContext[] {
-    for (const s of this.crossed[side]) s.matched = [];
-    const touched: SemiContext[] = [];
-    for (const f of facts) {
-      for (const s of this.byFact[side].get(f) ?? []) {
-        if (s.matched.length === 0) touched.push(s);
-        s.matched.push(f);
+  /**
+   * Left semi-contexts wholly inside `present` and, when `partial`, those with a zero-level context
+   * that share a fact with it: the only ones a crossing can act on. In id order, as the reference visits them.
+   */
+  private crossed(list: readonly number[], present: ReadonlySet<number>, partial: boolean): SemiContext[] {
+    const stamp = ++this.stamp;
+    const out: SemiContext[] = [];
+    for (const f of list) {
+      for (const s of this.byLast.get(f) ?? []) {
+        if (s.seen !== stamp && s.facts.every((x) => present.has(x))) {
+          s.seen = stamp;
+          out.push(s);
+        }
+      }
+      if (!partial) continue;
+      for (const s of this.zeroByFact.get(f) ?? []) {
+        if (s.seen === stamp) continue;
+        s.seen = stamp;
+        out.push(s);
       }
     }
-    touched.sort((a, b) => a.id - b.id);
-    this.crossed[side] = touched;
-    return touched;
+    return out.sort((a, b) => a.id - b.id);
   }
 
   /**
    * The current row's sensor facts meet the predictions made one row ago: updates every tested
-   * context's record and collects the active contexts and candidate new contexts.
+   * context's record and collects the active contexts and candidate new contexts. Only when `learn`
+   * (this row's zero-level context is new) are partly matched left sides visited.
    */
   crossRight(facts: readonly number[], learn: boolean): Crossing {
-    this.cross(RIGHT, facts);
+    const now = new Set(facts);
+    const matchedRight = this.semis[RIGHT].map((r) => r.facts.filter((f) => now.has(f)));
     const active: ActiveContext[] = [];
     const candidates: Array<[number[], number[]]> = [];
     let selected = 0;
-    for (const l of this.crossed[LEFT]) {
-      const whole = l.size === l.matched.length;
+    for (const l of this.crossed(this.previousList, this.previous, learn)) {
+      const matched = l.facts.filter((f) => this.previous.has(f));
+      const whole = l.facts.length === matched.length;
       for (const [rightId, id] of l.contexts) {
         if (id === this.newContextId) continue;
         const c = this.contexts[id];
-        const r = this.semis[RIGHT][rightId];
-        const hits = r.matched.length;
+        if (!whole && !c.zeroLevel) continue;
+        const size = this.semis[RIGHT][rightId].facts.length;
+        const hits = matchedRight[rightId].length;
         if (whole) {
           selected++;
-          c.expected += r.size;
+          c.expected += size;
           if (hits === 0) continue;
           c.fulfilled += hits;
-          if (hits === r.size) {
+          if (hits === size) {
             c.activations++;
             active.push({ id, activations: c.activations, leftHash: c.leftHash, rightHash: c.rightHash });
             continue;
           }
         }
-        if (c.zeroLevel && learn && hits > 0 && l.matched.length <= this.maxLeftLength) candidates.push([l.matched.slice(), r.matched.slice()]);
+        if (c.zeroLevel && learn && hits > 0 && matched.length <= this.maxLeftLength) candidates.push([matched, matchedRight[rightId]]);
       }
     }
     this.newContextId = 0;
     return { active, selected, candidates };
   }
 
-  /** Stores the candidates, crosses the new left facts and returns (new contexts stored, predicted facts). */
+  /** Stores the candidates, then predicts the next row's facts from the contexts whose left side lies in `facts`. */
   crossLeft(facts: readonly number[], candidates: ReadonlyArray<[number[], number[]]>): { added: number; predicted: Set<number> } {
     let added = 0;
     for (const [l, r] of candidates) if (this.store(l, r, false)) added++;
+    this.previousList = facts;
+    this.previous = new Set(facts);
     let best = 0;
     let winners: Context[] = [];
-    for (const l of this.cross(LEFT, facts)) {
-      if (l.size !== l.matched.length) continue;
+    for (const l of this.crossed(facts, this.previous, false)) {
       for (const id of l.contexts.values()) {
         const c = this.contexts[id];
         const w = c.expected > 0 ? c.fulfilled / c.expected : 0;
@@ -186,4 +217,10 @@ export class ContextMemory {
     for (const c of winners) for (const f of c.rightFacts) predicted.add(f);
     return { added, predicted };
   }
+}
+
+function push<K, V>(map: Map<K, V[]>, key: K, value: V): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

@@ -50,8 +50,9 @@ export class Contextual {
   private predicted = new Set<number>();
   private lo = Number.POSITIVE_INFINITY;
   private hi = Number.NEGATIVE_INFINITY;
-  /** Raw scores of the last restRows rows (seeded with 1, as the reference does, so the first rows rest). */
-  private readonly history: number[] = [1];
+  private n = 0;
+  /** Row of the last raw score ≥ restThreshold (−1 as if before the first row: the first rows rest, as in the reference). */
+  private lastHigh = -1;
 
   constructor(config: Partial<ContextualConfig> = {}) {
     this.cfg = { ...CONTEXTUAL_DEFAULTS, ...config };
@@ -84,14 +85,14 @@ export class Contextual {
     for (let b = 0; b < this.cfg.bits; b++) sensors.push(SENSOR + 2 * b + ((level >> b) & 1));
     const unpredicted = sensors.some((f) => !this.predicted.has(f));
 
-    const candidates = new Set<string>();
-    let learned = false;
-    if (this.left.length > 0) {
-      candidates.add(`${this.left.join(',')}|${sensors.join(',')}`);
-      learned = this.memory.store(this.left, sensors, true);
-    }
+    const learned = this.left.length > 0 && this.memory.store(this.left, sensors, true);
     const crossing = this.memory.crossRight(sensors, learned);
-    for (const [l, r] of crossing.candidates) candidates.add(`${l.join(',')}|${r.join(',')}`);
+    let distinct = 0;
+    if (learned) {
+      const keys = new Set<string>([`${this.left.join(',')}|${sensors.join(',')}`]);
+      for (const [l, r] of crossing.candidates) keys.add(`${l.join(',')}|${r.join(',')}`);
+      distinct = keys.size;
+    }
     const fulfilled = crossing.selected > 0 ? crossing.active.length / crossing.selected : 0;
 
     const active = crossing.active.sort((a, b) =>
@@ -105,12 +106,12 @@ export class Contextual {
     this.left = [...sensors, ...neurons.sort((a, b) => a - b)];
     const { added, predicted } = this.memory.crossLeft(this.left, crossing.candidates);
     this.predicted = predicted;
-    const novel = learned && candidates.size > 0 ? (added + 1) / candidates.size : 0;
+    const novel = learned ? (added + 1) / distinct : 0;
 
     const raw = unpredicted ? (1 - fulfilled + novel) / 2 : 0;
-    const resting = Math.max(...this.history) >= this.cfg.restThreshold;
-    this.history.push(raw);
-    if (this.history.length > this.cfg.restRows) this.history.shift();
+    const i = this.n++;
+    const resting = i - this.lastHigh <= this.cfg.restRows;
+    if (raw >= this.cfg.restThreshold) this.lastHigh = i;
     return { score: resting ? 0 : raw, raw, level, unpredicted, fulfilled, novel };
   }
 }

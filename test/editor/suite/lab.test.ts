@@ -131,6 +131,8 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
 
   it('accepts the live state as the new baseline through the code action, and the diagnostic clears', async () => {
     const [d] = plumblineDiagnostics(appConf);
+    // The code-action command works on loaded documents only, as when a person has the file open.
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(appConf));
     const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', appConf, d.range);
     const titles = actions.map((a) => a.title);
     assert.ok(titles.includes('Show diff on web-1: baseline ↔ live'), titles.join(', '));

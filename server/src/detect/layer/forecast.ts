@@ -4,8 +4,8 @@ import { fmt, fmtDuration, type Finding, type HostFacts, type Layer, type LayerO
  * Trend and time-to-breach for metrics that have a limit. Least squares over a sliding window with
  * an outlier guard (points beyond 3.5 robust σ of the residuals are dropped and the line refit),
  * and a forecast only from a trend that is not noise: enough points over enough time, |slope/SE|
- * and R² above thresholds, and both halves of the window sloping the same way (a level shift in
- * the middle of the window is a step, not a trend).
+ * and R² above thresholds, and both halves of the window sloping the same way at comparable rates
+ * (a level shift inside the window is a step, not a trend).
  */
 
 /** Where a metric's limit comes from; the first one that resolves wins. */
@@ -296,7 +296,7 @@ export class Forecaster {
       const b = ring.slice(half);
       const fa = fitTrend(a.ts, a.vs);
       const fb = fitTrend(b.ts, b.vs);
-      if (!fa || !fb || Math.sign(fa.slopePerMs) !== Math.sign(fit.slopePerMs) || Math.sign(fb.slopePerMs) !== Math.sign(fit.slopePerMs)) return null;
+      if (!fa || !fb || !consistent(fa.slopePerMs, fb.slopePerMs, fit.slopePerMs)) return null;
       const ack = this.accepted.get(metric);
       if (ack !== undefined && Math.abs(fit.slopePerMs) <= Math.abs(ack) * o.acceptedSlopeFactor) return null;
     }
@@ -333,6 +333,17 @@ export class Forecaster {
   restoreAccepted(slopes: Record<string, number>): void {
     for (const [k, v] of Object.entries(slopes)) this.accepted.set(k, v);
   }
+}
+
+/**
+ * Both halves of the window slope the way the whole does, at comparable rates (within 4× of each
+ * other and of the whole): a step inside the window makes the halves flat and the whole steep.
+ */
+function consistent(first: number, second: number, whole: number): boolean {
+  if (Math.sign(first) !== Math.sign(whole) || Math.sign(second) !== Math.sign(whole)) return false;
+  const a = Math.abs(first);
+  const b = Math.abs(second);
+  return Math.min(a, b) >= 0.25 * Math.max(a, b, Math.abs(whole));
 }
 
 function toFinding(layer: Layer, obs: LayerObservation, r: ForecastResult): Finding {

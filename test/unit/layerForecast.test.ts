@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { breachScore, DEFAULT_FORECAST_OPTIONS, fitTrend, Forecaster, timeToBreach } from '../../server/src/detect/layer/forecast';
+import type { LayerObservation } from '../../server/src/detect/layer/types';
+
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(a ^ (a >>> 15), a | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function gauss(r: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+
+const T0 = 1_700_000_000_000;
+const STEP = 5000;
+
+describe('forecast', () => {
+  it('fits a line and ignores a wild outlier', () => {
+    const ts = Array.from({ length: 40 }, (_, i) => T0 + i * STEP);
+    const ys = ts.map((_, i) => 10 + 0.5 * i);
+    ys[20] = 1e6;
+    const fit = fitTrend(ts, ys)!;
+    assert.ok(Math.abs(fit.slopePerMs * STEP - 0.5) < 1e-9);
+    assert.ok(Math.abs(fit.current - (10 + 0.5 * 39)) < 1e-6);
+    assert.equal(fit.n, 39);
+  });
+
+  it('computes time to breach only toward the limit', () => {
+    assert.equal(timeToBreach(50, 0.01, 100, 'up'), 5000);
+    assert.equal(timeToBreach(50, -0.01, 100, 'up'), null);
+    assert.equal(timeToBreach(120, -0.01, 100, 'up'), 0);
+    assert.equal(timeToBreach(50, -0.01, 10, 'down'), 4000);
+  });
+
+  it('scores 0.3 at the horizon, 1 within two minutes, 0 beyond', () => {
+    const o = DEFAULT_FORECAST_OPTIONS;
+    assert.equal(breachScore(o.horizonMs, o), 0.3);
+    assert.equal(breachScore(o.horizonMs + 1, o), 0);
+    assert.equal(breachScore(60_000, o), 1);
+    assert.equal(breachScore(null, o), 0);
+    const mid = breachScore(16 * 60_000, o);
+    assert.ok(mid > 0.3 && mid < 1);
+  });
+
+  it('gives the time to breach of a noisy linear leak within 10%', () => {
+    const r = rng(7);
+    const memTotalKiB = 1_000_000;
+    const f = new Forecaster('app', {}, { memTotalKiB });
+    // rss leaks 200 KiB/s from 600 MiB-ish with noise: the limit is (1e6 − 600e3)/200 s away at t = 0.
+    const slope = 200 / 1000;
+    let last: ReturnType<Forecaster['findings']> = [];
+    let lastTs = 0;
+    for (let i = 0; i < 120; i++) {
+      const ts = T0 + i * STEP;
+      const rss = 600_000 + slope * (ts - T0) + 3000 * gauss(r);
+      last = f.findings({ ts, layer: 'app', metrics: { rssKiB: rss } });
+      lastTs = ts;
+    }
+    assert.equal(last.length, 1);
+    const x = last[0];
+    assert.equal(x.source, 'forecast');
+    assert.equal(x.metric, 'rssKiB');
+    assert.equal(x.forecast!.limit, memTotalKiB);
+    const truth = (memTotalKiB - (600_000 + slope * (lastTs - T0))) / slope;
+    const got = x.forecast!.timeToBreachMs!;
+    assert.ok(Math.abs(got - truth) / truth < 0.1, `ttb ${got} vs ${truth}`);
+    assert.ok(Math.abs(x.forecast!.slopePerSec - 200) / 200 < 0.1);
+    assert.ok(x.score > 0.3 && x.score <= 1);
+    assert.match(x.detail, /reaches 1e\+6|reaches 1000000|reaches/);
+  });
+
+  it('gives no forecast from a flat noisy series', () => {
+    const r = rng(8);
+    const f = new Forecaster('hardware');
+    let count = 0;
+    for (let i = 0; i < 600; i++) {
+      count += f.findings({ ts: T0 + i * STEP, layer: 'hardware', metrics: { diskUsedPct: 60 + 2 * gauss(r), memUsedPct: 50 + 5 * gauss(r) } }).length;
+    }
+    assert.equal(count, 0);
+  });
+
+  it('gives no forecast for a decreasing metric with an upward limit', () => {
+    const f = new Forecaster('app', { healthLatencyMs: { direction: 'up', value: 500 } });
+    let count = 0;
+    for (let i = 0; i < 120; i++) count += f.findings({ ts: T0 + i * STEP, layer: 'app', metrics: { healthLatencyMs: 400 - i } }).length;
+    assert.equal(count, 0);
+  });
+
+  it('does not take a level shift for a trend', () => {
+    const r = rng(9);
+    const f = new Forecaster('hardware');
+    let count = 0;
+    for (let i = 0; i < 120; i++) {
+      count += f.findings({ ts: T0 + i * STEP, layer: 'hardware', metrics: { diskUsedPct: (i < 60 ? 60 : 80) + 0.3 * gauss(r) } }).length;
+    }
+    assert.equal(count, 0);
+  });
+
+  it('takes limits from another metric and reports a breach already there', () => {
+    const f = new Forecaster('app');
+    let last: ReturnType<Forecaster['findings']> = [];
+    const obs = (i: number): LayerObservation => ({ ts: T0 + i * STEP, layer: 'app', metrics: { fds: 1030 + (i % 3), fdsLimit: 1024 } });
+    for (let i = 0; i < 20; i++) last = f.findings(obs(i));
+    assert.equal(last.length, 1);
+    assert.equal(last[0].forecast!.timeToBreachMs, 0);
+    assert.equal(last[0].score, 1);
+  });
+
+  it('stays quiet on an accepted trend until it steepens', () => {
+    const f = new Forecaster('hardware');
+    let i = 0;
+    const feed = (slopePerStep: number, n: number): number => {
+      let c = 0;
+      for (let k = 0; k < n; k++, i++) c += f.findings({ ts: T0 + i * STEP, layer: 'hardware', metrics: { diskUsedPct: 80 + slopePerStep * i + 0.01 * Math.sin(i) } }).length;
+      return c;
+    };
+    const steeper = (n: number): number => {
+      let c = 0;
+      const base = 80 + 0.1 * i;
+      for (let k = 0; k < n; k++, i++) c += f.findings({ ts: T0 + i * STEP, layer: 'hardware', metrics: { diskUsedPct: base + 0.5 * k } }).length;
+      return c;
+    };
+    assert.ok(feed(0.1, 60) > 0);
+    f.accept('diskUsedPct');
+    assert.equal(feed(0.1, 20), 0);
+    assert.ok(steeper(40) > 0);
+  });
+});
