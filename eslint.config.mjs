@@ -16,7 +16,7 @@ export default tseslint.config(
       // The protocol module uses namespaces on purpose (one typed constant per message, see STYLE.md).
       '@typescript-eslint/no-namespace': 'off',
       '@typescript-eslint/no-misused-promises': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
 );

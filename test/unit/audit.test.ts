@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -27,7 +28,6 @@ describe('audit: canonical JSON and hashes', () => {
 
   test('hash = sha256(prev_hash + canonical JSON)', () => {
     const e = { ...entry(1), ts: '2026-01-01T00:00:00.000Z' };
-    const { createHash } = require('node:crypto') as typeof import('node:crypto');
     assert.equal(entryHash('abc', e), createHash('sha256').update(`abc${canonicalJson(e)}`).digest('hex'));
     assert.equal(entryHash(null, e), createHash('sha256').update(canonicalJson(e)).digest('hex'));
   });

@@ -4,9 +4,12 @@ import * as path from 'node:path';
 import { loadConfig } from '../config/load';
 import type { ConfigError, EnvironmentConfig, WorkspaceConfig } from '../config/types';
 import { err, ok, type Result } from '../common/result';
+import { agentScript, followArgv, installArgv, statusArgv, streamArgv, uninstallArgv } from '../fingerprint/agent';
 import { captureHost, describeCaptureError } from '../fingerprint/capture';
 import { diffFingerprints, type HostDiff } from '../fingerprint/diff';
 import type { Fingerprint } from '../fingerprint/types';
+import { streamOptions } from '../monitor/agentOptions';
+import { Monitor, type MonitorOptions } from '../monitor/monitor';
 import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
 import { Store, type BaselineRecord } from '../store/store';
@@ -50,6 +53,31 @@ export interface HostInfo {
   keyFingerprint?: string;
   error?: string;
   baseline?: { version: number; promotedAt: string; promotedBy: string; reason: string };
+}
+
+/** Monitor settings an engine caller may choose; the rest comes from plumbline.yaml. */
+export type EngineMonitorOptions = Partial<Omit<MonitorOptions, 'env' | 'hosts' | 'opener' | 'store' | 'argv'>>;
+
+/** What `plumbline-agent install` reported. */
+export interface AgentInstallInfo {
+  service: 'systemd' | 'supervisor';
+  dir: string;
+  pid: number | null;
+}
+
+/** What `plumbline-agent status` reported about the installed agent on a host. */
+export interface AgentStatusInfo {
+  installed: boolean;
+  running: boolean;
+  service: 'systemd' | 'supervisor' | null;
+  pid: number | null;
+  /** Last seq the agent wrote on the host. */
+  lastSeq: number | null;
+  bufferedSamples: number;
+  bufferBytes: number;
+  dir: string;
+  /** Last seq this workspace's store holds for the host. */
+  storedSeq: number;
 }
 
 export class UnknownEnvironment extends Error {
@@ -264,6 +292,68 @@ export class Engine {
   /** Takes the host's on-host lock for work of the caller's own (the watch loop, tests). */
   lockHost(host: string, opts: LockOptions): Promise<Result<HostLock, LockError>> {
     return HostLock.acquire(this.pool, host, opts);
+  }
+
+  /**
+   * A monitor over every host of the environment (not started): the installed agent's buffer
+   * where there is one, else the agent in stream mode, stored in this engine's store.
+   */
+  monitor(envName: string, opts: EngineMonitorOptions = {}): Monitor {
+    const env = this.environment(envName);
+    const base = streamOptions(env);
+    return new Monitor({
+      ...opts,
+      env: env.name,
+      hosts: env.hosts.map((h) => h.spec),
+      opener: this.pool,
+      store: this.store,
+      intervalMs: opts.intervalMs ?? env.intervalMs,
+      argv: (_host, source, fromSeq) => (source === 'follow' ? followArgv(fromSeq) : streamArgv({ ...base, fromSeq })),
+    });
+  }
+
+  /** Installs the agent as a service on every host (systemd, else a supervised background process). */
+  async agentInstall(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<AgentInstallInfo>>> {
+    const env = this.environment(envName);
+    const argv = installArgv(streamOptions(env));
+    return this.forHosts(env, onHostDone, (host) => this.agentCommand<AgentInstallInfo>(host, argv, agentScript()));
+  }
+
+  /** Stops the installed agent and removes every file it had on each host. */
+  async agentUninstall(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<{ wasInstalled: boolean }>>> {
+    const env = this.environment(envName);
+    return this.forHosts(env, onHostDone, (host) => this.agentCommand<{ wasInstalled: boolean }>(host, uninstallArgv()));
+  }
+
+  /** Installed?, running?, last seq on the host and in the store. */
+  async agentStatus(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<AgentStatusInfo>>> {
+    const env = this.environment(envName);
+    return this.forHosts(env, onHostDone, async (host) => {
+      const r = await this.agentCommand<Omit<AgentStatusInfo, 'storedSeq'>>(host, statusArgv());
+      return r.ok ? { ok: true, value: { ...r.value, storedSeq: this.store.lastSeq(env.name, host) } } : r;
+    });
+  }
+
+  private async agentCommand<T>(
+    host: string,
+    argv: string[],
+    stdin?: string,
+  ): Promise<{ ok: true; value: T } | { ok: false; error: { kind: string; message: string } }> {
+    const r = await this.pool.exec(host, argv, stdin === undefined ? {} : { stdin });
+    if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeSshError(r.error) } };
+    const { code, stdout, stderr } = r.value;
+    const why = stderr.trim().split('\n').slice(-3).join(' | ');
+    if (code !== 0) {
+      const hint = /sudo/.test(stderr) ? ' (the SSH user needs root or passwordless sudo)' : '';
+      return { ok: false, error: { kind: 'AgentFailed', message: `${host}: the agent exited with code ${code}${why ? `: ${why}` : ''}${hint}` } };
+    }
+    const line = stdout.trim().split('\n').pop() ?? '';
+    try {
+      const { type, ok, ...value } = JSON.parse(line) as Record<string, unknown>;
+      return { ok: true, value: value as T };
+    } catch {
+      return { ok: false, error: { kind: 'MalformedAgentOutput', message: `${host}: unexpected agent output: ${line.slice(0, 200)}` } };
+    }
   }
 
   async close(): Promise<void> {

@@ -52,3 +52,74 @@ export function captureArgv(opts: CaptureArgvOptions): string[] {
   }
   return argv;
 }
+
+/** What the streaming agent reads each interval; mirrors `plumbline-agent stream` options. */
+export interface StreamArgvOptions {
+  intervalMs: number;
+  /** The agent numbers its samples from fromSeq + 1. */
+  fromSeq?: number;
+  files: Array<{ remote: string; secret: boolean }>;
+  release?: string;
+  process?: string;
+  health?: string;
+  metrics?: string;
+  /** Disks to report; the agent reports / when none are given. */
+  mounts?: string[];
+}
+
+/** Where `plumbline agent install` puts the agent on a host. */
+export const AGENT_DIR = '/var/lib/plumbline/agent';
+
+function checkedPush(argv: string[], flag: string, value: string): void {
+  if (value.includes('\0')) throw new RangeError(`${flag} value contains a NUL byte: ${JSON.stringify(value)}`);
+  argv.push(flag, value);
+}
+
+/** The stream options as agent arguments (after the mode word). */
+export function streamOptionArgs(opts: StreamArgvOptions): string[] {
+  const argv: string[] = [];
+  const ms = Number.isFinite(opts.intervalMs) ? Math.min(3_600_000, Math.max(1000, Math.round(opts.intervalMs))) : 5000;
+  argv.push('--interval-ms', String(ms));
+  for (const f of opts.files) checkedPush(argv, f.secret ? '--secret-file' : '--file', f.remote);
+  if (opts.release !== undefined) checkedPush(argv, '--release', opts.release);
+  if (opts.process !== undefined) checkedPush(argv, '--process', opts.process);
+  if (opts.health !== undefined) checkedPush(argv, '--health', opts.health);
+  if (opts.metrics !== undefined) checkedPush(argv, '--metrics', opts.metrics);
+  for (const m of opts.mounts ?? []) checkedPush(argv, '--mount', m);
+  return argv;
+}
+
+function seqArg(fromSeq: number | undefined): string {
+  return String(Number.isSafeInteger(fromSeq) && (fromSeq as number) > 0 ? fromSeq : 0);
+}
+
+/** `sh -c SCRIPT plumbline-agent stream [options]`: one JSON sample per interval on stdout, until the channel closes. */
+export function streamArgv(opts: StreamArgvOptions): string[] {
+  return ['sh', '-c', agentScript(), 'plumbline-agent', 'stream', '--from-seq', seqArg(opts.fromSeq), ...streamOptionArgs(opts)];
+}
+
+/** Follows the installed agent's buffer: every buffered sample with seq > fromSeq, then new ones. */
+export function followArgv(fromSeq: number, dir: string = AGENT_DIR): string[] {
+  return ['sh', '-c', agentScript(), 'plumbline-agent', 'follow', '--dir', dir, '--from-seq', seqArg(fromSeq)];
+}
+
+/**
+ * Runs argv as root: directly when the SSH user is root, else through `sudo -n` (never a
+ * password prompt). The wrapper is a fixed string; argv travels as its arguments.
+ */
+export function asRootArgv(argv: string[]): string[] {
+  return ['sh', '-c', 'if [ "$(id -u)" = 0 ]; then exec "$@"; else exec sudo -n -- "$@"; fi', 'plumbline-as-root', ...argv];
+}
+
+/** Installs (or reinstalls) the agent as a service; the script itself must be sent on stdin. */
+export function installArgv(opts: StreamArgvOptions, dir: string = AGENT_DIR): string[] {
+  return asRootArgv(['sh', '-c', agentScript(), 'plumbline-agent', 'install', '--dir', dir, ...streamOptionArgs(opts)]);
+}
+
+export function uninstallArgv(dir: string = AGENT_DIR): string[] {
+  return asRootArgv(['sh', '-c', agentScript(), 'plumbline-agent', 'uninstall', '--dir', dir]);
+}
+
+export function statusArgv(dir: string = AGENT_DIR): string[] {
+  return asRootArgv(['sh', '-c', agentScript(), 'plumbline-agent', 'status', '--dir', dir]);
+}

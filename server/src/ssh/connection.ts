@@ -45,6 +45,9 @@ export interface ExecOptions {
 
 export interface StreamHandle {
   close(): void;
+  /** Stops reading stdout: the SSH window fills and the remote writer blocks (backpressure). */
+  pause?(): void;
+  resume?(): void;
   done: Promise<ExecResult>;
 }
 
@@ -125,7 +128,8 @@ export class HostConnection {
     const done = run.value.done.then((r): ExecResult =>
       r.ok ? r.value : { host, stdout: '', stderr: '', code: null, durationMs: 0, error: r.error },
     );
-    return ok({ close: run.value.close, done });
+    const { channel } = run.value;
+    return ok({ close: run.value.close, pause: () => channel.pause(), resume: () => channel.resume(), done });
   }
 
   /** A direct-tcpip channel to `host:port` as seen from this host, for ProxyJump. */

@@ -118,6 +118,25 @@ export const MIGRATIONS: readonly Migration[] = [
         BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
     `,
   },
+  {
+    version: 3,
+    name: 'sample rollups',
+    sql: `
+      -- One row per host and minute once raw samples pass the retention window: json holds
+      -- min/mean/max (and n) per flattened numeric field (server/src/monitor/rollup.ts).
+      CREATE TABLE samples_1m (
+        env TEXT NOT NULL,
+        host TEXT NOT NULL,
+        minute INTEGER NOT NULL,
+        n INTEGER NOT NULL CHECK (n >= 1),
+        first_seq INTEGER NOT NULL,
+        last_seq INTEGER NOT NULL,
+        json TEXT NOT NULL,
+        PRIMARY KEY (env, host, minute),
+        FOREIGN KEY (env, host) REFERENCES hosts (env, spec)
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The database was written by a newer Plumbline; opening it with this one could corrupt it. */

@@ -5,6 +5,8 @@ import { entryHash } from '../audit/chain';
 import { canonicalJson } from '../audit/canonical';
 import type { AuditEntry, AuditEntryInput, AuditRecord } from '../audit/types';
 import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
+import { mergeRollups, MINUTE_MS, rollUp, type SampleRollup } from '../monitor/rollup';
+import type { Sample } from '../monitor/sample';
 import { applyMigrations } from './migrations';
 import { sqliteModule } from './sqlite';
 
@@ -55,6 +57,24 @@ export interface SnapshotRecord {
   /** Present only when asked for with `{ withSecrets: true }` and the snapshot kept any. */
   secretContents?: Record<string, string>;
 }
+
+/** A time window of one host's samples; `toTs` is exclusive. */
+export interface SampleQuery {
+  fromTs?: number;
+  toTs?: number;
+  /** Default 10000. */
+  limit?: number;
+}
+
+export interface CompactOptions {
+  /** Raw samples younger than this stay raw; default 24 h. */
+  rawRetentionMs?: number;
+  /** Raw rows rolled up per call at most, so one call stays short; default 200000. */
+  maxRows?: number;
+}
+
+/** Raw samples kept by default before they are rolled up into 1-minute rows. */
+export const DEFAULT_RAW_RETENTION_MS = 24 * 3600_000;
 
 export interface StoreOptions {
   /** The store's clock, for stored_at / promoted_at / taken_at. */
@@ -324,6 +344,114 @@ export class Store {
     return rows.map((r) => ({ id: r.id, ts: r.ts, prevHash: r.prev_hash, hash: r.hash, json: r.json }));
   }
 
+  /**
+   * Stores samples of one host in one transaction and returns how many were new. A seq that is
+   * already stored is skipped, so a replay after a reconnect does no harm.
+   */
+  saveSamples(env: string, host: string, samples: Sample[]): number {
+    if (samples.length === 0) return 0;
+    return this.transaction(() => {
+      this.ensureHost(env, host, this.stamp());
+      const insert = this.db.prepare('INSERT INTO samples (env, host, seq, ts, json) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING');
+      let added = 0;
+      for (const s of samples) added += Number(insert.run(env, host, s.seq, s.ts, JSON.stringify(s)).changes);
+      return added;
+    });
+  }
+
+  /** The highest seq stored for the host, raw or rolled up; 0 when none. */
+  lastSeq(env: string, host: string): number {
+    const row = this.db
+      .prepare(
+        `SELECT MAX(v) AS v FROM (
+           SELECT MAX(seq) AS v FROM samples WHERE env = ? AND host = ?
+           UNION ALL SELECT MAX(last_seq) FROM samples_1m WHERE env = ? AND host = ?)`,
+      )
+      .get(env, host, env, host) as { v: number | null };
+    return row.v ?? 0;
+  }
+
+  /** Raw samples of the host in [fromTs, toTs), oldest first. */
+  samples(env: string, host: string, q: SampleQuery = {}): Sample[] {
+    const rows = this.db
+      .prepare('SELECT json FROM samples WHERE env = ? AND host = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?')
+      .all(env, host, q.fromTs ?? 0, q.toTs ?? Number.MAX_SAFE_INTEGER, q.limit ?? 10_000) as Array<{ json: string }>;
+    return rows.map((r) => JSON.parse(r.json) as Sample);
+  }
+
+  /** Stored seqs of the host in order (raw samples only), for gap checks. */
+  sampleSeqs(env: string, host: string, q: SampleQuery = {}): number[] {
+    const rows = this.db
+      .prepare('SELECT seq FROM samples WHERE env = ? AND host = ? AND ts >= ? AND ts < ? ORDER BY seq LIMIT ?')
+      .all(env, host, q.fromTs ?? 0, q.toTs ?? Number.MAX_SAFE_INTEGER, q.limit ?? 1_000_000) as Array<{ seq: number }>;
+    return rows.map((r) => r.seq);
+  }
+
+  /** 1-minute rollups of the host whose minute is in [fromTs, toTs), oldest first. */
+  rollups(env: string, host: string, q: SampleQuery = {}): SampleRollup[] {
+    const rows = this.db
+      .prepare('SELECT minute, n, first_seq, last_seq, json FROM samples_1m WHERE env = ? AND host = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?')
+      .all(env, host, q.fromTs ?? 0, q.toTs ?? Number.MAX_SAFE_INTEGER, q.limit ?? 10_000) as Array<{ minute: number; n: number; first_seq: number; last_seq: number; json: string }>;
+    return rows.map(toRollup);
+  }
+
+  /**
+   * Rolls raw samples older than the retention window (by host clock, cut at a minute boundary
+   * so no minute is split) into `samples_1m` and deletes them, host by host, one transaction each.
+   * A minute that already has a rollup (late samples) is merged into it.
+   */
+  compact(now: number, opts: CompactOptions = {}): { rawDeleted: number; rollupRows: number } {
+    const cutoff = Math.floor((now - (opts.rawRetentionMs ?? DEFAULT_RAW_RETENTION_MS)) / MINUTE_MS) * MINUTE_MS;
+    let budget = opts.maxRows ?? 200_000;
+    let rawDeleted = 0;
+    let rollupRows = 0;
+    const hosts = this.db.prepare('SELECT DISTINCT env, host FROM samples WHERE ts < ?').all(cutoff) as Array<{ env: string; host: string }>;
+    for (const { env, host } of hosts) {
+      while (budget > 0) {
+        const chunk = Math.min(budget, 20_000);
+        // Whole minutes only: the chunk ends before the minute of its last row unless that is all there is.
+        const rows = this.db
+          .prepare('SELECT seq, ts, json FROM samples WHERE env = ? AND host = ? AND ts < ? ORDER BY ts, seq LIMIT ?')
+          .all(env, host, cutoff, chunk) as Array<{ seq: number; ts: number; json: string }>;
+        if (rows.length === 0) break;
+        let end = cutoff;
+        let taken = rows;
+        if (rows.length === chunk) {
+          const lastMinute = Math.floor(rows[rows.length - 1].ts / MINUTE_MS) * MINUTE_MS;
+          if (lastMinute > Math.floor(rows[0].ts / MINUTE_MS) * MINUTE_MS) {
+            end = lastMinute;
+            taken = rows.filter((r) => r.ts < end);
+          } else {
+            // One minute holds more than a chunk: take all of it.
+            end = lastMinute + MINUTE_MS;
+            taken = this.db
+              .prepare('SELECT seq, ts, json FROM samples WHERE env = ? AND host = ? AND ts < ? ORDER BY ts, seq')
+              .all(env, host, end) as Array<{ seq: number; ts: number; json: string }>;
+          }
+        }
+        const samples = taken.map((r) => JSON.parse(r.json) as Sample);
+        this.transaction(() => {
+          const get = this.db.prepare('SELECT minute, n, first_seq, last_seq, json FROM samples_1m WHERE env = ? AND host = ? AND minute = ?');
+          const put = this.db.prepare(
+            `INSERT INTO samples_1m (env, host, minute, n, first_seq, last_seq, json) VALUES (?, ?, ?, ?, ?, ?, ?)
+             ON CONFLICT (env, host, minute) DO UPDATE SET n = excluded.n, first_seq = excluded.first_seq, last_seq = excluded.last_seq, json = excluded.json`,
+          );
+          for (const r of rollUp(samples)) {
+            const old = get.get(env, host, r.minute) as { minute: number; n: number; first_seq: number; last_seq: number; json: string } | undefined;
+            const m = old ? mergeRollups(toRollup(old), r) : r;
+            put.run(env, host, m.minute, m.n, m.firstSeq, m.lastSeq, JSON.stringify(m.fields));
+            rollupRows++;
+          }
+          const del = this.db.prepare('DELETE FROM samples WHERE env = ? AND host = ? AND ts < ?').run(env, host, end);
+          rawDeleted += Number(del.changes);
+        });
+        budget -= rows.length;
+        if (rows.length < chunk) break;
+      }
+    }
+    return { rawDeleted, rollupRows };
+  }
+
   private stamp(): string {
     return this.now().toISOString();
   }
@@ -332,6 +460,10 @@ export class Store {
     this.db.prepare('INSERT INTO environments (name, created_at) VALUES (?, ?) ON CONFLICT DO NOTHING').run(env, at);
     this.db.prepare('INSERT INTO hosts (env, spec, first_seen) VALUES (?, ?, ?) ON CONFLICT DO NOTHING').run(env, host, at);
   }
+}
+
+function toRollup(row: { minute: number; n: number; first_seq: number; last_seq: number; json: string }): SampleRollup {
+  return { minute: row.minute, n: row.n, firstSeq: row.first_seq, lastSeq: row.last_seq, fields: JSON.parse(row.json) as SampleRollup['fields'] };
 }
 
 function toBaseline(row: BaselineRow): BaselineRecord {

@@ -195,15 +195,19 @@ export class LayerDetector {
   }
 
   private async retrain(records: ReadonlyArray<Record<string, number | null>>): Promise<void> {
+    // The old model keeps scoring while the new one trains; it goes when the new one is in place.
     const old = this.model;
-    this.model = null;
-    old?.dispose();
-    if (this.o.autoencoder === false) return;
+    if (this.o.autoencoder === false) {
+      this.model = null;
+      old?.dispose();
+      return;
+    }
     const features = this.baseline.metrics.filter((m) => this.baseline.presence(m) >= PRESENT_SHARE && this.robust.stats(m));
     const center = features.map((m) => this.robust.stats(m)!.median);
     const scale = features.map((m) => robustScale(this.robust.stats(m)!));
     const rows = thin(records, this.o.maxBaselineRows * 2).map((r) => features.map((m) => r[m] ?? null));
     this.model = await LayerAutoencoder.train(this.layer, features, { center, scale }, rows, this.o.autoencoder ?? {});
+    old?.dispose();
   }
 
   /** Persists the model next to the state (the state itself goes through `toJSON`). */

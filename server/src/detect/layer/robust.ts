@@ -103,8 +103,12 @@ export class RobustBaseline {
     this.options = { ...DEFAULT_ROBUST_OPTIONS, ...options };
   }
 
+  private readonly profiles = new Map<string, MetricProfile>();
+
   profile(metric: string): MetricProfile {
-    return metricProfile(metric, this.options.profiles);
+    let p = this.profiles.get(metric);
+    if (!p) this.profiles.set(metric, (p = metricProfile(metric, this.options.profiles)));
+    return p;
   }
 
   /** Replaces the baseline state of every metric in `columns` (accepted states are dropped too). */

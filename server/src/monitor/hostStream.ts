@@ -1,0 +1,291 @@
+import { EventEmitter } from 'node:events';
+import type { Result } from '../common/result';
+import { describeSshError, type SshError } from '../ssh/errors';
+import type { ExecOptions, ExecResult, StreamHandle } from '../ssh/pool';
+import { Backoff, type BackoffOptions } from './backoff';
+import { parseSample, type MalformedSample, type Sample } from './sample';
+
+/** Where the samples come from: the agent run by the channel itself, or the installed agent's buffer. */
+export type AgentSource = 'stream' | 'follow';
+
+export type HostStreamState =
+  | { kind: 'connecting'; attempt: number; source: AgentSource }
+  | { kind: 'streaming'; since: number; source: AgentSource }
+  | { kind: 'backoff'; untilMs: number; attempt: number; error: string }
+  | { kind: 'stopped' };
+
+/**
+ * Samples that did not arrive. `seq`: the sequence jumped (the installed agent's buffer lost
+ * them, or a line was malformed). `time`: the channel was down in stream mode, where the agent
+ * continues the sequence from the server's last one, so only the host clock shows the hole.
+ */
+export interface GapInfo {
+  reason: 'seq' | 'time';
+  afterSeq: number;
+  nextSeq: number;
+  /** Samples missing: by seq, or estimated from the time between samples. */
+  missing: number;
+  lastTs: number | null;
+  nextTs: number;
+}
+
+export type MalformedEvent = MalformedSample & { count: number };
+
+export type HostStreamEvents = {
+  sample: [Sample];
+  state: [HostStreamState];
+  gap: [GapInfo];
+  malformed: [MalformedEvent];
+};
+
+/** The one thing a HostStream needs from the SSH layer (SshPool has it). */
+export interface StreamOpener {
+  stream(host: string, argv: string[], onStdoutLine: (line: string) => void, opts?: ExecOptions): Promise<Result<StreamHandle, SshError>>;
+}
+
+export interface HostStreamOptions {
+  host: string;
+  opener: StreamOpener;
+  /** The agent's argv for a source, continuing after `fromSeq`. */
+  argv: (source: AgentSource, fromSeq: number) => string[];
+  /** `auto` tries the installed agent and falls back to stream mode when it is not installed. */
+  source?: AgentSource | 'auto';
+  intervalMs: number;
+  /** Last seq already stored; the agent continues after it. */
+  fromSeq?: number;
+  /** Takes a sample; false means "full": the stream pauses until resume(). */
+  accept?: (host: string, sample: Sample) => boolean;
+  backoff?: BackoffOptions;
+  /** No sample for this long means the channel is dead; default max(15 s, 4 intervals). */
+  stallMs?: number;
+  /** Opening the channel may take this long; default 20 s. */
+  openTimeoutMs?: number;
+  now?: () => number;
+}
+
+export interface HostStreamStats {
+  received: number;
+  malformed: number;
+  duplicates: number;
+  gaps: number;
+  connects: number;
+  pauses: number;
+}
+
+/** The agent says "not installed" with this exit code (agent/plumbline-agent.sh, follow). */
+export const NOT_INSTALLED_EXIT = 4;
+
+const FALLBACK = Symbol('fallback to stream mode');
+const HEAL = Symbol('reconnect at once to fetch missing samples');
+type AttemptEnd = string | typeof FALLBACK | typeof HEAL | undefined;
+
+/**
+ * Keeps one agent channel open to one host: reconnects with backoff after any failure
+ * (unreachable, channel closed, agent died, no sample for too long), tracks the last seq so it
+ * resumes where it stopped, and reports everything as typed events. Never throws.
+ */
+export class HostStream extends EventEmitter<HostStreamEvents> {
+  readonly host: string;
+  private current: HostStreamState = { kind: 'stopped' };
+  private seq: number;
+  private lastTs: number | null = null;
+  private readonly backoff: Backoff;
+  private stopped = true;
+  private loop: Promise<void> | undefined;
+  private generation = 0;
+  private handle: StreamHandle | undefined;
+  private endAttempt: ((why: AttemptEnd) => void) | undefined;
+  private stallTimer: NodeJS.Timeout | undefined;
+  private wakeSleep: (() => void) | undefined;
+  private paused = false;
+  private healedFrom = -1;
+  private followMissing = false;
+  private readonly counters: HostStreamStats = { received: 0, malformed: 0, duplicates: 0, gaps: 0, connects: 0, pauses: 0 };
+  private readonly now: () => number;
+  private readonly stallMs: number;
+
+  constructor(private readonly opts: HostStreamOptions) {
+    super();
+    this.host = opts.host;
+    this.seq = opts.fromSeq ?? 0;
+    this.backoff = new Backoff(opts.backoff);
+    this.now = opts.now ?? Date.now;
+    this.stallMs = opts.stallMs ?? Math.max(15_000, opts.intervalMs * 4);
+  }
+
+  get state(): HostStreamState {
+    return this.current;
+  }
+
+  /** The last seq received (and handed to `accept`). */
+  get lastSeq(): number {
+    return this.seq;
+  }
+
+  stats(): HostStreamStats {
+    return { ...this.counters };
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.loop = this.run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.endAttempt?.(undefined);
+    this.wakeSleep?.();
+    await this.loop;
+  }
+
+  /** Reading resumes after accept() said full. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.handle?.resume?.();
+    this.armStall();
+  }
+
+  private setState(s: HostStreamState): void {
+    this.current = s;
+    this.emit('state', s);
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopped) {
+      const source: AgentSource = this.opts.source === 'stream' ? 'stream' : this.opts.source === 'follow' ? 'follow' : this.followMissing ? 'stream' : 'follow';
+      this.setState({ kind: 'connecting', attempt: this.backoff.attempt, source });
+      const why = await this.attempt(source);
+      if (this.stopped) break;
+      if (why === FALLBACK) {
+        this.followMissing = true;
+        continue;
+      }
+      if (why === HEAL) continue;
+      this.followMissing = false; // look for an installed agent again next time
+      const delay = this.backoff.next();
+      this.setState({ kind: 'backoff', untilMs: this.now() + delay, attempt: this.backoff.attempt, error: why ?? 'stopped' });
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, delay);
+        this.wakeSleep = () => {
+          clearTimeout(t);
+          resolve();
+        };
+      });
+      this.wakeSleep = undefined;
+    }
+    this.setState({ kind: 'stopped' });
+  }
+
+  /** One channel, from open to end; resolves with why it ended. */
+  private async attempt(source: AgentSource): Promise<AttemptEnd> {
+    const gen = ++this.generation;
+    let firstOfAttempt = true;
+    let resolveEnd!: (why: AttemptEnd) => void;
+    const ended = new Promise<AttemptEnd>((resolve) => (resolveEnd = resolve));
+    this.endAttempt = resolveEnd;
+    const onLine = (line: string): void => {
+      if (gen !== this.generation || this.stopped) return;
+      const end = this.onLine(line, source, firstOfAttempt);
+      if (end === 'accepted') firstOfAttempt = false;
+      else if (end !== 'ignored') resolveEnd(end);
+    };
+
+    this.counters.connects++;
+    const argv = this.opts.argv(source, this.seq);
+    const openMs = this.opts.openTimeoutMs ?? 20_000;
+    let openTimer: NodeJS.Timeout | undefined;
+    const opening = this.opts.opener.stream(this.host, argv, onLine);
+    const timedOut = new Promise<'timeout'>((resolve) => (openTimer = setTimeout(() => resolve('timeout'), openMs)));
+    const opened = await Promise.race([opening, timedOut, ended]);
+    clearTimeout(openTimer);
+    if (opened === 'timeout' || opened === undefined || typeof opened === 'string' || typeof opened === 'symbol') {
+      // Whatever the open still does later is closed at once.
+      void opening.then((r) => r.ok && r.value.close());
+      this.generation++;
+      return opened === 'timeout' ? `no channel within ${openMs} ms` : opened;
+    }
+    if (!opened.ok) return describeSshError(opened.error);
+    const handle = opened.value;
+    this.handle = handle;
+    if (this.paused) handle.pause?.();
+    void handle.done.then((r) => resolveEnd(this.describeEnd(r, source)));
+    this.armStall();
+    const why = await ended;
+    this.generation++;
+    this.clearStall();
+    this.handle = undefined;
+    this.paused = false;
+    handle.close();
+    return why;
+  }
+
+  private describeEnd(r: ExecResult, source: AgentSource): AttemptEnd {
+    if (r.error) return describeSshError(r.error);
+    if (source === 'follow' && r.code === NOT_INSTALLED_EXIT && this.opts.source !== 'follow') return FALLBACK;
+    const tail = r.stderr.trim().split('\n').slice(-2).join(' | ');
+    const how = r.signal ? `signal ${r.signal}` : `code ${r.code}`;
+    return `${this.host}: the agent (${source}) exited with ${how}${tail ? `: ${tail}` : ''}`;
+  }
+
+  private onLine(line: string, source: AgentSource, firstOfAttempt: boolean): 'accepted' | 'ignored' | AttemptEnd {
+    if (line.trim() === '') return 'ignored';
+    const p = parseSample(line);
+    if (!p.ok) {
+      this.counters.malformed++;
+      this.emit('malformed', { ...p.error, count: this.counters.malformed });
+      return 'ignored';
+    }
+    const s = p.value;
+    if (s.seq <= this.seq) {
+      this.counters.duplicates++;
+      return 'ignored';
+    }
+    this.armStall();
+    if (this.seq > 0 && s.seq > this.seq + 1) {
+      const gap: GapInfo = { reason: 'seq', afterSeq: this.seq, nextSeq: s.seq, missing: s.seq - this.seq - 1, lastTs: this.lastTs, nextTs: s.ts };
+      // The installed agent's follower may have skipped lines across a buffer rotation; one
+      // fresh read from our last seq gets them if the buffer still has them.
+      if (source === 'follow' && this.healedFrom !== this.seq) {
+        this.healedFrom = this.seq;
+        return HEAL;
+      }
+      this.counters.gaps++;
+      this.emit('gap', gap);
+    } else if (firstOfAttempt && source === 'stream' && this.lastTs !== null && s.ts - this.lastTs > 2.5 * s.intervalMs) {
+      this.counters.gaps++;
+      const missing = Math.max(1, Math.round((s.ts - this.lastTs) / s.intervalMs) - 1);
+      this.emit('gap', { reason: 'time', afterSeq: this.seq, nextSeq: s.seq, missing, lastTs: this.lastTs, nextTs: s.ts });
+    }
+    if (firstOfAttempt) {
+      this.backoff.reset();
+      this.setState({ kind: 'streaming', since: this.now(), source });
+    }
+    this.seq = s.seq;
+    this.lastTs = s.ts;
+    this.counters.received++;
+    this.emit('sample', s);
+    if (this.opts.accept && !this.opts.accept(this.host, s) && !this.paused) {
+      this.paused = true;
+      this.counters.pauses++;
+      this.handle?.pause?.();
+      this.clearStall();
+    }
+    return 'accepted';
+  }
+
+  private armStall(): void {
+    this.clearStall();
+    if (this.paused || !this.endAttempt) return;
+    const end = this.endAttempt;
+    this.stallTimer = setTimeout(() => end(`${this.host}: no sample for ${Math.round(this.stallMs / 1000)} s`), this.stallMs);
+    this.stallTimer.unref();
+  }
+
+  private clearStall(): void {
+    if (this.stallTimer) clearTimeout(this.stallTimer);
+    this.stallTimer = undefined;
+  }
+}
