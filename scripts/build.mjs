@@ -1,5 +1,6 @@
 // One esbuild script for every shipped bundle: the extension client, the LSP server and the CLI.
 import { build } from 'esbuild';
+import { cpSync, mkdirSync, readdirSync } from 'node:fs';
 
 const common = {
   bundle: true,
@@ -11,6 +12,11 @@ const common = {
   // ssh2's native helpers (cpu-features, sshcrypto.node) are optional speed-ups; Plumbline runs
   // without them everywhere, so the bundles never carry native code.
   external: ['vscode', 'cpu-features', '*.node'],
+  // tfjs backends register themselves on import, yet their package.json marks them side-effect
+  // free; honouring that would drop the cpu backend from the bundles.
+  ignoreAnnotations: true,
+  // backend.ts resolves the tfjs wasm folder only when dist/wasm is missing (a source checkout).
+  logOverride: { 'require-resolve-not-external': 'silent' },
 };
 
 await Promise.all([
@@ -18,3 +24,9 @@ await Promise.all([
   build({ ...common, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' }),
 ]);
+
+// tfjs's WASM binaries ship beside the bundles (server/src/detect/model/backend.ts looks in dist/wasm).
+const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+mkdirSync('dist/wasm', { recursive: true });
+// Single-threaded only (backend.ts turns threads off), so the threaded build is left out.
+for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'))) cpSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);

@@ -33,7 +33,7 @@ function checkContextual(dir: string, corpus: ReturnType<typeof loadCorpus>): vo
       min = Math.min(min, v);
       max = Math.max(max, v);
     }
-    const cad = new Contextual({ range: { min, max }, restRows: Math.trunc(f.probation / 5) });
+    const cad = new Contextual({ range: { min, max }, restRows: Math.trunc(f.probation / 5), maxContexts: Number(process.env.CAP ?? Infinity) });
     return Float64Array.from(f.values, (v) => cad.update(v).score);
   });
   const ms = performance.now() - t0;

@@ -22,7 +22,7 @@ function env(actions: Partial<EnvironmentConfig['actions']> = {}): EnvironmentCo
     range: zero,
     hosts: [{ spec: 'web-1', range: zero }],
     intervalMs: 5000,
-    layers: { hardware: { perf: true }, os: { packages: true, sysctl: [], services: [] }, app: { files: [] } },
+    layers: { hardware: { perf: true, limits: {} }, os: { packages: true, sysctl: [], services: [] }, app: { files: [], limits: {} } },
     risk: THRESHOLDS,
     actions: {
       mode: 'auto',

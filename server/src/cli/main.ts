@@ -5,6 +5,7 @@ import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
+import { registerWatchCommand } from './watch';
 import { CliExit } from './workspace';
 
 const program = new Command('plumbline')
@@ -18,6 +19,7 @@ registerActCommands(program);
 registerLabCommands(program);
 registerDemoCommand(program);
 registerScoreCommand(program);
+registerWatchCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

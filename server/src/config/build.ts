@@ -2,6 +2,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { DEFAULT_RISK } from './checks';
 import { parseDuration } from './duration';
+import { parseSize } from './size';
 import type { SourceMap } from './positions';
 import type { ActionKind, ActionsConfig, EnvironmentConfig, WorkspaceConfig } from './types';
 
@@ -15,7 +16,7 @@ interface RawEnvironment {
   hosts: string[];
   interval?: string;
   layers?: {
-    hardware?: { perf?: boolean };
+    hardware?: { perf?: boolean; limits?: { disk?: number; memory?: number } };
     os?: { packages?: boolean; sysctl?: string[]; services?: string[] };
     app?: {
       release?: string;
@@ -23,6 +24,7 @@ interface RawEnvironment {
       process?: string;
       metrics?: string;
       files?: { local: string; remote: string; secret?: boolean }[];
+      limits?: { memory?: string; latency?: string; fds?: number };
     };
   };
   risk?: Partial<EnvironmentConfig['risk']>;
@@ -58,7 +60,13 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
     hosts: env.hosts.map((spec, i) => ({ spec, range: src.valueRange([...at, 'hosts', i]) })),
     intervalMs: parseDuration(env.interval ?? DEFAULT_INTERVAL)!,
     layers: {
-      hardware: { perf: env.layers?.hardware?.perf ?? true },
+      hardware: {
+        perf: env.layers?.hardware?.perf ?? true,
+        limits: {
+          ...(env.layers?.hardware?.limits?.disk !== undefined && { diskUsedPct: env.layers.hardware.limits.disk }),
+          ...(env.layers?.hardware?.limits?.memory !== undefined && { memUsedPct: env.layers.hardware.limits.memory }),
+        },
+      },
       os: {
         packages: env.layers?.os?.packages ?? true,
         sysctl: env.layers?.os?.sysctl ?? [],
@@ -75,6 +83,11 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
           secret: f.secret ?? false,
           range: src.valueRange([...at, 'layers', 'app', 'files', i]),
         })),
+        limits: {
+          ...(app.limits?.memory !== undefined && { rssKiB: parseSize(app.limits.memory)! / 1024 }),
+          ...(app.limits?.latency !== undefined && { healthLatencyMs: parseDuration(app.limits.latency)! }),
+          ...(app.limits?.fds !== undefined && { fds: app.limits.fds }),
+        },
       },
     },
     risk: { ...DEFAULT_RISK, ...env.risk },

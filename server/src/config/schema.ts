@@ -23,6 +23,7 @@ export const UNIT_PATTERN = '^(?!-)[A-Za-z0-9@_.:-]+$';
 export const REMOTE_PATH_PATTERN = `^/${PRINTABLE}*$`;
 /** Relative: not "/…", "~…", "\\…" nor a Windows drive. Escaping the workspace is checked in checks.ts. */
 export const LOCAL_PATH_PATTERN = `^(?![/~\\\\])(?![A-Za-z]:)${PRINTABLE}+$`;
+export const SIZE_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*(B|KiB|MiB|GiB|TiB|kB|KB|MB|GB|TB)$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+[^\\s]*$';
 
 const str = (expected: string, pattern?: string): SchemaObject =>
@@ -37,6 +38,7 @@ const map = (properties: Record<string, SchemaObject>, expected: string, extra: 
 const argv = list(str('an argument as text', `^${PRINTABLE}*$`), 'a command as a list of arguments, like [systemctl, reload, nginx]', 1);
 const unit = str('a systemd unit name like "nginx" or "app@1.service"', UNIT_PATTERN);
 const perTier = (value: SchemaObject): Record<string, SchemaObject> => ({ remediate: value, switch: value, rollback: value });
+const percent: SchemaObject = { type: 'number', exclusiveMinimum: 0, maximum: 100, expected: 'a percentage from 0 to 100' };
 const riskLevel: SchemaObject = { type: 'number', minimum: 0, maximum: 1, expected: 'a number from 0 to 1' };
 
 const environment = map(
@@ -45,7 +47,13 @@ const environment = map(
     interval: { ...str('a duration like "5s" or "500ms"', DURATION_PATTERN), default: '5s' },
     layers: map(
       {
-        hardware: map({ perf: { type: 'boolean', expected: 'true or false', default: true } }, 'a map'),
+        hardware: map(
+          {
+            perf: { type: 'boolean', expected: 'true or false', default: true },
+            limits: map({ disk: percent, memory: percent }, 'a map with "disk" or "memory" (percent used)'),
+          },
+          'a map',
+        ),
         os: map(
           {
             packages: { type: 'boolean', expected: 'true or false', default: true },
@@ -60,6 +68,14 @@ const environment = map(
             health: str('an http(s) URL like "http://127.0.0.1:8080/healthz"', HTTP_URL_PATTERN),
             process: str('a process name', `^${PRINTABLE}+$`),
             metrics: str('an http(s) URL like "http://127.0.0.1:9100/metrics"', HTTP_URL_PATTERN),
+            limits: map(
+              {
+                memory: str('a size like "512MiB" or "2GiB"', SIZE_PATTERN),
+                latency: str('a duration like "500ms"', DURATION_PATTERN),
+                fds: { type: 'integer', minimum: 1, expected: 'a whole number of file descriptors' },
+              },
+              'a map with "memory", "latency" or "fds"',
+            ),
             files: {
               ...list(
                 map(

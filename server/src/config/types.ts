@@ -33,7 +33,7 @@ export interface HostEntry {
 }
 
 export interface LayersConfig {
-  hardware: { perf: boolean };
+  hardware: { perf: boolean; limits: { diskUsedPct?: number; memUsedPct?: number } };
   os: { packages: boolean; sysctl: string[]; services: string[] };
   app: AppConfig;
 }
@@ -44,6 +44,8 @@ export interface AppConfig {
   process?: string;
   metrics?: string;
   files: ManagedFile[];
+  /** Failure conditions the forecasts count down to. */
+  limits: { rssKiB?: number; healthLatencyMs?: number; fds?: number };
 }
 
 export interface ManagedFile {

@@ -34,13 +34,26 @@ interface Context {
   readonly rightFacts: readonly number[];
   readonly leftHash: bigint;
   readonly rightHash: bigint;
+  /** The hashes as doubles: a fast first comparison (ties fall back to the exact hashes). */
+  readonly leftOrder: number;
+  readonly rightOrder: number;
+}
+
+/** Orders active contexts as the reference does: by activations, then left hash, then right hash. */
+export function compareActive(a: ActiveContext, b: ActiveContext): number {
+  if (a.activations !== b.activations) return a.activations - b.activations;
+  const x = a.context;
+  const y = b.context;
+  if (x.leftOrder !== y.leftOrder) return x.leftOrder - y.leftOrder;
+  if (x.leftHash !== y.leftHash) return x.leftHash < y.leftHash ? -1 : 1;
+  if (x.rightOrder !== y.rightOrder) return x.rightOrder - y.rightOrder;
+  return x.rightHash < y.rightHash ? -1 : x.rightHash > y.rightHash ? 1 : 0;
 }
 
 export interface ActiveContext {
   readonly id: number;
   readonly activations: number;
-  readonly leftHash: bigint;
-  readonly rightHash: bigint;
+  readonly context: Readonly<Context>;
 }
 
 export interface Crossing {
@@ -88,7 +101,11 @@ export class ContextMemory {
   private previousList: readonly number[] = [];
   private stamp = 0;
 
-  constructor(private readonly maxLeftLength: number) {}
+  /** Learning stops at `maxContexts` (bounded memory: noise would otherwise add contexts on every row). */
+  constructor(
+    private readonly maxLeftLength: number,
+    private readonly maxContexts = Number.POSITIVE_INFINITY,
+  ) {}
 
   get size(): number {
     return this.contexts.length;
@@ -113,13 +130,17 @@ export class ContextMemory {
 
   /** Stores a context unless known; returns whether it is new. A zero-level one becomes this row's new context. */
   store(left: readonly number[], right: readonly number[], zeroLevel: boolean): boolean {
-    const l = this.semi(LEFT, left);
-    const r = this.semi(RIGHT, right);
+    const full = this.contexts.length >= this.maxContexts;
+    const l = full ? this.index[LEFT].get(left.join(',')) : this.semi(LEFT, left);
+    const r = full ? this.index[RIGHT].get(right.join(',')) : this.semi(RIGHT, right);
+    if (!l || !r) return false;
     const id = l.contexts.get(r.id);
     if (id === undefined) {
+      if (full) return false;
       const fresh = this.contexts.length;
       l.contexts.set(r.id, fresh);
-      this.contexts.push({ expected: 0, fulfilled: 0, activations: 0, zeroLevel, rightFacts: right, leftHash: l.hash, rightHash: r.hash });
+      const c = { expected: 0, fulfilled: 0, activations: 0, zeroLevel, rightFacts: right, leftHash: l.hash, rightHash: r.hash };
+      this.contexts.push({ ...c, leftOrder: Number(l.hash), rightOrder: Number(r.hash) });
       if (zeroLevel) {
         this.newContextId = fresh;
         this.markZero(l);
@@ -169,8 +190,10 @@ export class ContextMemory {
     const candidates: Array<[number[], number[]]> = [];
     let selected = 0;
     for (const l of this.crossed(this.previousList, this.previous, learn)) {
-      const matched = l.facts.filter((f) => this.previous.has(f));
-      const whole = l.facts.length === matched.length;
+      let present = 0;
+      for (const f of l.facts) if (this.previous.has(f)) present++;
+      const whole = l.facts.length === present;
+      let matched: number[] | undefined;
       for (const [rightId, id] of l.contexts) {
         if (id === this.newContextId) continue;
         const c = this.contexts[id];
@@ -184,11 +207,14 @@ export class ContextMemory {
           c.fulfilled += hits;
           if (hits === size) {
             c.activations++;
-            active.push({ id, activations: c.activations, leftHash: c.leftHash, rightHash: c.rightHash });
+            active.push({ id, activations: c.activations, context: c });
             continue;
           }
         }
-        if (c.zeroLevel && learn && hits > 0 && matched.length <= this.maxLeftLength) candidates.push([matched, matchedRight[rightId]]);
+        if (c.zeroLevel && learn && hits > 0 && present <= this.maxLeftLength) {
+          matched ??= l.facts.filter((f) => this.previous.has(f));
+          candidates.push([matched, matchedRight[rightId]]);
+        }
       }
     }
     this.newContextId = 0;

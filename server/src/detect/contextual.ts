@@ -1,4 +1,4 @@
-import { ContextMemory } from './contextMemory';
+import { compareActive, ContextMemory } from './contextMemory';
 
 export interface ContextualConfig {
   /** Bits of the quantised value (2^bits − 1 steps over the range). */
@@ -9,6 +9,8 @@ export interface ContextualConfig {
   readonly restRows: number;
   readonly maxLeftLength: number;
   readonly maxActive: number;
+  /** Contexts remembered at most (learning stops there); NAB's CAD OSE has no limit. */
+  readonly maxContexts: number;
   /**
    * The value range to quantise over. NAB hands its detectors the whole file's min and max (a
    * look-ahead); give it only to reproduce NAB's published results. Without it the range is the
@@ -17,7 +19,7 @@ export interface ContextualConfig {
   readonly range?: { readonly min: number; readonly max: number };
 }
 
-export const CONTEXTUAL_DEFAULTS: ContextualConfig = { bits: 3, restThreshold: 0.75, restRows: 150, maxLeftLength: 7, maxActive: 15 };
+export const CONTEXTUAL_DEFAULTS: ContextualConfig = { bits: 3, restThreshold: 0.75, restRows: 150, maxLeftLength: 7, maxActive: 15, maxContexts: 10000 };
 
 export interface ContextualOutput {
   /** Score after the rest period (0 during rest). */
@@ -56,7 +58,7 @@ export class Contextual {
 
   constructor(config: Partial<ContextualConfig> = {}) {
     this.cfg = { ...CONTEXTUAL_DEFAULTS, ...config };
-    this.memory = new ContextMemory(this.cfg.maxLeftLength);
+    this.memory = new ContextMemory(this.cfg.maxLeftLength, this.cfg.maxContexts);
     this.maxLevel = 2 ** this.cfg.bits - 1;
   }
 
@@ -95,13 +97,7 @@ export class Contextual {
     }
     const fulfilled = crossing.selected > 0 ? crossing.active.length / crossing.selected : 0;
 
-    const active = crossing.active.sort((a, b) =>
-      a.activations !== b.activations
-        ? a.activations - b.activations
-        : a.leftHash !== b.leftHash
-          ? a.leftHash < b.leftHash ? -1 : 1
-          : a.rightHash < b.rightHash ? -1 : a.rightHash > b.rightHash ? 1 : 0,
-    );
+    const active = crossing.active.sort(compareActive);
     const neurons = active.slice(-this.cfg.maxActive).map((c) => NEURON + c.id);
     this.left = [...sensors, ...neurons.sort((a, b) => a - b)];
     const { added, predicted } = this.memory.crossLeft(this.left, crossing.candidates);

@@ -96,6 +96,8 @@ export class Engine {
     readonly store: Store,
     private readonly pool: SshPool,
     private readonly opts: EngineOptions,
+    /** The store's folder; trained models live under it too. */
+    readonly dataDir: string,
   ) {}
 
   static async open(opts: EngineOptions): Promise<Result<Engine, ConfigError[]>> {
@@ -111,7 +113,7 @@ export class Engine {
       confirmUnknownHost: opts.confirmUnknownHost,
       log: opts.log,
     });
-    return ok(new Engine(config, store, pool, opts));
+    return ok(new Engine(config, store, pool, opts, dataDir));
   }
 
   environment(name: string): EnvironmentConfig {

@@ -52,9 +52,10 @@ environments:
         services: [nginx, ssh]
       app:
         release: /srv/app/current
-        health: http://${APP_BLUE}/healthz
+        health: http://127.0.0.1/healthz
+        limits: { memory: 512MiB, latency: 500ms }
         process: plumbline-app
-        metrics: http://${APP_BLUE}/metrics
+        metrics: http://127.0.0.1/metrics
         files:
           - { local: ${WORKSPACE_FILES.appConf}, remote: /etc/nginx/conf.d/app.conf }
           - { local: ${WORKSPACE_FILES.upstreamConf}, remote: /etc/nginx/conf.d/upstream.conf }

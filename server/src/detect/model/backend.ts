@@ -1,7 +1,9 @@
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { packageRoot } from '../../common/paths';
 
 /**
  * The tfjs backend, chosen once per process: WASM (SIMD, single thread — DESIGN.md, measured
@@ -18,10 +20,17 @@ export interface BackendInfo {
 let pending: Promise<BackendInfo> | null = null;
 let chosen: BackendInfo | null = null;
 
-/** The folder holding the .wasm binaries: `PLUMBLINE_TFJS_WASM_DIR`, else the package's dist folder. */
+/**
+ * The folder holding the .wasm binaries: `PLUMBLINE_TFJS_WASM_DIR`, else `dist/wasm` (the build
+ * copies them there, so bundles shipped without node_modules find them), else the package's own.
+ */
 export function wasmDir(): string {
-  const override = process.env.PLUMBLINE_TFJS_WASM_DIR;
-  const dir = override ?? path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  const shipped = path.join(packageRoot(), 'dist', 'wasm');
+  const dir =
+    process.env.PLUMBLINE_TFJS_WASM_DIR ??
+    (fs.existsSync(path.join(shipped, 'tfjs-backend-wasm-simd.wasm'))
+      ? shipped
+      : path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm')));
   return dir.endsWith(path.sep) ? dir : dir + path.sep;
 }
 

@@ -1,0 +1,171 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { hostDetectors, type HostDetectors } from '../detect/layer/hosts';
+import type { LayerDetectorOptions, LayerDetectorState } from '../detect/layer/layerDetector';
+import { LayerDetector } from '../detect/layer/layerDetector';
+import type { Finding, Layer, LayerObservation } from '../detect/layer/types';
+import type { Fingerprint } from '../fingerprint/types';
+import type { Sample } from '../monitor/sample';
+import { RISK_LAYERS, RiskTracker, type HostRisk, type RiskOptions } from '../risk';
+import { configDriftFindings } from './configDrift';
+import { observationsOf } from './observations';
+
+export type HostPhase =
+  | { kind: 'learning'; have: number; need: number }
+  | { kind: 'training' }
+  | { kind: 'watching'; since: number };
+
+export interface HostWatchOptions {
+  host: string;
+  /** The active baseline this watch compares against; without one only config drift is unknown too. */
+  baseline?: { version: number; fingerprint: Fingerprint };
+  risk: RiskOptions;
+  /** Samples after the baseline that form the detectors' training window. */
+  warmup: number;
+  detector?: Omit<LayerDetectorOptions, 'host' | 'layer'>;
+  perLayer?: Partial<Record<Layer, Omit<LayerDetectorOptions, 'host' | 'layer'>>>;
+  /** Where trained detectors for this host and baseline version are kept; none: not persisted. */
+  modelDir?: string;
+  log?: (line: string) => void;
+}
+
+export interface SampleOutcome {
+  risk: HostRisk;
+  findings: Finding[];
+  phase: HostPhase;
+}
+
+/**
+ * Everything Plumbline keeps about one watched host: its layer detectors (trained on the window
+ * right after the baseline, persisted per baseline version), its risk tracker, and the previous
+ * sample for rates. Samples in, risk and findings out.
+ */
+export class HostWatch {
+  private detectors: HostDetectors | null = null;
+  private readonly window: LayerObservation[][] = [];
+  private previous: Sample | undefined;
+  private readonly tracker: RiskTracker;
+  private phaseNow: HostPhase;
+  lastSampleAt: number | null = null;
+
+  constructor(private readonly o: HostWatchOptions) {
+    this.tracker = new RiskTracker(o.host, o.risk);
+    this.phaseNow = { kind: 'learning', have: 0, need: o.warmup };
+    this.detectors = this.load();
+    if (this.detectors) this.phaseNow = { kind: 'watching', since: Date.now() };
+  }
+
+  get host(): string {
+    return this.o.host;
+  }
+
+  get phase(): HostPhase {
+    return this.phaseNow;
+  }
+
+  get layerDetectors(): HostDetectors | null {
+    return this.detectors;
+  }
+
+  /** One sample: observations, findings (once trained), config drift, and the host's risk. */
+  onSample(sample: Sample, now: number): SampleOutcome {
+    this.lastSampleAt = now;
+    const observations = observationsOf(sample, this.previous);
+    // A new agent run restarts its counters: rates need two samples of the same run.
+    this.previous = sample;
+    const findings: Finding[] = [];
+    if (this.detectors && this.phaseNow.kind === 'watching') {
+      for (const obs of observations) findings.push(...this.detectors[obs.layer].observe(obs));
+    } else if (this.phaseNow.kind === 'learning') {
+      this.window.push(observations);
+      this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };
+      if (this.window.length >= this.o.warmup) void this.train();
+    }
+    if (this.o.baseline) this.tracker.setConfigDrift(configDriftFindings(sample, this.o.baseline.fingerprint, now));
+    const risk = this.tracker.update(now, findings, { sampleSeen: true });
+    return { risk, findings, phase: this.phaseNow };
+  }
+
+  /** An interval without a sample: the tracker counts silence towards its no-data state. */
+  onSilence(now: number): HostRisk {
+    return this.tracker.update(now, [], { sampleSeen: false });
+  }
+
+  current(): HostRisk | null {
+    return this.tracker.current();
+  }
+
+  /** Feedback: what the recent samples showed is expected; the detectors learn it. */
+  async markExpected(metric: string | 'all', recent: Sample[]): Promise<void> {
+    if (!this.detectors) return;
+    const byLayer = new Map<Layer, LayerObservation[]>(RISK_LAYERS.map((l) => [l, []]));
+    let prev: Sample | undefined;
+    for (const s of recent) {
+      for (const obs of observationsOf(s, prev)) byLayer.get(obs.layer)!.push(obs);
+      prev = s;
+    }
+    for (const layer of RISK_LAYERS) await this.detectors[layer].markExpected(metric, byLayer.get(layer)!);
+    await this.save();
+  }
+
+  dispose(): void {
+    if (this.detectors) for (const l of RISK_LAYERS) this.detectors[l].dispose();
+  }
+
+  private async train(): Promise<void> {
+    this.phaseNow = { kind: 'training' };
+    const started = Date.now();
+    const detectors = hostDetectors(this.o.host, this.o.detector, this.o.perLayer);
+    try {
+      for (const layer of RISK_LAYERS) {
+        await detectors[layer].train(this.window.map((obs) => obs.find((o) => o.layer === layer)!));
+      }
+    } catch (e) {
+      this.o.log?.(`${this.o.host}: training failed (${e instanceof Error ? e.message : String(e)}); watching with statistics only`);
+    }
+    this.detectors = detectors;
+    this.window.length = 0;
+    this.phaseNow = { kind: 'watching', since: Date.now() };
+    this.o.log?.(`${this.o.host}: detectors trained in ${Date.now() - started} ms`);
+    await this.save();
+  }
+
+  private async save(): Promise<void> {
+    const dir = this.o.modelDir;
+    if (!dir || !this.detectors) return;
+    for (const layer of RISK_LAYERS) {
+      const d = this.detectors[layer];
+      const layerDir = path.join(dir, layer);
+      fs.mkdirSync(layerDir, { recursive: true, mode: 0o700 });
+      const tmp = path.join(layerDir, 'state.json.tmp');
+      fs.writeFileSync(tmp, JSON.stringify(d.toJSON()));
+      fs.renameSync(tmp, path.join(layerDir, 'state.json'));
+      await d.saveModel(path.join(layerDir, 'model'));
+    }
+  }
+
+  /** Detectors trained earlier for this baseline version, when every layer's state is there. */
+  private load(): HostDetectors | null {
+    const dir = this.o.modelDir;
+    if (!dir) return null;
+    const states = RISK_LAYERS.map((layer) => {
+      try {
+        return JSON.parse(fs.readFileSync(path.join(dir, layer, 'state.json'), 'utf8')) as LayerDetectorState;
+      } catch {
+        return null;
+      }
+    });
+    if (states.some((s) => s === null)) return null;
+    const detectors = Object.fromEntries(
+      RISK_LAYERS.map((layer, i) => [layer, LayerDetector.fromJSON(states[i]!, { ...this.o.detector, ...this.o.perLayer?.[layer] })]),
+    ) as HostDetectors;
+    // The models load asynchronously; statistics and forecasts work meanwhile.
+    for (const layer of RISK_LAYERS) {
+      void detectors[layer]
+        .loadModel(path.join(dir, layer, 'model'))
+        .catch(() => detectors[layer].retrainModel())
+        .catch((e: unknown) => this.o.log?.(`${this.o.host}: ${layer} model unavailable (${String(e)}); statistics only`));
+    }
+    return detectors;
+  }
+}

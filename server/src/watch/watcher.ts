@@ -1,0 +1,231 @@
+import { EventEmitter } from 'node:events';
+import * as path from 'node:path';
+import type { ActionReport } from '../act/types';
+import type { ActOptions } from '../act/act';
+import type { EnvironmentConfig } from '../config/types';
+import type { LimitSpec } from '../detect/layer/forecast';
+import type { Engine } from '../engine/engine';
+import type { Finding, Layer } from '../detect/layer/types';
+import type { HostStreamState } from '../monitor/hostStream';
+import type { Monitor } from '../monitor/monitor';
+import type { Sample } from '../monitor/sample';
+import { Policy, policyFromConfig, type Decision } from '../policy';
+import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
+import { HostWatch, type HostPhase } from './hostWatch';
+
+export type WatchEvents = {
+  sample: [host: string, sample: Sample];
+  /** Every risk update (one per sample, and per silent interval). */
+  risk: [risk: HostRisk, phase: HostPhase];
+  /** The host's risk state changed. */
+  riskChanged: [risk: HostRisk, previous: RiskState | null];
+  findings: [host: string, findings: Finding[]];
+  /** A decision with a tier, when it differs from the host's previous one. */
+  decision: [decision: Decision];
+  action: [report: ActionReport, decision: Decision];
+  stream: [host: string, state: HostStreamState];
+  log: [line: string];
+};
+
+export interface WatchOptions {
+  /** Samples after the baseline that train the detectors; default one minute's worth, at least 12. */
+  warmup?: number;
+  /** Confirm mode: asks a person to approve the exact action; without it confirm decisions wait. */
+  approve?: (decision: Decision) => Promise<boolean>;
+  /** Passed to every action (lock wait, settle time). */
+  act?: Partial<ActOptions>;
+}
+
+export interface HostWatchStatus {
+  host: string;
+  phase: HostPhase;
+  stream: HostStreamState | null;
+  risk: HostRisk | null;
+  acting: boolean;
+}
+
+/** The limits from plumbline.yaml as the forecasters' failure conditions, per layer. */
+function layerLimits(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec> }>> {
+  const pick = (entries: Record<string, number | undefined>): Record<string, LimitSpec> =>
+    Object.fromEntries(Object.entries(entries).flatMap(([metric, value]) => (value === undefined ? [] : [[metric, { direction: 'up', value }]])));
+  const app = env.layers.app.limits;
+  const hw = env.layers.hardware.limits;
+  return {
+    app: { limits: pick({ rssKiB: app.rssKiB, healthLatencyMs: app.healthLatencyMs, fds: app.fds }) },
+    hardware: { limits: pick({ diskUsedPct: hw.diskUsedPct, memUsedPct: hw.memUsedPct }) },
+  };
+}
+
+/**
+ * Continuous watching of one environment: the monitor's samples go through each host's
+ * detectors and risk tracker; the tier policy decides from the most severe tier down, and
+ * actions run per the environment's mode, each audited and verified.
+ */
+export class Watcher extends EventEmitter<WatchEvents> {
+  private readonly monitor: Monitor;
+  private readonly hosts = new Map<string, HostWatch>();
+  private readonly streams = new Map<string, HostStreamState>();
+  private readonly policy: Policy;
+  private readonly lastDecision = new Map<string, string>();
+  private readonly acting = new Set<string>();
+  private readonly running = new Set<Promise<void>>();
+  private silenceTimer: NodeJS.Timeout | undefined;
+  private readonly intervalMs: number;
+
+  constructor(
+    private readonly engine: Engine,
+    private readonly envName: string,
+    private readonly opts: WatchOptions = {},
+  ) {
+    super();
+    const env = engine.environment(envName);
+    this.intervalMs = env.intervalMs;
+    this.policy = new Policy(policyFromConfig(env));
+    const risk = riskOptionsFromConfig(env);
+    // The autoencoder needs 30 rows; a minute of samples when the interval is short.
+    const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
+    const log = (line: string): void => void this.emit('log', line);
+    const perLayer = layerLimits(env);
+    for (const h of env.hosts) {
+      const b = engine.store.activeBaseline(env.name, h.spec);
+      this.hosts.set(
+        h.spec,
+        new HostWatch({
+          host: h.spec,
+          baseline: b && { version: b.version, fingerprint: b.fingerprint },
+          risk,
+          warmup,
+          perLayer,
+          detector: b ? { facts: { memTotalKiB: b.fingerprint.hardware.memory.totalKiB } } : undefined,
+          modelDir: b ? path.join(engine.dataDir, 'models', env.name, h.spec, `v${b.version}`) : undefined,
+          log,
+        }),
+      );
+      if (!b) log(`${h.spec}: no baseline yet; config drift is not scored (run plumbline baseline ${env.name})`);
+    }
+    this.monitor = engine.monitor(envName);
+    this.monitor.on('sample', (host, sample) => this.onSample(host, sample));
+    this.monitor.on('state', (host, state) => {
+      this.streams.set(host, state);
+      this.emit('stream', host, state);
+    });
+    this.monitor.on('gap', (host, gap) => log(`${host}: ${gap.missing} sample(s) missing after seq ${gap.afterSeq} (${gap.reason})`));
+    this.monitor.on('malformed', (host, m) => log(`${host}: malformed agent output (${m.reason}), ${m.count} so far`));
+    this.monitor.on('storeError', (e) => log(`store refused a batch of samples, retrying: ${String(e)}`));
+  }
+
+  start(): void {
+    this.monitor.start();
+    // Silence is data too: a host that stops reporting goes to no-data, never stays "fine".
+    this.silenceTimer = setInterval(() => this.checkSilence(Date.now()), this.intervalMs);
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.silenceTimer);
+    await this.monitor.stop();
+    await Promise.all([...this.running]);
+    for (const h of this.hosts.values()) h.dispose();
+  }
+
+  status(): HostWatchStatus[] {
+    return [...this.hosts.values()].map((h) => ({
+      host: h.host,
+      phase: h.phase,
+      stream: this.streams.get(h.host) ?? null,
+      risk: h.current(),
+      acting: this.acting.has(h.host),
+    }));
+  }
+
+  /** Feedback from a person: the host's recent behaviour is expected; its detectors learn it. */
+  async markExpected(host: string, metric: string | 'all'): Promise<void> {
+    const h = this.hosts.get(host);
+    if (!h) throw new Error(`not watching ${host}`);
+    const recent = this.monitor.recent(host);
+    await h.markExpected(metric, recent.slice(-Math.max(12, Math.ceil(120_000 / this.intervalMs))));
+  }
+
+  private onSample(host: string, sample: Sample): void {
+    const h = this.hosts.get(host);
+    if (!h) return;
+    this.emit('sample', host, sample);
+    const before = h.current()?.state ?? null;
+    const { risk, findings, phase } = h.onSample(sample, Date.now());
+    this.afterRisk(risk, before, phase);
+    if (findings.length > 0) this.emit('findings', host, findings);
+  }
+
+  private checkSilence(now: number): void {
+    for (const h of this.hosts.values()) {
+      if (h.lastSampleAt !== null && now - h.lastSampleAt < 1.5 * this.intervalMs) continue;
+      const before = h.current()?.state ?? null;
+      this.afterRisk(h.onSilence(now), before, h.phase);
+    }
+  }
+
+  private afterRisk(risk: HostRisk, before: RiskState | null, phase: HostPhase): void {
+    this.emit('risk', risk, phase);
+    if (risk.state !== before) this.emit('riskChanged', risk, before);
+    if (this.acting.has(risk.host)) return;
+    const decision = this.policy.decide(risk, risk.ts);
+    if (decision.tier === null) {
+      this.lastDecision.delete(risk.host);
+      return;
+    }
+    const key = `${decision.tier}|${decision.blockedBy ?? ''}|${decision.execute}|${decision.needsApproval}`;
+    if (this.lastDecision.get(risk.host) === key && !decision.execute) return;
+    this.lastDecision.set(risk.host, key);
+    this.emit('decision', decision);
+    this.engine.auditLog().record({
+      env: this.envName,
+      host: risk.host,
+      kind: 'decision',
+      action: decision.action ?? undefined,
+      outcome: 'decided',
+      actor: 'policy',
+      summary: `tier ${decision.tier} ${decision.action} (${decision.mode}${decision.blockedBy ? `, blocked: ${decision.blockedBy}` : ''}): ${decision.why}`,
+      details: { decision },
+    });
+    if (decision.blockedBy) return;
+    if (decision.execute) this.track(this.run(decision, false));
+    else if (decision.mode === 'shadow') this.track(this.run(decision, true));
+    else if (decision.needsApproval && this.opts.approve) this.track(this.approveThenRun(decision));
+  }
+
+  private async approveThenRun(decision: Decision): Promise<void> {
+    this.acting.add(decision.host);
+    try {
+      if (!(await this.opts.approve!(decision))) return;
+      if (!this.policy.actionStarted(decision.host)) {
+        this.emit('log', `${decision.host}: approved, but ${this.policy.inFlight().join(', ')} already act (limit reached)`);
+        return;
+      }
+    } finally {
+      this.acting.delete(decision.host);
+    }
+    await this.run(decision, false);
+  }
+
+  /** Runs the decided action (a dry run in shadow mode), then tells the policy how it ended. */
+  private async run(decision: Decision, dryRun: boolean): Promise<void> {
+    const host = decision.host;
+    this.acting.add(host);
+    try {
+      const reasons = [decision.why, ...decision.reasons.slice(0, 5).map((r) => r.detail)];
+      const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons });
+      this.emit('action', report, decision);
+      if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), report.status === 'done' ? 'verified' : 'failed');
+    } catch (e) {
+      this.emit('log', `${host}: ${decision.action} failed to run: ${e instanceof Error ? e.message : String(e)}`);
+      if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), 'failed');
+    } finally {
+      if (!dryRun) this.policy.actionFinished(host);
+      this.acting.delete(host);
+    }
+  }
+
+  private track(p: Promise<void>): void {
+    this.running.add(p);
+    void p.finally(() => this.running.delete(p));
+  }
+}
