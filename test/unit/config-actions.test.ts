@@ -56,3 +56,29 @@ describe('policy knobs in plumbline.yaml', () => {
     assert.match(errors[1].message, /unknown key "restart"/);
   });
 });
+
+describe('limits in plumbline.yaml', () => {
+  it('become forecast limits in the metrics units', () => {
+    const { config, errors } = parseConfig(
+      `environments:
+  prod:
+    hosts: [web-1]
+    layers:
+      hardware: { limits: { disk: 90 } }
+      app: { limits: { memory: 512MiB, latency: 750ms, fds: 4096 } }
+`,
+      '/w/plumbline.yaml',
+    );
+    assert.deepEqual(errors, []);
+    const env = config!.environments[0];
+    assert.deepEqual(env.layers.app.limits, { rssKiB: 512 * 1024, healthLatencyMs: 750, fds: 4096 });
+    assert.deepEqual(env.layers.hardware.limits, { diskUsedPct: 90 });
+  });
+
+  it('rejects a size without a unit, at its position', () => {
+    const { errors } = parseConfig('environments:\n  prod:\n    hosts: [web-1]\n    layers:\n      app: { limits: { memory: 512 } }\n', '/w/plumbline.yaml');
+    assert.equal(errors.length, 1);
+    assert.equal(errors[0].range.start.line, 4);
+    assert.match(errors[0].message, /512MiB/);
+  });
+});

@@ -66,12 +66,13 @@ describe('parseConfig: a valid file', () => {
           ],
           intervalMs: 5000,
           layers: {
-            hardware: { perf: true },
+            hardware: { perf: true, limits: {} },
             os: { packages: true, sysctl: ['vm.swappiness'], services: ['nginx'] },
             app: {
               release: '/srv/app/current',
               health: 'http://127.0.0.1:8080/healthz',
               process: 'app',
+              limits: {},
               files: [
                 { local: 'deploy/nginx/app.conf', remote: '/etc/nginx/conf.d/app.conf', secret: false, range: span(11, 12, 11, 80) },
                 { local: 'deploy/app.env', remote: '/srv/app/shared/app.env', secret: true, range: span(12, 12, 12, 84) },
@@ -103,9 +104,9 @@ describe('parseConfig: a valid file', () => {
     assert.deepEqual(env.risk, { minor: 0.3, moderate: 0.6, severe: 0.85 });
     assert.deepEqual(env.actions, { mode: 'suggest' });
     assert.deepEqual(env.layers, {
-      hardware: { perf: true },
+      hardware: { perf: true, limits: {} },
       os: { packages: true, sysctl: [], services: [] },
-      app: { files: [] },
+      app: { files: [], limits: {} },
     });
   });
 
