@@ -789,11 +789,11 @@ END {
       q = p; d = 0
       while (q > 1 && !(q in AGENT) && (q in BPP) && d < 200) { q = BPP[q]; d++ }
       if (q in AGENT) continue
-      m = (BC[p] == PAT || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
+      m = (BC[p] == PAT || index(BC[p], PAT "-") == 1 || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
       if (p in CN) {
         for (j = 1; !m && j <= CN[p]; j++) {
           a = CA[p, j]; gsub(/\001/, "\n", a); gsub(/\003/, "@", a)
-          if (a == PAT || basename(a) == PAT) m = 1
+          if (a == PAT || basename(a) == PAT || index(a, PAT "-") == 1 || index(basename(a), PAT "-") == 1) m = 1
         }
       }
       if (!m) continue
@@ -1092,11 +1092,11 @@ function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rs
       q1 = p; d = 0
       while (q1 > 1 && !(q1 in AGENT) && (q1 in BPP) && d < 200) { q1 = BPP[q1]; d++ }
       if (q1 in AGENT) continue
-      m = (BC[p] == PAT || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
+      m = (BC[p] == PAT || index(BC[p], PAT "-") == 1 || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
       if (p in CN) {
         for (j = 1; !m && j <= CN[p]; j++) {
           a1 = CA[p, j]; gsub(/\001/, "\n", a1); gsub(/\003/, "@", a1)
-          if (a1 == PAT || basename(a1) == PAT) m = 1
+          if (a1 == PAT || basename(a1) == PAT || index(a1, PAT "-") == 1 || index(basename(a1), PAT "-") == 1) m = 1
         }
       }
       if (!m) continue

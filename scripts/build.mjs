@@ -30,3 +30,6 @@ const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
 mkdirSync('dist/wasm', { recursive: true });
 // Single-threaded only (backend.ts turns threads off), so the threaded build is left out.
 for (const f of readdirSync(wasmSrc).filter((f) => f.endsWith('.wasm') && !f.includes('threaded'))) cpSync(`${wasmSrc}/${f}`, `dist/wasm/${f}`);
+
+// uPlot draws the dashboard's charts; the webview loads it from media/ (its only resource root).
+for (const f of ['uPlot.iife.min.js', 'uPlot.min.css']) cpSync(`node_modules/uplot/dist/${f}`, `media/${f}`);

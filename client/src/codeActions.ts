@@ -9,8 +9,9 @@ function dataOf(d: vscode.Diagnostic): DriftDiagnosticData | HostDiagnosticData 
 }
 
 /**
- * Quick fixes on drift diagnostics (managed files and host entries): Accept live as the new
- * baseline, Show diff. Remediate / Switch / Roll back join when the server can act (issue 4).
+ * Quick fixes on drift and risk diagnostics (managed files and host entries): Show diff, Accept
+ * live as the new baseline, Roll back, Switch to the known-good colour, Remediate (each asks in a
+ * modal with the exact commands first), and Mark as expected on a watched host's risk.
  */
 export class DriftCodeActions implements vscode.CodeActionProvider {
   static readonly kinds = [vscode.CodeActionKind.QuickFix];
@@ -21,14 +22,27 @@ export class DriftCodeActions implements vscode.CodeActionProvider {
     for (const d of context.diagnostics) {
       const data = dataOf(d);
       if (!data) continue;
-      if (data.kind === 'host' && data.state !== 'drift') continue;
+      const atRisk = data.kind === 'host' && data.risk !== undefined && data.risk !== 'ok';
+      if (data.kind === 'host' && data.state !== 'drift' && !atRisk) continue;
       const key = `${data.env}/${data.host}/${data.kind === 'drift' ? data.remote : ''}`;
       if (seen.has(key)) continue;
       seen.add(key);
-      const accept = new vscode.CodeAction(`Accept live state of ${data.host} as its new baseline`, vscode.CodeActionKind.QuickFix);
-      accept.command = { title: accept.title, command: Commands.acceptLive, arguments: [{ env: data.env, host: data.host }] };
-      accept.diagnostics = [d];
-      actions.push(accept);
+      const target = { env: data.env, host: data.host, reason: d.message };
+      const add = (title: string, command: string, args: unknown[]) => {
+        const a = new vscode.CodeAction(title, vscode.CodeActionKind.QuickFix);
+        a.command = { title, command, arguments: args };
+        a.diagnostics = [d];
+        actions.push(a);
+        return a;
+      };
+      if (data.kind === 'drift' || data.state === 'drift') add(`Accept live state of ${data.host} as its new baseline`, Commands.acceptLive, [{ env: data.env, host: data.host }]);
+      add(`Roll back ${data.host} to its pre-deployment snapshot (tier 3)…`, Commands.rollback, [target]);
+      add(`Switch ${data.host} to its known-good colour (tier 2)…`, Commands.switchColour, [target]);
+      add(`Remediate ${data.host} (tier 1)…`, Commands.remediate, [target]);
+      if (atRisk && data.kind === 'host') {
+        const metric = data.metric && !data.metric.startsWith('file:') && data.metric !== 'release' ? data.metric : 'all';
+        add(`Mark ${metric === 'all' ? 'recent behaviour' : metric} on ${data.host} as expected`, Commands.markExpected, [{ env: data.env, host: data.host, metric }]);
+      }
       if (data.kind === 'drift' && data.remote && !data.secret) {
         const diff = new vscode.CodeAction(`Show diff on ${data.host}: baseline ↔ live`, vscode.CodeActionKind.QuickFix);
         diff.command = { title: diff.title, command: Commands.showDiff, arguments: [{ env: data.env, host: data.host, remote: data.remote }] };

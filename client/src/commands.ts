@@ -25,7 +25,7 @@ export interface CommandDeps {
 }
 
 /** Commands that reach hosts are refused in an untrusted workspace, before anything is sent. */
-function requireTrust(): boolean {
+export function requireTrust(): boolean {
   if (vscode.workspace.isTrusted) return true;
   void vscode.window.showWarningMessage('Plumbline connects to hosts only in a trusted workspace. Trust this workspace to capture or diff.', 'Manage Workspace Trust').then((a) => {
     if (a) void vscode.commands.executeCommand('workbench.trust.manage');
@@ -34,7 +34,7 @@ function requireTrust(): boolean {
 }
 
 /** Environment from the argument (code lens, tree node, dashboard) or the selection, or asks. */
-async function pickEnvironment(model: FleetModel, arg: unknown): Promise<string | undefined> {
+export async function pickEnvironment(model: FleetModel, arg: unknown): Promise<string | undefined> {
   if (typeof arg === 'string') return arg;
   if (arg && typeof arg === 'object' && 'env' in arg) {
     const env = (arg as { env: unknown }).env;
@@ -66,7 +66,7 @@ async function selectEnvironment(model: FleetModel, arg?: unknown): Promise<stri
  * Runs a fleet operation with progress in a cancellable notification; the server reports per
  * host through the work-done token and stops waiting on cancel.
  */
-async function runOperation<P extends EnvironmentParams>(deps: CommandDeps, title: string, type: RequestType<P, OperationResult, void>, params: Omit<P, 'workDoneToken'>): Promise<OperationResult | undefined> {
+export async function runOperation<P extends EnvironmentParams>(deps: CommandDeps, title: string, type: RequestType<P, OperationResult, void>, params: Omit<P, 'workDoneToken'>): Promise<OperationResult | undefined> {
   const client = deps.client();
   return vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title, cancellable: true }, async (progress, token) => {
     const workDoneToken = `plumbline-${Date.now()}-${Math.random().toString(36).slice(2)}`;
@@ -164,7 +164,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
 }
 
 /** Host target from a code action argument or an Environments tree host node. */
-function hostTarget(arg: unknown): { env: string; host: string } | undefined {
+export function hostTarget(arg: unknown): { env: string; host: string } | undefined {
   if (!arg || typeof arg !== 'object') return undefined;
   const a = arg as { env?: unknown; host?: unknown };
   if (typeof a.env !== 'string') return undefined;

@@ -4,11 +4,14 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import { ServerStatus, TrustGranted, type ActivationTimings, type PlumblineApi } from '../../server/src/protocol/protocol';
+import { registerActionCommands } from './actionCommands';
+import { registerApprovals } from './actions';
 import { DriftCodeActions } from './codeActions';
 import { registerCommands } from './commands';
 import { BASELINE_SCHEME, BaselineContentProvider } from './contentProvider';
 import { DashboardPanel } from './dashboard';
 import { createLanguageClient } from './languageClient';
+import { Modals } from './modal';
 import { FleetModel } from './model';
 import { EnvironmentStatus } from './status';
 import { ActivityTree } from './trees/activity';
@@ -22,6 +25,8 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
   const lc = createLanguageClient(context, output);
   client = lc;
   const getClient = () => lc;
+  const modals = new Modals();
+  registerApprovals(lc, { modals, output });
 
   const model = new FleetModel(lc, context.workspaceState);
   const status = new EnvironmentStatus(model);
@@ -33,6 +38,17 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
   });
   const activity = new ActivityTree(model, getClient);
 
+  const commandDeps = {
+    client: getClient,
+    model,
+    output,
+    restart: async () => {
+      status.setServer({ state: 'warning', message: 'restarting the Plumbline server…' });
+      await lc.restart();
+      model.refresh(0);
+    },
+    openDashboard: () => void DashboardPanel.show(context.extensionUri, model, getClient),
+  };
   context.subscriptions.push(
     output,
     model,
@@ -43,17 +59,8 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
     vscode.window.createTreeView('plumbline.activity', { treeDataProvider: activity }),
     vscode.workspace.registerTextDocumentContentProvider(BASELINE_SCHEME, new BaselineContentProvider(getClient)),
     vscode.languages.registerCodeActionsProvider({ scheme: 'file' }, new DriftCodeActions(), { providedCodeActionKinds: DriftCodeActions.kinds }),
-    ...registerCommands({
-      client: getClient,
-      model,
-      output,
-      restart: async () => {
-        status.setServer({ state: 'warning', message: 'restarting the Plumbline server…' });
-        await lc.restart();
-        model.refresh(0);
-      },
-      openDashboard: () => DashboardPanel.show(context.extensionUri, model),
-    }),
+    ...registerCommands(commandDeps),
+    ...registerActionCommands({ ...commandDeps, modals }),
     lc.onNotification(ServerStatus.type, (s) => status.setServer(s)),
     vscode.workspace.onDidGrantWorkspaceTrust(() => {
       void lc.sendNotification(TrustGranted.type, {});
@@ -79,6 +86,9 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
     environmentsTree: () => environments.render(),
     statusText: () => status.text,
     firstTreeRender,
+    activityTree: () => activity.render(),
+    setModalHook: (hook) => modals.setHook(hook),
+    dashboardCharts: () => DashboardPanel.open?.charts,
   };
 }
 

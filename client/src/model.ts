@@ -1,6 +1,16 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { StateChanged, WorkspaceState, type EnvironmentView, type WorkspaceView } from '../../server/src/protocol/protocol';
+import {
+  AuditAppended,
+  RiskUpdated,
+  StateChanged,
+  WatchSample,
+  WorkspaceState,
+  type EnvironmentView,
+  type RiskUpdatedParams,
+  type WatchSampleParams,
+  type WorkspaceView,
+} from '../../server/src/protocol/protocol';
 
 const SELECTED_KEY = 'plumbline.selectedEnvironment';
 const REFRESH_DEBOUNCE_MS = 150;
@@ -12,10 +22,17 @@ const REFRESH_DEBOUNCE_MS = 150;
 export class FleetModel implements vscode.Disposable {
   private readonly emitter = new vscode.EventEmitter<void>();
   readonly onDidChange = this.emitter.event;
+  private readonly audited = new vscode.EventEmitter<string>();
+  /** The audit log of an environment grew. */
+  readonly onDidAudit = this.audited.event;
+  private readonly samples = new vscode.EventEmitter<WatchSampleParams>();
+  /** A watched host's new chart point. */
+  readonly onDidSample = this.samples.event;
+  private riskTimer: NodeJS.Timeout | undefined;
   private current: WorkspaceView | undefined;
   private error: string | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private subscription: vscode.Disposable | undefined;
+  private subscriptions: vscode.Disposable[] = [];
   private pending: Promise<void> | undefined;
 
   constructor(
@@ -26,8 +43,13 @@ export class FleetModel implements vscode.Disposable {
   /** Starts listening to the (started) client; called again after a restart. */
   attach(client: LanguageClient): void {
     this.client = client;
-    this.subscription?.dispose();
-    this.subscription = client.onNotification(StateChanged.type, () => this.refresh());
+    this.subscriptions.forEach((d) => d.dispose());
+    this.subscriptions = [
+      client.onNotification(StateChanged.type, () => this.refresh()),
+      client.onNotification(RiskUpdated.type, (p) => this.patchRisk(p)),
+      client.onNotification(AuditAppended.type, (p) => this.audited.fire(p.env)),
+      client.onNotification(WatchSample.type, (p) => this.samples.fire(p)),
+    ];
     this.refresh(0);
   }
 
@@ -68,6 +90,22 @@ export class FleetModel implements vscode.Disposable {
     }
   }
 
+  /**
+   * Risk arrives per host every interval: patch the view in place (the server holds the same) and
+   * tell listeners at most every REFRESH_DEBOUNCE_MS, so trees and the status bar do not thrash.
+   */
+  private patchRisk(p: RiskUpdatedParams): void {
+    const host = this.current?.environments.find((e) => e.name === p.env)?.hosts.find((h) => h.host === p.host);
+    if (!host) return;
+    if (p.risk) host.risk = p.risk;
+    host.watch = p.watch;
+    if (this.riskTimer) return;
+    this.riskTimer = setTimeout(() => {
+      this.riskTimer = undefined;
+      this.emitter.fire();
+    }, REFRESH_DEBOUNCE_MS);
+  }
+
   private async fetch(): Promise<void> {
     try {
       this.current = await this.client.sendRequest(WorkspaceState.type, {});
@@ -82,7 +120,10 @@ export class FleetModel implements vscode.Disposable {
 
   dispose(): void {
     if (this.timer) clearTimeout(this.timer);
-    this.subscription?.dispose();
+    if (this.riskTimer) clearTimeout(this.riskTimer);
+    this.subscriptions.forEach((d) => d.dispose());
     this.emitter.dispose();
+    this.audited.dispose();
+    this.samples.dispose();
   }
 }

@@ -56,7 +56,18 @@ try {
 }
 
 // ---- faults -------------------------------------------------------------------------------
-let faults = {};
+// A release may carry faults of its own (`faults.json` beside its app.js: a bad build, such as
+// the demo's leaking release); the shared file's switches go on top of them.
+function readReleaseFaults() {
+  try {
+    const parsed = JSON.parse(fs.readFileSync(path.join(release.dir, 'faults.json'), 'utf8'));
+    return parsed && typeof parsed === 'object' ? parsed : {};
+  } catch {
+    return {};
+  }
+}
+const releaseFaults = readReleaseFaults();
+let faults = { ...releaseFaults };
 let faultsText = '';
 const leaked = [];
 
@@ -76,7 +87,7 @@ function loadFaults() {
     parsed = {};
   }
   const own = parsed && typeof parsed[colour] === 'object' && parsed[colour] ? parsed[colour] : {};
-  faults = { ...parsed, ...own };
+  faults = { ...releaseFaults, ...parsed, ...own };
   delete faults.blue;
   delete faults.green;
   if (!faults.leakMBPerSec) leaked.length = 0;

@@ -20,6 +20,19 @@ import { WorkspaceSession } from './lsp/session';
 import { SettingsCache } from './lsp/settings';
 import {
   AcceptLive,
+  ApproveDecision,
+  AuditAppended,
+  AuditEntries,
+  InstallAgent,
+  MarkExpected,
+  PlanAction,
+  RiskUpdated,
+  RunAction,
+  StartWatching,
+  StopWatching,
+  TakeSnapshot,
+  WatchSample,
+  WatchSeries,
   BaselineHistory,
   CaptureBaseline,
   CheckHosts,
@@ -62,6 +75,13 @@ connection.onInitialize((params) => {
         changed: () => {
           if (configFile) publisher?.publish(configFile);
           void connection.sendNotification(StateChanged.type, {});
+        },
+        watch: {
+          risk: (env, host, risk, watch) => void connection.sendNotification(RiskUpdated.type, { env, host, ...(risk ? { risk } : {}), watch }),
+          sample: (env, host, point, bands, forecasts) => void connection.sendNotification(WatchSample.type, { env, host, point, bands, forecasts }),
+          audited: (env) => void connection.sendNotification(AuditAppended.type, { env }),
+          approve: async (p) => (await connection.sendRequest(ApproveDecision.type, p)).approved,
+          log,
         },
       },
       init.trusted === true,
@@ -143,6 +163,44 @@ connection.onRequest(AcceptLive.type, async (p) => {
   if (!session) throw noSession();
   return session.acceptLive(p.env, p.host, p.reason);
 });
+connection.onRequest(TakeSnapshot.type, async (p, token) => {
+  if (!session) throw noSession();
+  return session.snapshot(p.env, token, await progressFor(p.workDoneToken));
+});
+connection.onRequest(InstallAgent.type, async (p, token) => {
+  if (!session) throw noSession();
+  return session.installAgent(p.env, token, await progressFor(p.workDoneToken));
+});
+connection.onRequest(StartWatching.type, async (p) => {
+  if (!session) throw noSession();
+  await session.startWatching(p.env, p.warmup);
+  return { env: p.env, watching: true };
+});
+connection.onRequest(StopWatching.type, async (p) => {
+  await session?.stopWatching(p.env);
+  return { env: p.env, watching: false };
+});
+connection.onRequest(WatchSeries.type, (p) => session?.series(p.env) ?? { env: p.env, watching: false, hosts: [] });
+connection.onRequest(PlanAction.type, (p) => {
+  if (!session) throw noSession();
+  return session.planAction(p);
+});
+connection.onRequest(RunAction.type, async (p) => {
+  if (!session) throw noSession();
+  const progress = await progressFor(p.workDoneToken);
+  progress.begin('Running the approved action and verifying the host', undefined, undefined, false);
+  try {
+    return await session.runAction(p.planId);
+  } finally {
+    progress.done();
+  }
+});
+connection.onRequest(MarkExpected.type, async (p) => {
+  if (!session) throw noSession();
+  await session.markExpected(p.env, p.host, p.metric);
+  return { ok: true, message: `${p.host}: ${p.metric === 'all' ? 'recent behaviour' : p.metric} marked as expected; its detectors learned it` };
+});
+connection.onRequest(AuditEntries.type, (p) => session?.audit(p.env, p.limit) ?? []);
 connection.onRequest(BaselineHistory.type, (p) => session?.history(p.env) ?? []);
 connection.onRequest(ManagedFileContent.type, (p) => session?.fileContent(p) ?? { note: 'no workspace' });
 

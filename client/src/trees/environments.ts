@@ -1,14 +1,16 @@
 import * as vscode from 'vscode';
-import type { EnvironmentView, FindingView, HostView, RenderedRow } from '../../../server/src/protocol/protocol';
+import type { EnvironmentView, FindingView, HostView, LayerRiskView, ReasonView, RenderedRow } from '../../../server/src/protocol/protocol';
+import { reasonLine, riskPhrase, stateWord } from '../../../server/src/protocol/riskWords';
 import type { FleetModel } from '../model';
-import { hostIcon, riskWords, severityColor, stateWords, summarize, worstFirst } from '../presentation';
+import { hostDescription, hostIcon, layerDescription, riskIcon, riskWords, severityColor, stateWords, summarize, worstFirst } from '../presentation';
 
 /** Node kinds of the Environments tree. */
 export type EnvNode =
   | { kind: 'environment'; env: EnvironmentView }
   | { kind: 'host'; env: string; host: HostView }
-  | { kind: 'layer'; env: string; host: HostView; layer: FindingView['layer']; findings: FindingView[] }
+  | { kind: 'layer'; env: string; host: HostView; layer: FindingView['layer']; findings: FindingView[]; risk?: LayerRiskView }
   | { kind: 'finding'; env: string; host: string; finding: FindingView }
+  | { kind: 'reason'; env: string; host: string; reason: ReasonView }
   | { kind: 'message'; text: string; tooltip?: string; severity: 'info' | 'warning' | 'error' };
 
 const LAYERS: ReadonlyArray<FindingView['layer']> = ['hardware', 'os', 'app'];
@@ -51,15 +53,21 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
       case 'environment':
         return worstFirst(node.env.hosts).map((host) => ({ kind: 'host', env: node.env.name, host }));
       case 'host': {
-        const layers = LAYERS.map((layer) => ({ layer, findings: node.host.findings.filter((f) => f.layer === layer && f.severity !== 'info') }))
-          .filter((l) => l.findings.length > 0)
+        const risk = node.host.risk;
+        const layers = LAYERS.map((layer) => ({ layer, findings: node.host.findings.filter((f) => f.layer === layer && f.severity !== 'info'), ...(risk ? { risk: risk.layers[layer] } : {}) }))
+          // While watched every layer shows its risk; otherwise only layers that drifted.
+          .filter((l) => l.findings.length > 0 || l.risk)
           .map((l): EnvNode => ({ kind: 'layer', env: node.env, host: node.host, ...l }));
-        if (layers.length > 0) return layers;
+        const stream = node.host.watch?.stream === 'backoff' ? [{ kind: 'message' as const, text: `unreachable: ${node.host.watch.streamError ?? 'stream down'}`, severity: 'warning' as const }] : [];
+        if (layers.length > 0) return [...stream, ...layers];
         if (node.host.reason) return [{ kind: 'message', text: node.host.reason, severity: node.host.state === 'error' ? 'error' : node.host.state === 'unreachable' ? 'warning' : 'info' }];
         return [];
       }
       case 'layer':
-        return node.findings.map((finding) => ({ kind: 'finding', env: node.env, host: node.host.host, finding }));
+        return [
+          ...(node.risk?.reasons ?? []).map((reason): EnvNode => ({ kind: 'reason', env: node.env, host: node.host.host, reason })),
+          ...node.findings.map((finding): EnvNode => ({ kind: 'finding', env: node.env, host: node.host.host, finding })),
+        ];
       default:
         return [];
     }
@@ -70,21 +78,22 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
       case 'environment': {
         const item = new vscode.TreeItem(node.env.name, vscode.TreeItemCollapsibleState.Expanded);
         item.id = `env:${node.env.name}`;
-        item.description = summarize(node.env);
-        item.iconPath = new vscode.ThemeIcon('server-environment');
-        item.contextValue = 'plumbline.environment';
-        item.tooltip = `${node.env.name}: ${summarize(node.env)}`;
+        item.description = `${summarize(node.env)}${node.env.watching ? ' · watching' : ''}`;
+        item.iconPath = new vscode.ThemeIcon(node.env.watching ? 'eye' : 'server-environment');
+        // Watching in contextValue: the inline action is Start or Stop Watching.
+        item.contextValue = `plumbline.environment${node.env.watching ? '.watching' : ''}`;
+        item.tooltip = `${node.env.name}: ${summarize(node.env)}\nactions.mode: ${node.env.mode}${node.env.watching ? '\nwatching' : ''}`;
         return item;
       }
       case 'host': {
         const h = node.host;
-        const hasChildren = h.findings.some((f) => f.severity !== 'info') || Boolean(h.reason);
+        const hasChildren = h.findings.some((f) => f.severity !== 'info') || Boolean(h.reason) || Boolean(h.risk);
         const item = new vscode.TreeItem(h.host, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `host:${node.env}/${h.host}`;
-        item.description = stateWords(h);
+        item.description = hostDescription(h);
         item.iconPath = hostIcon(h);
-        // State in contextValue so menus can offer e.g. "Accept live" only on drifted hosts.
-        item.contextValue = `plumbline.host.${h.state}`;
+        // State (and risk while watched) in contextValue so menus can offer e.g. "Accept live" only on drifted hosts.
+        item.contextValue = `plumbline.host.${h.state}${h.risk ? `.risk-${h.risk.state}` : ''}`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${h.host}** — ${stateWords(h)}\n\n`);
         if (h.reason) md.appendMarkdown(`${h.reason}\n\n`);
@@ -92,16 +101,39 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
         if (h.keyFingerprint) md.appendMarkdown(`- host key: \`${h.keyFingerprint}\`\n`);
         md.appendMarkdown(h.baseline ? `- baseline v${h.baseline.version} (${h.baseline.promotedAt}, ${h.baseline.promotedBy}: ${h.baseline.reason})\n` : '- no baseline\n');
         md.appendMarkdown(`- ${riskWords(h)}\n`);
+        if (h.risk) {
+          for (const l of Object.values(h.risk.layers)) md.appendMarkdown(`- ${l.layer}: ${stateWord(l.state)} ${l.value.toFixed(2)}${l.reasons[0] ? ` — ${escape(reasonLine(l.reasons[0]))}` : ''}\n`);
+        }
         if (h.checkedAt) md.appendMarkdown(`\n_as of ${h.checkedAt}_`);
         item.tooltip = md;
         return item;
       }
       case 'layer': {
-        const item = new vscode.TreeItem(node.layer, vscode.TreeItemCollapsibleState.Expanded);
+        const r = node.risk;
+        const hasChildren = node.findings.length > 0 || (r?.reasons.length ?? 0) > 0;
+        const item = new vscode.TreeItem(node.layer, hasChildren ? vscode.TreeItemCollapsibleState.Expanded : vscode.TreeItemCollapsibleState.None);
         item.id = `layer:${node.env}/${node.host.host}/${node.layer}`;
-        item.description = `${node.findings.length} finding${node.findings.length === 1 ? '' : 's'}`;
-        item.iconPath = new vscode.ThemeIcon('layers');
-        item.contextValue = 'plumbline.layer';
+        const drift = node.findings.length ? `${node.findings.length} drift finding${node.findings.length === 1 ? '' : 's'}` : '';
+        item.description = [r ? layerDescription(r) : '', drift].filter(Boolean).join(' · ');
+        item.iconPath = r ? riskIcon(r.state) : new vscode.ThemeIcon('layers');
+        item.contextValue = `plumbline.layer${r ? `.risk-${r.state}` : ''}`;
+        if (r) {
+          const md = new vscode.MarkdownString(`**${node.host.host} · ${node.layer}**: ${riskPhrase(r)}, ${r.value.toFixed(2)} (since ${new Date(r.since).toISOString()})\n\n`);
+          for (const x of r.reasons) md.appendMarkdown(`- ${escape(reasonLine(x))}\n  ${escape(x.detail)}\n`);
+          if (r.lastSampleTs === null) md.appendMarkdown('\n_no sample yet_');
+          item.tooltip = md;
+        }
+        return item;
+      }
+      case 'reason': {
+        const x = node.reason;
+        const item = new vscode.TreeItem(`${x.metric}`, vscode.TreeItemCollapsibleState.None);
+        item.id = `reason:${node.env}/${node.host}/${x.layer}/${x.source}/${x.metric}`;
+        item.description = `${x.source} · ${x.score.toFixed(2)} · ${x.detail}`;
+        item.iconPath = new vscode.ThemeIcon(x.source === 'forecast' ? 'graph-line' : x.source === 'nodata' ? 'circle-slash' : x.source === 'config' ? 'settings-gear' : 'pulse');
+        // Config drift is fixed by an action or a new baseline, not by teaching the detectors.
+        item.contextValue = x.source === 'config' ? 'plumbline.reason.config' : 'plumbline.reason';
+        item.tooltip = `${reasonLine(x)}\n${x.detail}`;
         return item;
       }
       case 'finding': {
@@ -147,4 +179,9 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
     this.subscription.dispose();
     this.emitter.dispose();
   }
+}
+
+/** Text from hosts goes into Markdown tooltips as text, never as markup. */
+function escape(text: string): string {
+  return text.replace(/[\\`*_{}[\]()#+\-.!|<>]/g, (c) => `\\${c}`);
 }

@@ -175,6 +175,15 @@ export class Engine {
     });
   }
 
+  /** Captures one host and promotes it as that host's new baseline (after a verified switch or rollback). */
+  async rebaseline(envName: string, host: string, reason: string): Promise<Result<BaselineRecord, { kind: string; message: string }>> {
+    const env = this.environment(envName);
+    const r = await captureHost(this.pool, env, host);
+    if (!r.ok) return err({ kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) });
+    const id = this.store.saveFingerprint(env.name, r.value);
+    return ok(this.store.promoteBaseline(env.name, host, id, { by: this.actor(), reason }));
+  }
+
   /** Reachability, verified host key and last baseline of each host. */
   async hosts(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<HostInfo>>> {
     const env = this.environment(envName);

@@ -9,6 +9,7 @@ import { DiagnosticSeverity, type Diagnostic, type DiagnosticRelatedInformation 
 import type { EnvironmentConfig } from '../config/types';
 import type { DiffItem } from '../fingerprint/diff';
 import type { DriftDiagnosticData, DriftSeverity, HostDiagnosticData, HostView } from '../protocol/protocol';
+import { riskPhrase } from '../protocol/riskWords';
 import { describeState } from './hostViews';
 
 export const SOURCE = 'plumbline';
@@ -143,32 +144,53 @@ export function liveRange(baseline: string[] | undefined, live: string[] | undef
   return { start, end };
 }
 
-/** One diagnostic per host entry of plumbline.yaml whose host is not clean (or not yet known). */
+/** Diagnostic severity of a watched host's risk: severe → error, minor/moderate/no data → warning. */
+function riskSeverity(v: HostView): DiagnosticSeverity | undefined {
+  const s = v.risk?.state;
+  if (!s || s === 'ok') return undefined;
+  return s === 'severe' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+}
+
+/** One diagnostic per host entry of plumbline.yaml whose host is not clean (or not yet known), or is at risk while watched. */
 export function hostEntryDiagnostics(env: EnvironmentConfig, views: HostView[]): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const entry of env.hosts) {
     const v = views.find((h) => h.host === entry.spec);
-    if (!v || v.state === 'clean' || v.state === 'unknown') continue;
-    const severity =
+    const atRisk = v ? riskSeverity(v) : undefined;
+    if (!v || ((v.state === 'clean' || v.state === 'unknown') && atRisk === undefined)) continue;
+    const stateSeverity =
       v.state === 'drift'
         ? severityOfDrift(v.highest ?? 'low')
         : v.state === 'error'
           ? DiagnosticSeverity.Error
           : v.state === 'unreachable'
             ? DiagnosticSeverity.Warning
-            : DiagnosticSeverity.Information;
+            : v.state === 'clean' || v.state === 'unknown'
+              ? DiagnosticSeverity.Hint
+              : DiagnosticSeverity.Information;
+    // Lower numbers are more severe in LSP.
+    const severity = Math.min(stateSeverity, atRisk ?? DiagnosticSeverity.Hint) as DiagnosticSeverity;
     const top = v.findings
       .filter((f) => f.severity !== 'info')
       .slice(0, 3)
       .map((f) => f.path)
       .join(', ');
-    const data: HostDiagnosticData = { kind: 'host', env: env.name, host: v.host, state: v.state };
+    const topReason = v.risk?.reasons[0];
+    const data: HostDiagnosticData = {
+      kind: 'host',
+      env: env.name,
+      host: v.host,
+      state: v.state,
+      ...(v.risk ? { risk: v.risk.state } : {}),
+      ...(topReason ? { metric: topReason.metric } : {}),
+    };
+    const risk = v.risk ? `${riskPhrase(v.risk)} ${v.risk.value.toFixed(2)}${topReason ? `: ${topReason.detail}` : ''}` : 'not scored yet';
     out.push({
       range: entry.range,
       severity,
       source: SOURCE,
-      code: v.state,
-      message: `${v.host} (${env.name}): ${describeState(v)}: ${v.reason ?? ''}${top ? ` — ${top}` : ''}; risk: not scored yet`,
+      code: v.risk && v.risk.state !== 'ok' ? `risk-${v.risk.state}` : v.state,
+      message: `${v.host} (${env.name}): ${describeState(v)}: ${v.reason ?? ''}${top ? ` — ${top}` : ''}; risk: ${risk}`,
       data,
     });
   }

@@ -1,6 +1,7 @@
 import type { Hover, Position, Range } from 'vscode-languageserver';
 import type { EnvironmentConfig } from '../config/types';
 import type { HostView } from '../protocol/protocol';
+import { reasonLine, riskPhrase, stateWord } from '../protocol/riskWords';
 import { describeState } from './hostViews';
 
 function contains(r: Range, p: Position): boolean {
@@ -9,7 +10,7 @@ function contains(r: Range, p: Position): boolean {
   return after && before;
 }
 
-/** Hover on a host entry of plumbline.yaml: reachability, baseline, drift, risk (when scored). */
+/** Hover on a host entry of plumbline.yaml: reachability, baseline, drift, and per-layer risk with reasons while watched. */
 export function hostHover(envs: EnvironmentConfig[], views: (env: string) => HostView[], pos: Position): Hover | undefined {
   for (const env of envs) {
     const entry = env.hosts.find((h) => contains(h.range, pos));
@@ -23,7 +24,16 @@ export function hostHover(envs: EnvironmentConfig[], views: (env: string) => Hos
       const change = f.file?.secret ? 'changed (secret)' : `${f.old ?? '∅'} → ${f.new ?? '∅'}`;
       lines.push(`- ${f.severity}: \`${f.path}\` ${change}`);
     }
-    lines.push(`- risk: ${v?.risk ? `${v.risk.tier} (${v.risk.value.toFixed(2)}): ${v.risk.reasons.join('; ')}` : 'not scored yet'}`);
+    const risk = v?.risk;
+    if (!risk) lines.push(`- risk: not scored yet${v?.watch ? ` (${v.watch.phase})` : ' (not watched)'}`);
+    else {
+      lines.push(`- risk: **${riskPhrase(risk)}**, ${risk.value.toFixed(2)}${v?.watch?.stream === 'backoff' ? ` — stream down: ${v.watch.streamError ?? ''}` : ''}`);
+      lines.push('', '| layer | risk | value | top reason |', '|---|---|---|---|');
+      for (const l of Object.values(risk.layers)) {
+        lines.push(`| ${l.layer} | ${stateWord(l.state)} | ${l.value.toFixed(2)} | ${l.reasons[0] ? reasonLine(l.reasons[0]).replace(/\|/g, '\\|') : '—'} |`);
+      }
+      for (const r of risk.reasons.slice(0, 3)) lines.push('', `- ${r.detail}`);
+    }
     if (v?.checkedAt) lines.push('', `_as of ${v.checkedAt}_`);
     return { contents: { kind: 'markdown', value: lines.join('\n') }, range: entry.range };
   }

@@ -13,6 +13,11 @@ import { diffFingerprints } from '../fingerprint/diff';
 import { splitLines } from '../fingerprint/diffRanges';
 import type { EnvironmentConfig } from '../config/types';
 import type {
+  ActionPlan,
+  ActionReportView,
+  AuditEntryView,
+  EnvironmentSeries,
+  PlanActionParams,
   BaselineHistoryEntry,
   BaselineInfo,
   ConfirmHostKeyParams,
@@ -28,6 +33,9 @@ import type {
 import type { HostDrift } from './driftDiagnostics';
 import { applyBaselineOutcome, applyCheckOutcome, applyDiffOutcome, baselineInfo, fromDiff, initialView } from './hostViews';
 import { hostProgress, untilCancelled } from './progress';
+import { ActionDesk } from './actions';
+import { auditEntryView } from './riskViews';
+import { WatchManager, type WatchDeps } from './watching';
 
 export interface SessionDeps {
   configFile: string;
@@ -36,6 +44,8 @@ export interface SessionDeps {
   log: (line: string) => void;
   /** Called whenever views or drifts changed: publish diagnostics, tell the client. */
   changed: () => void;
+  /** Where watch events go (risk, samples, approvals); `changed` is the session's own. */
+  watch: Omit<WatchDeps, 'changed'>;
 }
 
 export class WorkspaceSession {
@@ -45,11 +55,15 @@ export class WorkspaceSession {
   private configErrors = 0;
   private readonly views = new Map<string, Map<string, HostView>>();
   private readonly drifts = new Map<string, Map<string, HostDrift>>();
+  readonly watching: WatchManager;
+  private readonly desk = new ActionDesk();
 
   constructor(
     private readonly deps: SessionDeps,
     private trusted: boolean,
-  ) {}
+  ) {
+    this.watching = new WatchManager({ ...deps.watch, changed: () => deps.changed() });
+  }
 
   get workspaceDir(): string {
     return path.dirname(this.deps.configFile);
@@ -78,6 +92,8 @@ export class WorkspaceSession {
   private async doOpen(): Promise<void> {
     const old = this.engine;
     this.engine = undefined;
+    // Watchers use the engine's pool and store: they stop before it closes.
+    await this.watching.stopAll().catch((e: unknown) => this.deps.log(`stopping watchers: ${String(e)}`));
     if (old) await old.close().catch((e: unknown) => this.deps.log(`closing the engine: ${String(e)}`));
     this.views.clear();
     this.drifts.clear();
@@ -117,33 +133,38 @@ export class WorkspaceSession {
 
   /** What the store already knows, without connecting: baselines and the diff of the last capture. */
   private loadFromStore(engine: Engine): void {
-    const workspace = this.workspaceDir;
-    const readLocal = (local: string) => readText(path.resolve(workspace, local));
     for (const env of engine.config.environments) {
-      const views = new Map<string, HostView>();
-      const drifts = new Map<string, HostDrift>();
-      for (const { spec } of env.hosts) {
-        const b = engine.store.activeBaseline(env.name, spec);
-        let view = initialView(spec, b && baselineInfo(b));
-        const latest = b && engine.store.latestFingerprint(env.name, spec);
-        if (b && latest && latest.id !== b.fingerprintId) {
-          const diff = diffFingerprints(b.fingerprint, latest.fingerprint, { files: env.layers.app.files, readLocal });
-          view = fromDiff(view, diff, baselineInfo(b), latest.fingerprint.capturedAt);
-          view.reachable = undefined;
-          drifts.set(spec, { host: spec, baselineVersion: b.version, items: diff.items });
-        }
-        views.set(spec, view);
-      }
-      this.views.set(env.name, views);
-      this.drifts.set(env.name, drifts);
+      this.views.set(env.name, new Map());
+      this.drifts.set(env.name, new Map());
+      for (const { spec } of env.hosts) this.hostFromStore(engine, env, spec);
     }
+  }
+
+  /** One host's view and drift from the store: its active baseline against its latest capture. */
+  private hostFromStore(engine: Engine, env: EnvironmentConfig, spec: string): void {
+    const readLocal = (local: string) => readText(path.resolve(this.workspaceDir, local));
+    const prev = this.views.get(env.name)?.get(spec);
+    const b = engine.store.activeBaseline(env.name, spec);
+    let view = initialView(spec, b && baselineInfo(b));
+    const latest = b && engine.store.latestFingerprint(env.name, spec);
+    this.drifts.get(env.name)?.delete(spec);
+    if (b && latest && latest.id !== b.fingerprintId) {
+      const diff = diffFingerprints(b.fingerprint, latest.fingerprint, { files: env.layers.app.files, readLocal });
+      view = fromDiff(view, diff, baselineInfo(b), latest.fingerprint.capturedAt);
+      view.reachable = prev?.reachable;
+      if (prev?.keyFingerprint) view.keyFingerprint = prev.keyFingerprint;
+      if (diff.drift || diff.items.length > 0) this.drifts.get(env.name)?.set(spec, { host: spec, baselineVersion: b.version, items: diff.items });
+    }
+    this.setView(env.name, spec, view);
   }
 
   view(): WorkspaceView {
     const environments: EnvironmentView[] = (this.engine?.config.environments ?? []).map((env) => ({
       name: env.name,
       range: env.range,
-      hosts: env.hosts.map((h) => this.views.get(env.name)?.get(h.spec) ?? { host: h.spec, state: 'unknown', findings: [] }),
+      mode: env.actions.mode,
+      watching: this.watching.isWatching(env.name),
+      hosts: env.hosts.map((h) => ({ ...(this.views.get(env.name)?.get(h.spec) ?? { host: h.spec, state: 'unknown' as const, findings: [] }), ...this.watching.host(env.name, h.spec) })),
     }));
     return {
       ...(fs.existsSync(this.deps.configFile) ? { configUri: pathToFileURL(this.deps.configFile).toString() } : {}),
@@ -154,8 +175,9 @@ export class WorkspaceSession {
     };
   }
 
+  /** Host views with their risk while watched. */
   hostViews(env: string): HostView[] {
-    return [...(this.views.get(env)?.values() ?? [])];
+    return [...(this.views.get(env)?.values() ?? [])].map((v) => ({ ...v, ...this.watching.host(env, v.host) }));
   }
 
   lastDrifts(env: string): HostDrift[] {
@@ -266,8 +288,69 @@ export class WorkspaceSession {
     return { content: f.content, note: label };
   }
 
+  /** Pre-deployment snapshots (what Roll Back restores), with progress per host. */
+  async snapshot(env: string, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    const engine = await this.ready();
+    const tick = hostProgress(progress, `Taking snapshots of ${env}`, engine.environment(env).hosts.length);
+    const work = engine.snapshot(env, { by: `${engine.actor()} (VS Code)`, reason: 'snapshot taken from VS Code' }, (o) => tick(o.host, o.ok)).then((outcomes) => {
+      this.deps.watch.audited(env);
+      return outcomes.map((o) => outcomeView(o, (v) => `snapshot ${v.id}`));
+    });
+    return this.finish(env, work, token, progress);
+  }
+
+  async installAgent(env: string, token: CancellationToken, progress: WorkDoneProgressReporter): Promise<OperationResult> {
+    const engine = await this.ready();
+    const tick = hostProgress(progress, `Installing the agent on ${env}`, engine.environment(env).hosts.length);
+    const work = engine.agentInstall(env, (o) => tick(o.host, o.ok)).then((outcomes) => outcomes.map((o) => outcomeView(o, (v) => `agent installed (${v.service}, pid ${v.pid ?? '?'}) in ${v.dir}`)));
+    return this.finish(env, work, token, progress);
+  }
+
+  async startWatching(env: string, warmup?: number): Promise<void> {
+    const engine = await this.ready();
+    this.watching.start(engine, env, warmup);
+  }
+
+  async stopWatching(env: string): Promise<void> {
+    await this.watching.stop(env);
+  }
+
+  series(env: string): EnvironmentSeries {
+    return this.watching.series(env);
+  }
+
+  async markExpected(env: string, host: string, metric: string): Promise<void> {
+    await this.ready();
+    await this.watching.markExpected(env, host, metric);
+  }
+
+  async planAction(p: PlanActionParams): Promise<ActionPlan> {
+    const engine = await this.ready();
+    const plan = await this.desk.plan(engine, p);
+    this.deps.watch.audited(p.env);
+    return plan;
+  }
+
+  /** Runs an approved plan, then shows the host as its verification capture left it. */
+  async runAction(planId: string): Promise<ActionReportView> {
+    const engine = await this.ready();
+    const report = await this.desk.run(engine, planId);
+    this.hostFromStore(engine, engine.environment(report.env), report.host);
+    this.deps.watch.audited(report.env);
+    this.deps.changed();
+    return report;
+  }
+
+  /** The audit log of an environment, newest first. */
+  audit(env: string, limit = 200): AuditEntryView[] {
+    const engine = this.engine;
+    if (!engine) return [];
+    return engine.auditLog().entries({ env }).reverse().slice(0, limit).map(auditEntryView);
+  }
+
   async close(): Promise<void> {
     await this.opening;
+    await this.watching.stopAll();
     await this.engine?.close();
     this.engine = undefined;
   }

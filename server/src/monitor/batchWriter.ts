@@ -112,6 +112,8 @@ export class BatchWriter<T> {
     this.timer = undefined;
     const batch = this.queue.splice(0, this.maxBatch);
     this.writing = (async () => {
+      // A synchronous sink (node:sqlite) would otherwise finish before `writing` is assigned.
+      await Promise.resolve();
       let failed = false;
       try {
         await this.sink(batch);

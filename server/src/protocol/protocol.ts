@@ -39,14 +39,57 @@ export interface FindingView {
   file?: { local?: string; remote: string; secret: boolean; ranges: Array<{ start: number; end: number }>; note?: string };
 }
 
-/**
- * Risk for a host as the risk engine will report it. Always absent today (risk scoring arrives
- * with the detection/response issues); the UI shows absence as "not scored yet", never as zero.
- */
-export interface RiskView {
+/** Risk states, lowest first; `nodata` is its own state, never "fine". */
+export type RiskStateWord = 'ok' | 'minor' | 'moderate' | 'severe' | 'nodata';
+export type LayerName = 'hardware' | 'os' | 'app';
+export type ActionKindName = 'remediate' | 'switch' | 'rollback';
+export type ActionModeName = 'off' | 'suggest' | 'confirm' | 'auto';
+
+/** Why a risk value is what it is (the engine's Reason): metric, value, baseline, threshold, forecast. */
+export interface ReasonView {
+  layer: LayerName;
+  source: 'stats' | 'forecast' | 'model' | 'config' | 'nodata';
+  metric: string;
+  value: number | string | null;
+  baseline?: number | string | null;
+  threshold?: number | null;
+  score: number;
+  /** Time to breach of `limit` at the current slope; null when the trend does not reach it. */
+  forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number };
+  detail: string;
+}
+
+export interface LayerRiskView {
+  layer: LayerName;
   value: number;
-  tier: 'none' | 'minor' | 'moderate' | 'severe';
-  reasons: string[];
+  state: RiskStateWord;
+  /** Strongest first, at most a handful. */
+  reasons: ReasonView[];
+  /** When the state last changed (epoch ms). */
+  since: number;
+  lastSampleTs: number | null;
+}
+
+/** A watched host's risk: the maximum over its layers, with the tier its state maps to (0: none). */
+export interface RiskView {
+  ts: number;
+  value: number;
+  state: RiskStateWord;
+  tier: 0 | 1 | 2 | 3;
+  layers: Record<LayerName, LayerRiskView>;
+  reasons: ReasonView[];
+}
+
+/** How the watch of one host is going: learning its detectors, its stream's connection. */
+export interface HostWatchView {
+  phase: 'learning' | 'training' | 'watching';
+  /** Samples seen / needed while learning. */
+  learning?: { have: number; need: number };
+  stream: 'starting' | 'connecting' | 'streaming' | 'backoff' | 'stopped';
+  /** Why the stream is down (backoff). */
+  streamError?: string;
+  /** An action runs on the host, or waits for a person's approval. */
+  acting: boolean;
 }
 
 export interface HostView {
@@ -62,12 +105,18 @@ export interface HostView {
   /** Highest drift severity above `info`, when state is `drift`. */
   highest?: DriftSeverity;
   findings: FindingView[];
+  /** Present while the environment is watched (and after a first sample or silent interval). */
   risk?: RiskView;
+  watch?: HostWatchView;
 }
 
 export interface EnvironmentView {
   name: string;
   hosts: HostView[];
+  /** `actions.mode` from plumbline.yaml. */
+  mode: ActionModeName;
+  /** A Watcher runs for this environment in the server. */
+  watching: boolean;
   /** Where the environment is declared in plumbline.yaml (0-based). */
   range: { start: { line: number; character: number }; end: { line: number; character: number } };
 }
@@ -175,6 +224,184 @@ export namespace ManagedFileContent {
   export const type = new RequestType<FileContentParams, FileContent, void>(method);
 }
 
+
+/** client → server: take each host's pre-deployment snapshot (what Roll Back restores). */
+export namespace TakeSnapshot {
+  export const method = 'plumbline/takeSnapshot';
+  export const type = new RequestType<EnvironmentParams, OperationResult, void>(method);
+}
+
+/** client → server: install the agent as a service on every host (it buffers samples while disconnected). */
+export namespace InstallAgent {
+  export const method = 'plumbline/installAgent';
+  export const type = new RequestType<EnvironmentParams, OperationResult, void>(method);
+}
+
+export interface WatchParams {
+  env: string;
+  /** Samples that train the detectors (default: the engine's, a minute's worth and at least 30). */
+  warmup?: number;
+}
+
+/** client → server: start watching an environment (a Watcher in the server); risk then arrives as RiskUpdated. */
+export namespace StartWatching {
+  export const method = 'plumbline/startWatching';
+  export const type = new RequestType<WatchParams, { env: string; watching: boolean }, void>(method);
+}
+
+/** client → server: stop watching an environment; hosts keep their last risk until the next start. */
+export namespace StopWatching {
+  export const method = 'plumbline/stopWatching';
+  export const type = new RequestType<{ env: string }, { env: string; watching: boolean }, void>(method);
+}
+
+export interface HostTarget {
+  env: string;
+  host: string;
+}
+
+/** One command of an action exactly as the host runs it (the engine's StepRecord, trimmed). */
+export interface StepView {
+  title: string;
+  effect: 'read' | 'change';
+  /** The shell command line: argv quoted, nothing else. */
+  command: string;
+  ran: boolean;
+  code?: number | null;
+  error?: string;
+}
+
+export interface ActionReportView {
+  env: string;
+  host: string;
+  action: ActionKindName;
+  dryRun: boolean;
+  status: 'done' | 'planned' | 'refused' | 'failed' | 'verify-failed';
+  message: string;
+  reasons: string[];
+  steps: StepView[];
+  verification?: { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string }> };
+  auditId?: number;
+}
+
+export interface PlanActionParams extends HostTarget {
+  action: ActionKindName;
+  /** Why a person asked for it (the diagnostic, the tree node). */
+  reasons?: string[];
+}
+
+/**
+ * The dry run of an action, to show a person before it runs. `refused` when the environment's
+ * mode forbids it (`off`); otherwise `planId` names the plan RunAction carries out.
+ */
+export interface ActionPlan {
+  env: string;
+  host: string;
+  action: ActionKindName;
+  mode: ActionModeName;
+  planId?: string;
+  refused?: string;
+  report: ActionReportView;
+}
+
+/** client → server: dry-run an action on a host (changes nothing, lists the exact commands). */
+export namespace PlanAction {
+  export const method = 'plumbline/planAction';
+  export const type = new RequestType<PlanActionParams, ActionPlan, void>(method);
+}
+
+/** client → server: run a plan a person approved; answers the report (verified against the baseline). */
+export namespace RunAction {
+  export const method = 'plumbline/runAction';
+  export const type = new RequestType<{ planId: string } & WorkDoneProgressParams, ActionReportView, void>(method);
+}
+
+/** client → server: "Mark as expected": the host's recent behaviour of `metric` (or all) is fine; its detectors learn it. */
+export namespace MarkExpected {
+  export const method = 'plumbline/markExpected';
+  export const type = new RequestType<HostTarget & { metric: string }, { ok: boolean; message: string }, void>(method);
+}
+
+/** One audit log entry as the Activity tree shows it. */
+export interface AuditEntryView {
+  id: number;
+  ts: string;
+  env: string;
+  host?: string;
+  kind: 'decision' | 'action' | 'snapshot';
+  action?: string;
+  outcome: 'done' | 'planned' | 'refused' | 'failed' | 'verify-failed' | 'decided';
+  actor: string;
+  summary: string;
+  /** Exact commands that changed something (actions), for the tooltip. */
+  commands?: string[];
+  /** Verification checks that failed. */
+  failedChecks?: string[];
+  reasons?: string[];
+}
+
+/** client → server: the audit log of an environment, newest first. */
+export namespace AuditEntries {
+  export const method = 'plumbline/auditEntries';
+  export const type = new RequestType<{ env: string; limit?: number }, AuditEntryView[], void>(method);
+}
+
+/** Metrics the dashboard charts, as `layer.metric` of the engine's layer observations. */
+export const CHART_METRICS = [
+  { key: 'app.rssKiB', layer: 'app', metric: 'rssKiB', label: 'app RSS (KiB)' },
+  { key: 'app.cpuPct', layer: 'app', metric: 'cpuPct', label: 'app CPU (%)' },
+  { key: 'app.healthLatencyMs', layer: 'app', metric: 'healthLatencyMs', label: 'health latency (ms)' },
+  { key: 'hardware.cpuPct', layer: 'hardware', metric: 'cpuPct', label: 'host CPU (%)' },
+  { key: 'hardware.memUsedPct', layer: 'hardware', metric: 'memUsedPct', label: 'host memory used (%)' },
+] as const;
+export type ChartMetricKey = (typeof CHART_METRICS)[number]['key'];
+
+/** One sample of a watched host for the charts: risk per layer and the charted metrics. */
+export interface SeriesPoint {
+  ts: number;
+  risk: { host: number; hardware: number; os: number; app: number } | null;
+  metrics: Partial<Record<ChartMetricKey, number | null>>;
+}
+
+/** median ± MAD of a metric: from the host's detectors when they report it, else from the first samples watched. */
+export interface BaselineBand {
+  median: number;
+  mad: number;
+  source: 'detector' | 'first-samples';
+}
+
+/** The forecast line of a metric: from the last value at the current slope to the limit. */
+export interface ForecastLine {
+  metric: ChartMetricKey;
+  fromTs: number;
+  fromValue: number;
+  limit: number;
+  /** When the limit is reached at this slope; null when it is not. */
+  breachTs: number | null;
+  slopePerSec: number;
+}
+
+export interface HostSeries {
+  host: string;
+  points: SeriesPoint[];
+  bands: Partial<Record<ChartMetricKey, BaselineBand>>;
+  forecasts: ForecastLine[];
+  /** Failure limits from plumbline.yaml, where set. */
+  limits: Partial<Record<ChartMetricKey, number>>;
+}
+
+export interface EnvironmentSeries {
+  env: string;
+  watching: boolean;
+  hosts: HostSeries[];
+}
+
+/** client → server: everything watched so far in an environment, for the dashboard's first draw. */
+export namespace WatchSeries {
+  export const method = 'plumbline/watchSeries';
+  export const type = new RequestType<{ env: string }, EnvironmentSeries, void>(method);
+}
+
 // ─── Notifications ────────────────────────────────────────────────────────────────────────────
 
 export interface ServerStatusParams {
@@ -192,6 +419,39 @@ export namespace ServerStatus {
 export namespace StateChanged {
   export const method = 'plumbline/stateChanged';
   export const type = new NotificationType<Record<string, never>>(method);
+}
+
+export interface RiskUpdatedParams {
+  env: string;
+  host: string;
+  risk?: RiskView;
+  watch: HostWatchView;
+}
+
+/** server → client: a watched host's risk and watch state changed; the client patches its view (no refetch). */
+export namespace RiskUpdated {
+  export const method = 'plumbline/riskUpdated';
+  export const type = new NotificationType<RiskUpdatedParams>(method);
+}
+
+export interface WatchSampleParams {
+  env: string;
+  host: string;
+  point: SeriesPoint;
+  bands: HostSeries['bands'];
+  forecasts: ForecastLine[];
+}
+
+/** server → client: a new sample of a watched host, with bands and forecasts, for the dashboard's live charts. */
+export namespace WatchSample {
+  export const method = 'plumbline/watchSample';
+  export const type = new NotificationType<WatchSampleParams>(method);
+}
+
+/** server → client: a new audit entry (decision, action, snapshot); the Activity tree refetches. */
+export namespace AuditAppended {
+  export const method = 'plumbline/auditAppended';
+  export const type = new NotificationType<{ env: string }>(method);
 }
 
 /** client → server: the person granted workspace trust; the server may now open the engine and connect. */
@@ -213,6 +473,24 @@ export interface ConfirmHostKeyParams {
 export namespace ConfirmHostKey {
   export const method = 'plumbline/confirmHostKey';
   export const type = new RequestType<ConfirmHostKeyParams, { trust: boolean }, void>(method);
+}
+
+/** What the policy decided for a watched host in `confirm` mode, with the exact commands (from a dry run). */
+export interface ApproveDecisionParams {
+  env: string;
+  host: string;
+  tier: 1 | 2 | 3;
+  action: ActionKindName;
+  why: string;
+  reasons: ReasonView[];
+  /** The dry run: the commands that would change the host. */
+  plan: ActionReportView;
+}
+
+/** server → client: the Watcher's policy wants to act in confirm mode; the client asks a person (modal) to approve the exact commands. */
+export namespace ApproveDecision {
+  export const method = 'plumbline/approveDecision';
+  export const type = new RequestType<ApproveDecisionParams, { approved: boolean }, void>(method);
 }
 
 /** What the server reads from the client at start (initializationOptions). */
@@ -239,6 +517,14 @@ export const Commands = {
   acceptLive: 'plumbline.acceptLive',
   showDiff: 'plumbline.showDiff',
   refresh: 'plumbline.refresh',
+  startWatching: 'plumbline.startWatching',
+  stopWatching: 'plumbline.stopWatching',
+  takeSnapshot: 'plumbline.takeSnapshot',
+  installAgent: 'plumbline.installAgent',
+  remediate: 'plumbline.remediate',
+  switchColour: 'plumbline.switchColour',
+  rollback: 'plumbline.rollback',
+  markExpected: 'plumbline.markExpected',
 } as const;
 
 /** Attached to every host-entry diagnostic in plumbline.yaml (`Diagnostic.data`). */
@@ -247,6 +533,9 @@ export interface HostDiagnosticData {
   env: string;
   host: string;
   state: HostStateKind;
+  /** When watched: the risk state and the metric of its strongest reason (for Mark as expected). */
+  risk?: RiskStateWord;
+  metric?: string;
 }
 
 /** Attached to every drift diagnostic (`Diagnostic.data`) so code actions know what it is about. */
@@ -268,7 +557,18 @@ export interface DashboardStateMessage {
   view: WorkspaceView;
 }
 
-export type ToWebview = DashboardStateMessage;
+/** extension → webview: the series of the selected environment (first draw, and after start/stop). */
+export interface DashboardSeriesMessage {
+  type: 'series';
+  series: EnvironmentSeries;
+}
+
+/** extension → webview: one new point of a watched host (live update). */
+export interface DashboardPointMessage extends WatchSampleParams {
+  type: 'point';
+}
+
+export type ToWebview = DashboardStateMessage | DashboardSeriesMessage | DashboardPointMessage;
 
 /** webview → extension: the page loaded and wants state. */
 export interface DashboardReadyMessage {
@@ -278,11 +578,17 @@ export interface DashboardReadyMessage {
 /** webview → extension: a button asked for an operation on an environment. */
 export interface DashboardRunMessage {
   type: 'run';
-  command: 'diff' | 'captureBaseline' | 'checkHosts';
+  command: 'diff' | 'captureBaseline' | 'checkHosts' | 'startWatching' | 'stopWatching';
   env: string;
 }
 
-export type FromWebview = DashboardReadyMessage | DashboardRunMessage;
+/** webview → extension: the charts it drew (for tests and the activation bench). */
+export interface DashboardDrawnMessage {
+  type: 'drawn';
+  charts: number;
+}
+
+export type FromWebview = DashboardReadyMessage | DashboardRunMessage | DashboardDrawnMessage;
 
 // ─── The extension's API (what activate() returns), for tests and the activation benchmark ───
 
@@ -318,4 +624,20 @@ export interface PlumblineApi {
   statusText(): string;
   /** Resolves with the time the Environments tree first showed environments. */
   firstTreeRender: Promise<number>;
+  /** The Activity tree as rows. */
+  activityTree(): Promise<RenderedRow[]>;
+  /**
+   * Test hook on every modal Plumbline shows (destructive actions, approvals): while set, the
+   * modal's exact text goes to `answer` instead of the screen and its return is the button chosen.
+   */
+  setModalHook(answer: ((modal: ModalRequest) => Promise<string | undefined>) | undefined): void;
+  /** Whether the dashboard panel is open, and how many charts it last reported drawing. */
+  dashboardCharts(): number | undefined;
+}
+
+/** A modal question exactly as shown: message, detail (host and commands) and the buttons. */
+export interface ModalRequest {
+  message: string;
+  detail: string;
+  buttons: string[];
 }

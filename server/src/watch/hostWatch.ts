@@ -48,7 +48,7 @@ export class HostWatch {
   private phaseNow: HostPhase;
   lastSampleAt: number | null = null;
 
-  constructor(private readonly o: HostWatchOptions) {
+  constructor(private o: HostWatchOptions) {
     this.tracker = new RiskTracker(o.host, o.risk);
     this.phaseNow = { kind: 'learning', have: 0, need: o.warmup };
     this.detectors = this.load();
@@ -84,6 +84,21 @@ export class HostWatch {
     if (this.o.baseline) this.tracker.setConfigDrift(configDriftFindings(sample, this.o.baseline.fingerprint, now));
     const risk = this.tracker.update(now, findings, { sampleSeen: true });
     return { risk, findings, phase: this.phaseNow };
+  }
+
+  /**
+   * A new baseline for this host (promoted after a verified switch or rollback). Config drift is
+   * measured against it from now on; `retrain` also relearns behaviour from the next samples
+   * (after a rollback the host runs another release than the detectors learnt).
+   */
+  rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string): void {
+    this.o.baseline = baseline;
+    if (modelDir) this.o.modelDir = modelDir;
+    if (!retrain) return;
+    this.dispose();
+    this.detectors = null;
+    this.window.length = 0;
+    this.phaseNow = { kind: 'learning', have: 0, need: this.o.warmup };
   }
 
   /** An interval without a sample: the tracker counts silence towards its no-data state. */

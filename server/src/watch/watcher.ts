@@ -215,6 +215,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons });
       this.emit('action', report, decision);
       if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), report.status === 'done' ? 'verified' : 'failed');
+      if (!dryRun && report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId);
     } catch (e) {
       this.emit('log', `${host}: ${decision.action} failed to run: ${e instanceof Error ? e.message : String(e)}`);
       if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), 'failed');
@@ -222,6 +223,24 @@ export class Watcher extends EventEmitter<WatchEvents> {
       if (!dryRun) this.policy.actionFinished(host);
       this.acting.delete(host);
     }
+  }
+
+  /**
+   * After a verified switch or rollback the host's intended state has changed (the upstream points
+   * at the other colour; the release is the pre-deployment one): that state becomes the host's
+   * baseline, so the change the action made is not itself reported as drift. After a rollback
+   * the detectors relearn behaviour too.
+   */
+  private async adopt(host: string, action: 'switch' | 'rollback', auditId: number | undefined): Promise<void> {
+    const r = await this.engine.rebaseline(this.envName, host, `after a verified ${action}${auditId ? ` (audit #${auditId})` : ''}`);
+    if (!r.ok) {
+      this.emit('log', `${host}: could not adopt the state after ${action} as the baseline: ${r.error.message}`);
+      return;
+    }
+    const b = r.value;
+    const modelDir = path.join(this.engine.dataDir, 'models', this.envName, host, `v${b.version}`);
+    this.hosts.get(host)?.rebaseline({ version: b.version, fingerprint: b.fingerprint }, action === 'rollback', modelDir);
+    this.emit('log', `${host}: baseline v${b.version} promoted ${b.reason}`);
   }
 
   private track(p: Promise<void>): void {

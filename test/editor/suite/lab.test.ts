@@ -1,8 +1,9 @@
 /**
  * The extension in a real VS Code (code-server's extension host) against real lab hosts: it
  * activates on the lab workspace, lists the hosts with their state, captures baselines, shows a
- * changed managed file as a diagnostic on the right line, and clears it when the live state is
- * accepted as the new baseline.
+ * changed managed file as a diagnostic on the right line, clears it when the live state is
+ * accepted as the new baseline, rolls a changed host back through the Roll Back code action
+ * (confirm mode, approved through the modal's test hook), and watches the lab.
  */
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -10,7 +11,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { labExec } from '../../../server/src/lab/lab';
-import type { OperationResult, PlumblineApi, RenderedRow } from '../../../server/src/protocol/protocol';
+import type { ActionReportView, ModalRequest, OperationResult, PlumblineApi, RenderedRow } from '../../../server/src/protocol/protocol';
 import { runSettings } from './settings';
 import { waitFor } from './waitFor';
 
@@ -146,5 +147,85 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
     const r = await vscode.commands.executeCommand<OperationResult>('plumbline.diff', 'lab');
     assert.deepEqual(r?.outcomes.map((o) => o.message), ['no drift', 'no drift', 'no drift']);
     assert.equal(plumblineDiagnostics(appConf).length, 0);
+  });
+
+  it('takes a pre-deployment snapshot of every host', async () => {
+    const r = await vscode.commands.executeCommand<OperationResult>('plumbline.takeSnapshot', 'lab');
+    assert.deepEqual(r?.outcomes.map((o) => [o.host, o.ok]), [['web-1', true], ['web-2', true], ['web-3', true]], JSON.stringify(r));
+    for (const o of r!.outcomes) assert.match(o.message, /^snapshot \d+$/);
+  });
+
+  it('rolls a changed host back through the Roll Back code action, approved in the modal, and the diagnostic clears', async () => {
+    const line = fs.readFileSync(appConf.fsPath, 'utf8').split('\n').findIndex((l) => l.includes('proxy_read_timeout 15s;'));
+    await exec('web-3', ['sed', '-i', 's/proxy_read_timeout 15s;/proxy_read_timeout 3s;/', '/etc/nginx/conf.d/app.conf']);
+    await vscode.commands.executeCommand<OperationResult>('plumbline.diff', 'lab');
+    const [d] = await waitFor('a drift diagnostic for web-3', () => {
+      const ds = plumblineDiagnostics(appConf).filter((x) => x.message.startsWith('web-3:'));
+      return ds.length > 0 && ds;
+    }, [vscode.languages.onDidChangeDiagnostics]);
+    assert.equal(d.range.start.line, line, d.message);
+
+    await vscode.window.showTextDocument(await vscode.workspace.openTextDocument(appConf));
+    const actions = await vscode.commands.executeCommand<vscode.CodeAction[]>('vscode.executeCodeActionProvider', appConf, d.range);
+    const titles = actions.map((a) => a.title);
+    const rollback = actions.find((a) => a.title.startsWith('Roll back web-3'));
+    assert.ok(rollback?.command, titles.join(', '));
+    assert.ok(titles.some((t) => t.startsWith('Remediate web-3')) && titles.some((t) => t.startsWith('Switch web-3')), titles.join(', '));
+
+    // The modal runs as it would for a person; the hook reads its exact text and presses its button.
+    const asked: ModalRequest[] = [];
+    api.setModalHook(async (m) => {
+      asked.push(m);
+      return m.buttons.find((b) => b === 'Roll back web-3');
+    });
+    let report: ActionReportView | undefined;
+    try {
+      report = await vscode.commands.executeCommand<ActionReportView>(rollback.command.command, ...(rollback.command.arguments ?? []));
+    } finally {
+      api.setModalHook(undefined);
+    }
+    assert.equal(asked.length, 1, 'one modal, before anything changed');
+    assert.match(asked[0].message, /^Roll back web-3 in lab\?$/);
+    assert.match(asked[0].detail, /^Host: web-3 \(environment lab, actions\.mode: confirm\)/);
+    assert.match(asked[0].detail, /\$ .*\/etc\/nginx\/conf\.d\/app\.conf/, 'the exact command that rewrites app.conf');
+    assert.ok(report, 'the command answers the report');
+    assert.equal(report.status, 'done', report.message);
+    assert.ok(report.steps.some((s) => s.effect === 'change' && s.ran && s.command.includes('/etc/nginx/conf.d/app.conf')), JSON.stringify(report.steps.map((s) => s.command)));
+
+    assert.match(await exec('web-3', ['cat', '/etc/nginx/conf.d/app.conf']), /proxy_read_timeout 15s;/);
+    await waitFor('app.conf without drift diagnostics', () => plumblineDiagnostics(appConf).length === 0, [vscode.languages.onDidChangeDiagnostics]);
+    await waitFor('web-3 clean again', () => hostRows(api).find((x) => x.label === 'web-3')?.description === 'clean', [changed]);
+    const activity = await waitFor('the rollback in the Activity tree', async () => {
+      const rows = await api.activityTree();
+      return rows.some((r) => r.label === 'web-3: rollback done') && rows;
+    }, [changed]);
+    // Newest first: the rollback is above its own dry run and the snapshots.
+    const labels = activity.map((r) => r.label);
+    assert.ok(labels.indexOf('web-3: rollback done') < labels.indexOf('web-3: rollback planned'), labels.join('\n'));
+    assert.ok(labels.includes('web-3: snapshot done'), labels.join('\n'));
+  });
+
+  it('watches the lab: risk per host and layer in the tree, the status bar and the hover', async () => {
+    await vscode.commands.executeCommand('plumbline.startWatching', { env: 'lab' });
+    try {
+      const rows = await waitFor('every host with a risk', () => {
+        const rows = hostRows(api);
+        return rows.length === 3 && rows.every((r) => /· ok \d\.\d\d/.test(r.description ?? '')) && rows;
+      }, [changed]);
+      for (const r of rows) {
+        assert.match(r.contextValue ?? '', /^plumbline\.host\.clean\.risk-ok$/, JSON.stringify(r));
+        assert.deepEqual(r.children?.map((c) => c.label), ['hardware', 'os', 'app'], JSON.stringify(r));
+        for (const l of r.children ?? []) assert.match(l.description ?? '', /^ok \d\.\d\d/);
+      }
+      assert.match(api.statusText(), /lab: ok, 3 hosts watched/);
+      const doc = await vscode.workspace.openTextDocument(config);
+      const hovers = await vscode.commands.executeCommand<vscode.Hover[]>('vscode.executeHoverProvider', config, doc.positionAt(doc.getText().indexOf('web-2') + 1));
+      const text = hovers.flatMap((h) => h.contents.map((c) => (typeof c === 'string' ? c : c.value))).join('\n');
+      assert.match(text, /risk: \*\*ok\*\*/);
+      assert.match(text, /\| hardware \| ok \|/);
+    } finally {
+      await vscode.commands.executeCommand('plumbline.stopWatching', 'lab');
+    }
+    await waitFor('the tree shows the watch stopped', () => api.view()?.environments[0]?.watching === false, [changed]);
   });
 });
