@@ -919,6 +919,13 @@ pl_tick() { # EMIT REFRESH agent-args — one interval's raw input for the strea
   printf '@E %s\n' "$pl_emit"
 }
 
+# mawk reads a pipe in large blocks: without -W interactive a small interval's input (a lab host
+# with few processes) sits in its buffer and samples come out in bursts. Other awks need nothing.
+pl_awk_lines() {
+  PL_AWKI=
+  case $(awk -W version 2>/dev/null </dev/null) in mawk*) PL_AWKI='-W interactive' ;; esac
+}
+
 pl_stream() { # agent args
   [ "$PL_INTERVAL_MS" -ge 1000 ] || PL_INTERVAL_MS=1000
   [ "$PL_INTERVAL_MS" -le 3600000 ] || PL_INTERVAL_MS=3600000
@@ -930,6 +937,7 @@ pl_stream() { # agent args
   pl_up=0
   { read -r pl_up _ </proc/uptime; } 2>/dev/null
   PL_MEND="@M-END-$$-$pl_up"
+  pl_awk_lines
   PL_SELF=${PL_SUPERVISOR:-$$}
   PL_KP="$(getconf CLK_TCK 2>/dev/null || echo 100) $(getconf PAGESIZE 2>/dev/null || echo 4096)"
   export PL_SELF PL_MEND PL_KP
@@ -949,7 +957,7 @@ pl_stream() { # agent args
       pl_tick 1 "$pl_r" "$@"
     done
   } | PL_PROCESS=$PL_PROCESS PL_SEQ=$PL_FROM_SEQ PL_INTERVAL=$PL_INTERVAL_MS PL_BUFMAX=$PL_BUFFER_LINES \
-    awk "$PL_AWK_LIB$PL_SAWK" "$@"
+    awk $PL_AWKI "$PL_AWK_LIB$PL_SAWK" "$@"
 }
 
 # shellcheck disable=SC2016
@@ -1316,12 +1324,13 @@ pl_supervise() {
 pl_follow() {
   pl_check_dir || exit 4
   [ -f "$PL_DIR/config" ] || { pl_err "the agent is not installed in $PL_DIR"; exit 4; }
+  pl_awk_lines
   # Catch up from the rotated buffer, then the current one from its start, then follow it by
   # name (survives rotation). awk drops what the server already has and any repeat.
   {
     cat -- "$PL_DIR/buffer.1.jsonl" 2>/dev/null
     exec tail -n +1 -F -- "$PL_DIR/buffer.jsonl" 2>/dev/null
-  } | PL_FROM=$PL_FROM_SEQ awk '
+  } | PL_FROM=$PL_FROM_SEQ awk $PL_AWKI '
     BEGIN { last = ENVIRON["PL_FROM"] + 0 }
     {
       if (!match($0, /"seq":[0-9]+/)) next
@@ -1383,6 +1392,9 @@ pl_start_service() {
 pl_install() { # install args; the script itself comes on stdin
   pl_check_dir || exit 4
   pl_need_root
+  # Parents are traversable (0755) so the SSH user can reach DIR; DIR itself is not world-readable.
+  umask 022
+  mkdir -p -- "${PL_DIR%/*}" || exit 6
   umask 027
   mkdir -p -- "$PL_DIR" || exit 6
   # The directory's group is the SSH user's (through sudo), so `follow` needs no sudo.

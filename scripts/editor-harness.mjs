@@ -34,9 +34,10 @@ export function freePort() {
 
 /**
  * Starts code-server with everything inside `root` (user data, extensions, HOME, TMPDIR) and
- * resolves once it listens. Workspace trust is off in its user settings: the tests trust the lab.
+ * resolves once it listens. Workspace trust is off in its user settings (the tests trust the lab)
+ * unless `untrusted`: then trust is on, nothing is trusted and nobody is asked (restricted mode).
  */
-export async function startCodeServer({ entry, root, env = {}, log = () => undefined }) {
+export async function startCodeServer({ entry, root, env = {}, log = () => undefined, untrusted = false }) {
   const dirs = Object.fromEntries(['home', 'tmp', 'user-data', 'extensions'].map((d) => [d, path.join(root, d)]));
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const settings = path.join(dirs['user-data'], 'User', 'settings.json');
@@ -45,7 +46,8 @@ export async function startCodeServer({ entry, root, env = {}, log = () => undef
     settings,
     JSON.stringify(
       {
-        'security.workspace.trust.enabled': false,
+        'security.workspace.trust.enabled': untrusted,
+        ...(untrusted ? { 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.emptyWindow': false, 'security.workspace.trust.banner': 'never' } : {}),
         'workbench.startupEditor': 'none',
         'workbench.tips.enabled': false,
         'telemetry.telemetryLevel': 'off',

@@ -51,9 +51,38 @@ try {
     const { runActivationBench } = await import('./editor-bench.mjs');
     await runActivationBench({ browser, server, labDir, root, runs: Number(process.env.PLUMBLINE_BENCH_RUNS ?? 5), log });
   } else {
+    // (0) Workspace Trust: the same lab workspace in restricted mode, in a code-server of its own
+    // with trust enabled. Runs first, so "nothing connected" is checkable: no store exists yet.
+    const untrustedResults = path.join(results, 'extension-host-untrusted.json');
+    fs.writeFileSync(path.join(labDir, '.plumbline-editor-test.json'), JSON.stringify({ labDir, resultsFile: untrustedResults, files: ['untrusted.test.js'] }));
+    const restricted = await startCodeServer({ entry: cs.entry, root: path.join(work, 'code-server-untrusted'), untrusted: true });
+    const restrictedLog = fs.createWriteStream(path.join(results, 'extension-host-untrusted-console.log'));
+    let untrustedCode;
+    try {
+      untrustedCode = await runExtensionTests({
+        browser,
+        server: restricted,
+        folder: labDir,
+        extensionPath: root,
+        testsPath: path.join(root, 'out/test/editor/suite/index.js'),
+        onConsole: (line) => restrictedLog.write(`${line}\n`),
+      });
+    } finally {
+      restrictedLog.end();
+      await restricted.stop();
+    }
+    const untrusted = fs.existsSync(untrustedResults) ? JSON.parse(fs.readFileSync(untrustedResults, 'utf8')) : undefined;
+    for (const r of untrusted?.results ?? []) {
+      console.log(`${r.state === 'passed' ? '✔' : r.state === 'skipped' ? '-' : '✖'} untrusted workspace › ${r.title}${r.durationMs !== undefined ? ` (${r.durationMs} ms)` : ''}`);
+      if (r.error) console.log(r.error.replace(/^/gm, '    '));
+    }
+    if (!untrusted) console.log(`✖ untrusted workspace: no results written (exit code ${untrustedCode}); see ${path.join(results, 'extension-host-untrusted-console.log')}`);
+    if (untrustedCode !== 0 || !untrusted || untrusted.failures > 0) failed = true;
+    log(`untrusted-workspace suite exit ${untrustedCode} after ${seconds()}`);
+
     // (a) mocha inside the extension host.
     const resultsFile = path.join(results, 'extension-host.json');
-    fs.writeFileSync(path.join(labDir, '.plumbline-editor-test.json'), JSON.stringify({ labDir, resultsFile }));
+    fs.writeFileSync(path.join(labDir, '.plumbline-editor-test.json'), JSON.stringify({ labDir, resultsFile, files: ['lab.test.js'] }));
     const hostLog = fs.createWriteStream(path.join(results, 'extension-host-console.log'));
     const code = await runExtensionTests({
       browser,

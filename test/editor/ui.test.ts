@@ -1,7 +1,9 @@
 /**
  * The workbench as a person sees it, through Chromium (playwright-core, Debian's chromium):
  * the Plumbline sidebar rows for the lab hosts, the status bar, a Problems entry after a diff
- * run from the command palette, and the dashboard. Screenshots go to test-results/editor/.
+ * run from the command palette, the code actions on that diagnostic, the Activity tree after the
+ * extension-host suite's rollback, the status bar's risk while watching (with the policy's
+ * approval modal), and the dashboard's charts. Screenshots go to test-results/editor/.
  * Started by scripts/editor-test.mjs with code-server and the lab already up (the extension-host
  * suite has baselined every host by then).
  */
@@ -75,16 +77,63 @@ describe('Plumbline in the workbench (Chromium)', { skip }, () => {
     await problems.locator('.monaco-list-row', { hasText: 'web-2: drifted from baseline v1 (medium)' }).first().waitFor();
     await problems.locator('.monaco-list-row', { hasText: 'app.conf' }).first().waitFor();
     await shot('problems');
-    fs.mkdirSync(path.join(repo, 'media', 'screenshots'), { recursive: true });
-    await page.screenshot({ path: path.join(repo, 'media', 'screenshots', 'sidebar.png') });
   });
 
-  it('opens the dashboard with the drift table', async () => {
+  it('offers the code actions of the drift diagnostic in the lightbulb menu', async () => {
+    const line = fs.readFileSync(path.join(labDir!, 'deploy', 'nginx', 'app.conf'), 'utf8').split('\n').findIndex((l) => l.includes('proxy_connect_timeout 2s;')) + 1;
+    assert.ok(line > 0);
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.fill('app.conf');
+    await page.locator('.quick-input-list .monaco-list-row', { hasText: 'app.conf' }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-instance .monaco-editor').first().waitFor();
+    await page.keyboard.press('F1');
+    await input.fill(`:${line}`);
+    await page.keyboard.press('Enter');
+    await page.locator('.editor-instance .monaco-editor .squiggly-warning').first().waitFor();
+    await page.keyboard.press('Control+.');
+    const menu = page.locator('.action-widget');
+    for (const title of ['Show diff on web-2', 'Roll back web-2', 'Switch web-2', 'Remediate web-2', 'Accept live state of web-2']) await menu.getByText(title).first().waitFor();
+    await shot('code-actions');
+    // The README's screenshot: sidebar, status bar, a diagnostic and its code actions.
+    fs.mkdirSync(path.join(repo, 'media', 'screenshots'), { recursive: true });
+    await page.screenshot({ path: path.join(repo, 'media', 'screenshots', 'sidebar.png') });
+    await page.keyboard.press('Escape');
+  });
+
+  it('lists the rollback of the extension-host suite in the Activity tree, newest first', async () => {
+    await runCommand('Plumbline: Show Audit Log');
+    const activity = page.locator('.pane', { hasText: 'Activity' });
+    await activity.locator('.monaco-list-row', { hasText: 'web-3: rollback done' }).first().waitFor();
+    await activity.locator('.monaco-list-row', { hasText: 'web-3: snapshot done' }).first().waitFor();
+    await shot('activity');
+  });
+
+  it('shows the riskiest host and its tier in the status bar while watching, and asks before acting', async () => {
+    await runCommand('Plumbline: Start Watching');
+    const status = page.locator('.statusbar-item', { hasText: /lab: (minor|moderate) risk \(tier [12]\) on web-2/ }).first();
+    await status.waitFor();
+    assert.match((await status.innerText()).trim(), /lab: (minor|moderate) risk \(tier [12]\) on web-2/);
+    await shot('watching');
+    // Confirm mode: the policy's decision comes as a modal with the exact commands; decline it.
+    const dialog = page.locator('.monaco-dialog-box', { hasText: 'web-2' });
+    await dialog.waitFor({ timeout: 90_000 });
+    assert.match(await dialog.innerText(), /Approving runs these commands on the host, exactly:/);
+    await shot('approval');
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
+  it('opens the dashboard with live risk and metric charts', async () => {
     await runCommand('Plumbline: Open Dashboard');
     const frame = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
-    await frame.locator('[data-host="web-2"] .state-drift').waitFor();
-    await frame.locator('[data-host="web-2"] td', { hasText: 'app.files./etc/nginx/conf.d/app.conf' }).waitFor();
-    await frame.locator('#risk', { hasText: 'Not scored yet' }).waitFor();
+    await frame.locator('#hosts [data-host="web-2"] .state-drift').waitFor();
+    await frame.locator('#hosts [data-host="web-2"] td', { hasText: 'app.files./etc/nginx/conf.d/app.conf' }).waitFor();
+    await frame.locator('#charts [data-host="web-2"] [data-chart="risk"] canvas').waitFor();
+    await frame.locator('#charts [data-host="web-2"] [data-chart="app.rssKiB"] canvas').waitFor();
+    await frame.locator('#charts [data-host="web-2"] .u-title', { hasText: 'app RSS (KiB)' }).waitFor();
     await shot('dashboard');
+    await runCommand('Plumbline: Stop Watching');
   });
 });

@@ -12,14 +12,13 @@ export interface ContextualConfig {
   /** Contexts remembered at most (learning stops there); NAB's CAD OSE has no limit. */
   readonly maxContexts: number;
   /**
-   * The value range to quantise over. NAB hands its detectors the whole file's min and max (a
-   * look-ahead); give it only to reproduce NAB's published results. Without it the range is the
-   * range seen so far (strictly online).
+   * The value range to quantise over (values outside it take the end levels). NAB hands its
+   * detectors the whole file's min and max, a look-ahead; `RangedContextual` keeps it online.
    */
-  readonly range?: { readonly min: number; readonly max: number };
+  readonly range: { readonly min: number; readonly max: number };
 }
 
-export const CONTEXTUAL_DEFAULTS: ContextualConfig = { bits: 3, restThreshold: 0.75, restRows: 150, maxLeftLength: 7, maxActive: 15, maxContexts: 10000 };
+export const CONTEXTUAL_DEFAULTS: ContextualConfig = { bits: 3, restThreshold: 0.75, restRows: 150, maxLeftLength: 7, maxActive: 15, maxContexts: 10000, range: { min: 0, max: 1 } };
 
 export interface ContextualOutput {
   /** Score after the rest period (0 during rest). */
@@ -50,8 +49,6 @@ export class Contextual {
   private readonly maxLevel: number;
   private left: number[] = [];
   private predicted = new Set<number>();
-  private lo = Number.POSITIVE_INFINITY;
-  private hi = Number.NEGATIVE_INFINITY;
   private n = 0;
   /** Row of the last raw score ≥ restThreshold (−1 as if before the first row: the first rows rest, as in the reference). */
   private lastHigh = -1;
@@ -67,15 +64,7 @@ export class Contextual {
   }
 
   private quantise(x: number): number {
-    let min: number;
-    let max: number;
-    if (this.cfg.range) ({ min, max } = this.cfg.range);
-    else {
-      this.lo = Math.min(this.lo, x);
-      this.hi = Math.max(this.hi, x);
-      min = this.lo;
-      max = this.hi;
-    }
+    const { min, max } = this.cfg.range;
     const span = max - min === 0 ? this.maxLevel : max - min;
     const q = Math.trunc((x - min) / (span / this.maxLevel));
     return Math.min(this.maxLevel, Math.max(0, q));

@@ -319,7 +319,7 @@ export class Engine {
       opener: this.pool,
       store: this.store,
       intervalMs: opts.intervalMs ?? env.intervalMs,
-      argv: (_host, source, fromSeq) => (source === 'follow' ? followArgv(fromSeq) : streamArgv({ ...base, fromSeq })),
+      argv: (_host, source, fromSeq) => (source === 'follow' ? followArgv(fromSeq) : streamArgv({ ...base, intervalMs: opts.intervalMs ?? base.intervalMs, fromSeq })),
     });
   }
 

@@ -187,7 +187,7 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
     assert.equal(asked.length, 1, 'one modal, before anything changed');
     assert.match(asked[0].message, /^Roll back web-3 in lab\?$/);
     assert.match(asked[0].detail, /^Host: web-3 \(environment lab, actions\.mode: confirm\)/);
-    assert.match(asked[0].detail, /\$ .*\/etc\/nginx\/conf\.d\/app\.conf/, 'the exact command that rewrites app.conf');
+    assert.match(asked[0].detail, /\$ [\s\S]*\/etc\/nginx\/conf\.d\/app\.conf/, 'the exact command that rewrites app.conf');
     assert.ok(report, 'the command answers the report');
     assert.equal(report.status, 'done', report.message);
     assert.ok(report.steps.some((s) => s.effect === 'change' && s.ran && s.command.includes('/etc/nginx/conf.d/app.conf')), JSON.stringify(report.steps.map((s) => s.command)));

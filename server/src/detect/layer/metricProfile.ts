@@ -17,27 +17,36 @@ export interface MetricProfile {
 
 export const DEFAULT_PROFILE: MetricProfile = { direction: 'both', absFloor: 1e-6, relFloor: 0.02 };
 
+// Floors are the noise a healthy host shows between two intervals (measured on lab hosts that
+// share a busy 2-core machine): below them a change is not worth a robust z of 1, however flat
+// the baseline window happened to be. Kernel-wide counters (load, disk IO, memory in a container)
+// get wide floors because neighbours move them too.
 const KNOWN: Record<string, Partial<MetricProfile>> = {
   // app
-  rssKiB: { direction: 'up', absFloor: 1024 },
-  cpuPct: { direction: 'both', absFloor: 1 },
-  fds: { direction: 'up', absFloor: 2 },
-  threads: { direction: 'both', absFloor: 1 },
+  rssKiB: { direction: 'up', absFloor: 8192, relFloor: 0.05 },
+  cpuPct: { direction: 'both', absFloor: 2, relFloor: 0.1 },
+  fds: { direction: 'up', absFloor: 4, relFloor: 0.1 },
+  threads: { direction: 'both', absFloor: 2, relFloor: 0.2 },
   restarts: { direction: 'up', absFloor: 0.25 },
-  healthLatencyMs: { direction: 'up', absFloor: 2 },
+  processRunning: { direction: 'down', absFloor: 0.05 },
+  healthLatencyMs: { direction: 'up', absFloor: 10, relFloor: 0.25 },
   healthOk: { direction: 'down', absFloor: 0.05 },
   errorRate: { direction: 'up', absFloor: 0.005 },
-  requestRate: { direction: 'both', absFloor: 0.5 },
+  errorRatio: { direction: 'up', absFloor: 0.01 },
+  requestRate: { direction: 'both', absFloor: 1, relFloor: 0.3 },
   // hardware
-  memUsedPct: { direction: 'up', absFloor: 0.5 },
+  memUsedPct: { direction: 'up', absFloor: 2 },
   diskUsedPct: { direction: 'up', absFloor: 0.25 },
-  ioLatencyMs: { direction: 'up', absFloor: 0.5 },
-  netRxBps: { direction: 'both', absFloor: 1024 },
-  netTxBps: { direction: 'both', absFloor: 1024 },
+  ioLatencyMs: { direction: 'up', absFloor: 5, relFloor: 0.5 },
+  diskReadBps: { direction: 'up', absFloor: 4 * 1024 * 1024, relFloor: 0.5 },
+  diskWriteBps: { direction: 'up', absFloor: 4 * 1024 * 1024, relFloor: 0.5 },
+  netRxBps: { direction: 'both', absFloor: 64 * 1024, relFloor: 0.5 },
+  netTxBps: { direction: 'both', absFloor: 64 * 1024, relFloor: 0.5 },
   // os
-  load1: { direction: 'up', absFloor: 0.1 },
-  load5: { direction: 'up', absFloor: 0.1 },
-  processes: { direction: 'both', absFloor: 2 },
+  load1: { direction: 'up', absFloor: 0.5, relFloor: 0.15 },
+  load5: { direction: 'up', absFloor: 0.5, relFloor: 0.15 },
+  processes: { direction: 'both', absFloor: 5, relFloor: 0.1 },
+  hostRssKiB: { direction: 'up', absFloor: 64 * 1024, relFloor: 0.1 },
 };
 
 /** Names not in the table: a suffix or word says enough about the direction. */

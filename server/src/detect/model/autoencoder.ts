@@ -57,7 +57,9 @@ export const DEFAULT_AUTOENCODER_OPTIONS: AutoencoderOptions = {
   minRows: 30,
   thresholdQuantile: 0.99,
   thresholdMargin: 1.25,
-  residualFloor: 0.05,
+  // Half a robust sigma of unexplained movement per feature is noise, not news: a tiny residual on a
+  // quiet baseline window would otherwise turn any later wobble into a huge error.
+  residualFloor: 0.25,
   clipZ: 50,
   errorSpread: 1,
   seed: 1,
@@ -223,7 +225,8 @@ export class LayerAutoencoder {
       center: [...scaler.center],
       scale: [...scaler.scale],
       residualVar,
-      threshold: Math.max(1e-6, quantile(errors, o.thresholdQuantile) * o.thresholdMargin),
+      // At least one feature 2 robust sigma off its reconstruction (errors are means over d features).
+      threshold: Math.max(4 / d, quantile(errors, o.thresholdQuantile) * o.thresholdMargin),
       errorSpread: o.errorSpread,
       clipZ: o.clipZ,
       trainedAt: Date.now(),
