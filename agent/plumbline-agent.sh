@@ -1361,12 +1361,17 @@ pl_stop_service() {
     kill -KILL -- "-$pl_pid" 2>/dev/null
   fi
   rm -f -- "$PL_DIR/supervisor.pid"
-  # Leftovers: anything still running the installed script or following its buffer. The
-  # bracket keeps grep from matching its own argv.
-  for pl_f in $(grep -l -e "$PL_DIR/plumbline-agent[.]sh" -e "$PL_DIR/buffer[.]jsonl" /proc/[0-9]*/cmdline 2>/dev/null); do
+  # Leftovers: anything still running the installed script, or following its buffer (a
+  # follower whose SSH channel is gone waits in tail until the next sample). The bracket keeps
+  # grep from matching its own argv; our own `uninstall` chain matches neither case.
+  for pl_f in $(grep -l -e 'plumbline-agen[t]' -e "$PL_DIR/buffer[.]jsonl" /proc/[0-9]*/cmdline 2>/dev/null); do
     pl_p=${pl_f#/proc/}
     pl_p=${pl_p%%/*}
-    [ "$pl_p" = "$$" ] || kill -TERM "$pl_p" 2>/dev/null
+    [ "$pl_p" != "$$" ] || continue
+    pl_c=$(tr '\000' ' ' <"$pl_f" 2>/dev/null) || continue
+    case $pl_c in
+      *"$PL_DIR/plumbline-agent.sh "* | *" plumbline-agent follow --dir $PL_DIR "* | *"$PL_DIR/buffer.jsonl"*) kill -TERM "$pl_p" 2>/dev/null ;;
+    esac
   done
 }
 

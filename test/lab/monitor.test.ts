@@ -158,8 +158,13 @@ describe('monitoring lab hosts', { skip }, () => {
     assert.ok(un.every((o) => o.ok && o.value.wasInstalled), JSON.stringify(un));
     for (const h of ['web-1', 'web-2']) {
       await lab.exec(h, ['sh', '-c', '! test -e /var/lib/plumbline && ! test -e /etc/systemd/system/plumbline-agent.service']);
-      // The bracket keeps grep from finding itself.
-      const procs = await lab.exec(h, ['sh', '-c', 'grep -l "plumbline-agen[t]" /proc/[0-9]*/cmdline 2>/dev/null || true']);
+      // The bracket keeps grep from finding itself; a killed process may take a moment to go.
+      let procs = '';
+      for (let i = 0; i < 30; i++) {
+        procs = await lab.exec(h, ['sh', '-c', 'for f in $(grep -l "plumbline-agen[t]" /proc/[0-9]*/cmdline 2>/dev/null); do tr "\\000" " " <$f | cut -c1-40; echo " ($f)"; done']);
+        if (procs.trim() === '') break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
       assert.equal(procs.trim(), '', `${h}: agent processes left: ${procs}`);
     }
   });

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { registerActCommands } from './act';
+import { registerAgentCommands } from './agent';
 import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
@@ -16,6 +17,7 @@ const program = new Command('plumbline')
 
 registerFleetCommands(program);
 registerActCommands(program);
+registerAgentCommands(program);
 registerLabCommands(program);
 registerDemoCommand(program);
 registerScoreCommand(program);

@@ -19,7 +19,14 @@ export interface DetectorConfig {
   readonly floorFraction: number;
   readonly suppressRows: number;
   readonly suppressFactor: number;
-  readonly detectors: Readonly<Record<'value' | 'step' | 'level' | 'shape', boolean>>;
+  /** Contextual sub-detector (CAD OSE's method, see contextual.ts): its score is weighted by this before the max. */
+  readonly contextWeight: number;
+  readonly contextBits: number;
+  readonly contextRestRows: number;
+  readonly contextMaxContexts: number;
+  readonly contextReplayRows: number;
+  readonly contextRangeMargin: number;
+  readonly detectors: Readonly<Record<'value' | 'step' | 'level' | 'shape' | 'context', boolean>>;
 }
 
 /** Chosen on NAB as a whole (see test/bench/nab.bench.ts); one setting for the corpus. */
@@ -34,5 +41,11 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   floorFraction: 0.01,
   suppressRows: 100,
   suppressFactor: 0.3,
-  detectors: { value: true, step: true, level: true, shape: true },
+  contextWeight: 0.7,
+  contextBits: 3,
+  contextRestRows: 150,
+  contextMaxContexts: 10000,
+  contextReplayRows: 3000,
+  contextRangeMargin: 0.5,
+  detectors: { value: true, step: true, level: true, shape: true, context: true },
 };

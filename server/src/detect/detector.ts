@@ -1,5 +1,7 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
+import type { ContextualOutput } from './contextual';
+import { RangedContextual } from './rangedContextual';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
 import { StepChange } from './stepChange';
@@ -8,7 +10,7 @@ import type { Surprise } from './surprise';
 import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
-type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
+type Channel = Exclude<SubDetector, 'suppression' | 'no-data' | 'context'>;
 const CHANNELS: readonly Channel[] = ['value', 'step', 'level', 'shape'];
 
 const DESCRIBE: Record<Channel, string> = {
@@ -20,6 +22,21 @@ const DESCRIBE: Record<Channel, string> = {
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4);
+}
+
+/** Reason of the contextual sub-detector: value is the quantised level, baseline the share of applicable contexts that held. */
+function contextReason(metric: string | undefined, c: ContextualOutput, range: { min: number; max: number }, weighted: number): Reason {
+  return {
+    metric,
+    detector: 'context',
+    value: c.level,
+    baseline: c.fulfilled,
+    threshold: 0.75,
+    detail:
+      `context: value level ${c.level} of the range ${fmt(range.min)}…${fmt(range.max)} was not predicted; ` +
+      `${fmt(100 * c.fulfilled)}% of the contexts that applied held and ${fmt(100 * c.novel)}% of the candidate contexts were new ` +
+      `(raw ${fmt(c.raw)}, weighted score ${fmt(weighted)})`,
+  };
 }
 
 /**
@@ -41,6 +58,16 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
     shape: new RecordRatio(cfg.recordHorizon, 11),
   };
   const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
+  const context = new RangedContextual({
+    bits: cfg.contextBits,
+    restThreshold: 0.75,
+    restRows: cfg.contextRestRows,
+    maxLeftLength: 7,
+    maxActive: 15,
+    maxContexts: cfg.contextMaxContexts,
+    replayRows: cfg.contextReplayRows,
+    rangeMargin: cfg.contextRangeMargin,
+  });
   let n = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
@@ -96,8 +123,15 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
           detail: `suppression: part of the burst that peaked ${suppressedBy} rows ago; score damped ×${cfg.suppressFactor}`,
         });
       }
+      let final = score;
+      if (cfg.detectors.context) {
+        const c = context.update(x);
+        const weighted = n < cfg.warmup ? 0 : cfg.contextWeight * c.score;
+        if (weighted > final) final = weighted;
+        if (weighted > 0.5) fired.unshift(contextReason(cfg.metric, c, context.range, weighted));
+      }
       fired.sort((a, b) => (a.detector === 'suppression' ? 1 : b.detector === 'suppression' ? -1 : 0));
-      return { score, reasons: fired };
+      return { score: final, reasons: fired };
     },
   };
 }
