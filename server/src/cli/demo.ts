@@ -93,6 +93,7 @@ async function demo(opts: { dir: string; keep: boolean; timeoutMs: number }): Pr
     watcher = new Watcher(engine, 'lab', { warmup: 30 });
     const latest = new Map<string, HostRisk>();
     const worstOther = { value: 0 };
+    const otherActions: string[] = [];
     let firstForecast: { at: number; ttbMs: number } | undefined;
     let decided: Decision | undefined;
     let action: { report: ActionReport; at: number; ttbMs: number | null } | undefined;
@@ -111,12 +112,13 @@ async function demo(opts: { dir: string; keep: boolean; timeoutMs: number }): Pr
     });
     watcher.on('riskChanged', (r, prev) => out(`   ${clock(t0)} ${r.host}: risk ${prev ?? 'start'} → ${r.state} (${r.value.toFixed(2)}) ${top(r.reasons)}`));
     watcher.on('decision', (d) => {
-      decided ??= d;
+      if (d.host === CANARY && !d.blockedBy) decided ??= d;
       out(`   ${clock(t0)} ${d.host}: DECISION tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}]: ${d.why}`);
     });
     watcher.on('action', (report, d) => {
       const f = latest.get(d.host)?.layers.app.reasons.find((x) => x.source === 'forecast');
-      action ??= { report, at: Date.now(), ttbMs: f?.forecast?.timeToBreachMs ?? null };
+      if (d.host === CANARY) action ??= { report, at: Date.now(), ttbMs: f?.forecast?.timeToBreachMs ?? null };
+      else otherActions.push(`${d.host} ${report.action}`);
       out(`   ${clock(t0)} ${report.host}: ACTION ${report.action} ${report.status.toUpperCase()} in ${report.timings.totalMs} ms: ${report.message}`);
       for (const s of report.steps.filter((x) => x.effect === 'change')) out(`        $ ${s.title}`);
       for (const c of report.verification?.checks ?? []) out(`        verify ${c.ok ? 'ok  ' : 'FAIL'} ${c.name}: ${c.detail}`);
@@ -152,17 +154,17 @@ async function demo(opts: { dir: string; keep: boolean; timeoutMs: number }): Pr
     const chain = engine.auditLog().verify();
     const a = action as { report: ActionReport; at: number; ttbMs: number | null } | undefined;
     const rows: string[][] = [
-      ['faulty release deployed', `${CANARY} at ${clock(t0)}`],
+      ['faulty release deployed', `${CANARY} at +${((deployedAt - t0) / 1000).toFixed(0)} s`],
       ['first forecast', firstForecast ? `${((firstForecast.at - deployedAt) / 1000).toFixed(0)} s after the deploy, breach predicted in ${(firstForecast.ttbMs / 1000).toFixed(0)} s` : 'none'],
       ['decision', decided ? `tier ${decided.tier} ${decided.action}: ${decided.why}` : 'none'],
       ['action', a ? `${a.report.action} ${a.report.status} ${((a.at - deployedAt) / 1000).toFixed(0)} s after the deploy` : 'none before the timeout'],
       ['lead time', a?.ttbMs != null ? `${(a.ttbMs / 1000).toFixed(0)} s before the memory limit would have been reached` : 'n/a'],
       ['verification', a ? (a.report.verification?.ok ? 'host verified back to its pre-deployment state' : 'FAILED (see above)') : 'n/a'],
-      ['other hosts', `highest risk ${worstOther.value.toFixed(2)} (no action)`],
+      ['other hosts', `highest risk ${worstOther.value.toFixed(2)}; ${otherActions.length === 0 ? 'no action' : `ACTED: ${otherActions.join(', ')}`}`],
       ['audit log', chain.ok ? `chain verified (${engine.auditLog().entries({ env: 'lab' }).length} entries): npx plumbline audit lab --config ${yamlFile}` : `CHAIN BROKEN at #${chain.badId}`],
     ];
     out(renderTable(['', ''], rows, 120));
-    const success = Boolean(a && a.report.status === 'done' && a.report.verification?.ok);
+    const success = Boolean(a && a.report.status === 'done' && a.report.verification?.ok && otherActions.length === 0);
     out(success ? '\nPlumbline acted before the failure and the host verified back.' : '\nThe demo did not complete as expected; the log above says where.');
     return success ? EXIT_OK : EXIT_ERROR;
   } finally {

@@ -46,6 +46,6 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   contextRestRows: 150,
   contextMaxContexts: 10000,
   contextReplayRows: 3000,
-  contextRangeMargin: 0.5,
+  contextRangeMargin: 1,
   detectors: { value: true, step: true, level: true, shape: true, context: true },
 };

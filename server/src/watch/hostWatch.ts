@@ -44,8 +44,9 @@ export class HostWatch {
   private detectors: HostDetectors | null = null;
   private readonly window: LayerObservation[][] = [];
   private previous: Sample | undefined;
-  private readonly tracker: RiskTracker;
+  private tracker: RiskTracker;
   private phaseNow: HostPhase;
+  private paused = false;
   lastSampleAt: number | null = null;
 
   constructor(private o: HostWatchOptions) {
@@ -67,12 +68,28 @@ export class HostWatch {
     return this.detectors;
   }
 
+  /**
+   * An action is changing the host: what it looks like meanwhile (a restart's missing process, a
+   * reload's slow answer) is the action's doing, not news. Samples keep rates going but are not
+   * scored until `resume`.
+   */
+  pause(): void {
+    this.paused = true;
+  }
+
+  /** After an action: scoring resumes with a fresh risk tracker, since the old evidence is stale. */
+  resume(): void {
+    this.paused = false;
+    this.tracker = new RiskTracker(this.o.host, this.o.risk);
+  }
+
   /** One sample: observations, findings (once trained), config drift, and the host's risk. */
-  onSample(sample: Sample, now: number): SampleOutcome {
+  onSample(sample: Sample, now: number): SampleOutcome | null {
     this.lastSampleAt = now;
     const observations = observationsOf(sample, this.previous);
     // A new agent run restarts its counters: rates need two samples of the same run.
     this.previous = sample;
+    if (this.paused) return null;
     const findings: Finding[] = [];
     if (this.detectors && this.phaseNow.kind === 'watching') {
       for (const obs of observations) findings.push(...this.detectors[obs.layer].observe(obs));
@@ -102,8 +119,8 @@ export class HostWatch {
   }
 
   /** An interval without a sample: the tracker counts silence towards its no-data state. */
-  onSilence(now: number): HostRisk {
-    return this.tracker.update(now, [], { sampleSeen: false });
+  onSilence(now: number): HostRisk | null {
+    return this.paused ? null : this.tracker.update(now, [], { sampleSeen: false });
   }
 
   current(): HostRisk | null {

@@ -25,7 +25,10 @@ export function observationsOf(sample: Sample, previous: Sample | undefined): La
   const h = sample.host;
   const a = sample.app;
   const dtSec = previous ? (sample.ts - previous.ts) / 1000 : 0;
-  const memUsedPct = h.memTotalKiB > 0 ? (100 * (h.memTotalKiB - h.memAvailableKiB)) / h.memTotalKiB : null;
+  // Memory as the share the host's own processes hold: MemAvailable, load and /proc/diskstats are
+  // kernel-wide, so in a container (or a lab host) they move with the neighbours and would blame
+  // this host for them. They stay in the stored samples; the detectors score host-own metrics.
+  const memUsedPct = h.memTotalKiB > 0 ? (100 * h.rssKiB) / h.memTotalKiB : null;
   const diskUsedPct = h.disks.length > 0 ? Math.max(...h.disks.map((d) => d.usedPct)) : null;
 
   const requests = counter(a.metrics, REQUESTS);
@@ -48,9 +51,6 @@ export function observationsOf(sample: Sample, previous: Sample | undefined): La
       metrics: {
         cpuPct: h.cpuPct,
         memUsedPct,
-        ioLatencyMs: h.ioLatencyMs,
-        diskReadBps: h.diskReadBps,
-        diskWriteBps: h.diskWriteBps,
         diskUsedPct,
         netRxBps: h.netRxBps,
         netTxBps: h.netTxBps,
@@ -59,7 +59,7 @@ export function observationsOf(sample: Sample, previous: Sample | undefined): La
     {
       ts: sample.ts,
       layer: 'os',
-      metrics: { load1: h.load1, processes: h.processes, fds: h.fds, hostRssKiB: h.rssKiB },
+      metrics: { processes: h.processes, fds: h.fds, hostRssKiB: h.rssKiB },
     },
     {
       ts: sample.ts,

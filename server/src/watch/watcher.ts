@@ -150,16 +150,18 @@ export class Watcher extends EventEmitter<WatchEvents> {
     if (!h) return;
     this.emit('sample', host, sample);
     const before = h.current()?.state ?? null;
-    const { risk, findings, phase } = h.onSample(sample, Date.now());
-    this.afterRisk(risk, before, phase);
-    if (findings.length > 0) this.emit('findings', host, findings);
+    const outcome = h.onSample(sample, Date.now());
+    if (!outcome) return;
+    this.afterRisk(outcome.risk, before, outcome.phase);
+    if (outcome.findings.length > 0) this.emit('findings', host, outcome.findings);
   }
 
   private checkSilence(now: number): void {
     for (const h of this.hosts.values()) {
       if (h.lastSampleAt !== null && now - h.lastSampleAt < 1.5 * this.intervalMs) continue;
       const before = h.current()?.state ?? null;
-      this.afterRisk(h.onSilence(now), before, h.phase);
+      const risk = h.onSilence(now);
+      if (risk) this.afterRisk(risk, before, h.phase);
     }
   }
 
@@ -210,6 +212,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private async run(decision: Decision, dryRun: boolean): Promise<void> {
     const host = decision.host;
     this.acting.add(host);
+    const watch = this.hosts.get(host);
+    if (!dryRun) watch?.pause();
     try {
       const reasons = [decision.why, ...decision.reasons.slice(0, 5).map((r) => r.detail)];
       const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons });
@@ -220,7 +224,10 @@ export class Watcher extends EventEmitter<WatchEvents> {
       this.emit('log', `${host}: ${decision.action} failed to run: ${e instanceof Error ? e.message : String(e)}`);
       if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), 'failed');
     } finally {
-      if (!dryRun) this.policy.actionFinished(host);
+      if (!dryRun) {
+        watch?.resume();
+        this.policy.actionFinished(host);
+      }
       this.acting.delete(host);
     }
   }

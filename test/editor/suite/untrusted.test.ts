@@ -37,6 +37,7 @@ describe('Plumbline in an untrusted workspace (restricted mode)', () => {
   });
 
   it('still validates plumbline.yaml, with exact ranges', async () => {
+    const original = fs.readFileSync(config.fsPath, 'utf8');
     const doc = await vscode.workspace.openTextDocument(config);
     const editor = await vscode.window.showTextDocument(doc);
     const at = doc.getText().indexOf('interval: 2s');
@@ -48,9 +49,11 @@ describe('Plumbline in an untrusted workspace (restricted mode)', () => {
       assert.equal(d.severity, vscode.DiagnosticSeverity.Error);
       assert.equal(d.range.start.character, range.start.character, d.message);
     } finally {
-      // Unsaved edit only: put the text back and leave the file on disk untouched.
-      await vscode.commands.executeCommand('workbench.action.files.revert');
+      // Put the text back through the editor (auto-save may have written the broken one) and save it.
+      await editor.edit((e) => e.replace(new vscode.Range(doc.positionAt(0), doc.positionAt(doc.getText().length)), original));
+      await doc.save();
     }
+    assert.equal(fs.readFileSync(config.fsPath, 'utf8'), original, 'plumbline.yaml is as it was');
     await waitFor('no validation diagnostic', () => !vscode.languages.getDiagnostics(config).some((x) => x.source === 'plumbline'), [vscode.languages.onDidChangeDiagnostics]);
   });
 

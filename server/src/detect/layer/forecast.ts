@@ -61,7 +61,7 @@ export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
   windowPoints: 120,
   windowMs: 15 * 60_000,
   minPoints: 12,
-  minSpanMs: 60_000,
+  minSpanMs: 30_000,
   minT: 5,
   minR2: 0.3,
   horizonMs: 30 * 60_000,

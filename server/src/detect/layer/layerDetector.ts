@@ -84,7 +84,7 @@ export class LayerDetector {
     return this.robust.stats(metric)?.median;
   }
 
-  /** A new baseline (a good deployment was promoted): statistics refit, model retrained, trends forgotten. */
+  /** A new baseline (a good deployment was promoted): statistics refit, model retrained, trends restarted from the window. */
   async train(window: readonly LayerObservation[]): Promise<void> {
     this.baseline = BaselineRows.from(
       window.map((w) => w.metrics),
@@ -92,6 +92,9 @@ export class LayerDetector {
     );
     this.robust.fit(this.baseline.columns());
     this.forecaster.reset();
+    // The training window is also the start of the trend windows: a slope that began with the
+    // deployment is visible from the first scored sample, not a forecast window later.
+    for (const obs of window) this.forecaster.update(obs);
     this.missing.clear();
     await this.retrain(this.baseline.records());
   }

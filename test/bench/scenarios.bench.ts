@@ -1,0 +1,289 @@
+/**
+ * The gauntlet: faults and benign changes injected into lab hosts, each from a fresh baseline;
+ * Plumbline watches in auto mode and acts per its tier policy. Per scenario: the tier of the
+ * first executed action, time from fault to action, lead time before the failure condition
+ * (slow faults), verification, and requests through nginx during the action window.
+ *
+ *   npm run bench:scenarios -- [--hosts 2] [--only <substring>]
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Engine } from '../../server/src/engine/engine';
+import { labDown, labUnavailableReason, labUp, type LabState } from '../../server/src/lab/lab';
+import { renderTable } from '../../server/src/cli/table';
+import type { ActionReport } from '../../server/src/act/types';
+import type { Sample } from '../../server/src/monitor/sample';
+import type { Decision } from '../../server/src/policy';
+import { Watcher } from '../../server/src/watch/watcher';
+import { flag, writeResults } from './benchUtil';
+import { GAUNTLET, LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
+import { requestLoop, resetHost, type RequestTally } from './scenarios/labOps';
+
+const TARGET = 'web-1';
+const WARMUP = 30;
+const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+const secs = (ms: number | null | undefined): string => (ms == null ? '-' : `${(ms / 1000).toFixed(1)} s`);
+
+interface ActionSeen {
+  at: number;
+  tier: number | null;
+  action: string;
+  status: string;
+  verified: boolean | null;
+  verifyFailures: string[];
+  totalMs: number;
+  host: string;
+}
+
+interface ScenarioResult {
+  name: string;
+  kind: 'harmful' | 'benign';
+  failure: string;
+  expectTier: number | null;
+  skipped: string | null;
+  error: string | null;
+  tier: number | null;
+  action: string | null;
+  status: string | null;
+  faultToActionMs: number | null;
+  leadTimeMs: number | null;
+  verified: boolean | null;
+  verifyFailures: string[];
+  availability: RequestTally | null;
+  actions: ActionSeen[];
+  decisions: Array<{ host: string; tier: number | null; action: string | null; execute: boolean; blockedBy?: string; why: string }>;
+  maxRisk: number;
+  note: string;
+}
+
+function yamlForBench(text: string): string {
+  const y = text
+    .replace('interval: 2s', 'interval: 1s')
+    .replace('mode: confirm', 'mode: auto\n      escalateAfter: 30s')
+    .replace('limits: { memory: 512MiB, latency: 500ms }', `limits: { memory: ${LIMIT_RSS_MIB}MiB, latency: ${SLO_LATENCY_MS}ms }`);
+  if (!y.includes('mode: auto') || !y.includes('interval: 1s')) throw new Error('the lab workspace changed shape; update yamlForBench');
+  return y;
+}
+
+function waitFor(cond: () => boolean, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const deadline = Date.now() + timeoutMs;
+    const t = setInterval(() => {
+      if (cond()) {
+        clearInterval(t);
+        resolve(true);
+      } else if (Date.now() > deadline) {
+        clearInterval(t);
+        resolve(false);
+      }
+    }, 250);
+  });
+}
+
+async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSample: { s?: Sample }): Promise<ScenarioResult> {
+  const target = lab.hosts.find((h) => h.name === TARGET)!;
+  const samples: Sample[] = [];
+  const ctx: ScenarioCtx = { dir: lab.dir, host: TARGET, address: target.address, samples, log: (l) => out(`   ${l}`) };
+  const r = emptyResult(sc);
+  const t0 = Date.now();
+  const clock = (): string => `+${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s`;
+  out(`\n== ${sc.name} (${sc.kind})`);
+  await Promise.all(lab.hosts.map((h) => resetHost(lab.dir, h.name)));
+  const skip = sc.skip ? await sc.skip(ctx, lastSample.s) : null;
+  if (skip) {
+    r.skipped = skip;
+    out(`   SKIPPED: ${skip}`);
+    return r;
+  }
+  const snaps = await engine.snapshot('lab', { reason: `bench: before ${sc.name}` });
+  if (snaps.some((s) => !s.ok)) throw new Error(`snapshot failed: ${JSON.stringify(snaps.filter((s) => !s.ok))}`);
+  let deployedAt = 0;
+  if (sc.deploy) {
+    await sc.deploy(ctx);
+    deployedAt = Date.now();
+  }
+  const b = await engine.baseline('lab', { reason: `bench: ${sc.name}` });
+  if (b.some((o) => !o.ok)) throw new Error(`baseline failed: ${JSON.stringify(b.filter((o) => !o.ok))}`);
+
+  const watcher = new Watcher(engine, 'lab', { warmup: WARMUP });
+  let injection: Injection | undefined;
+  let faultAt = 0;
+  let loop: ReturnType<typeof requestLoop> | undefined;
+  let firstAction: ActionSeen | undefined;
+  watcher.on('sample', (host, s) => {
+    if (host !== TARGET) return;
+    samples.push(s);
+    lastSample.s = s;
+  });
+  watcher.on('risk', (risk) => {
+    if (faultAt > 0) r.maxRisk = Math.max(r.maxRisk, risk.value);
+  });
+  watcher.on('riskChanged', (risk, prev) => out(`   ${clock()} ${risk.host}: risk ${prev ?? 'start'} → ${risk.state} (${risk.value.toFixed(2)}) ${risk.reasons[0]?.detail ?? ''}`.slice(0, 220)));
+  watcher.on('decision', (d: Decision) => {
+    r.decisions.push({ host: d.host, tier: d.tier, action: d.action, execute: d.execute, blockedBy: d.blockedBy, why: d.why });
+    out(`   ${clock()} ${d.host}: DECISION tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}${d.execute ? ', executing' : ''}]`);
+    // Availability is measured over the action window: from the decision to execute until its report.
+    if (d.execute && d.host === TARGET && !loop && !firstAction) loop = requestLoop(target.address, { maxRequests: 3000, maxMs: 120_000, gapMs: 20 });
+  });
+  watcher.on('action', (report: ActionReport, d: Decision) => {
+    if (report.dryRun) return;
+    const seen: ActionSeen = {
+      at: Date.now(),
+      tier: d.tier,
+      action: report.action,
+      status: report.status,
+      verified: report.verification ? report.verification.ok : null,
+      verifyFailures: (report.verification?.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
+      totalMs: report.timings.totalMs,
+      host: report.host,
+    };
+    r.actions.push(seen);
+    if (report.host === TARGET) firstAction ??= seen;
+    out(`   ${clock()} ${report.host}: ACTION ${report.action} ${report.status.toUpperCase()} in ${report.timings.totalMs} ms, verification ${seen.verified === null ? 'none' : seen.verified ? 'ok' : 'FAILED'}: ${report.message}`.slice(0, 240));
+    for (const f of seen.verifyFailures) out(`        verify FAIL ${f}`.slice(0, 200));
+  });
+  watcher.on('log', (l) => out(`   ${clock()} ${l}`.slice(0, 220)));
+  watcher.start();
+  try {
+    const watching = await waitFor(() => watcher.status().every((s) => s.phase.kind === 'watching'), (WARMUP + 90) * 1000);
+    if (!watching) throw new Error(`detectors not watching after warmup: ${JSON.stringify(watcher.status().map((s) => [s.host, s.phase]))}`);
+    out(`   ${clock()} watching; injecting`);
+    // A faulty release is the fault from the moment it is deployed.
+    faultAt = deployedAt || Date.now();
+    injection = await sc.inject(ctx);
+    if (sc.kind === 'harmful') {
+      await waitFor(() => firstAction !== undefined, sc.timeoutMs - (Date.now() - faultAt));
+    } else {
+      await waitFor(() => false, Math.max(0, sc.timeoutMs - (Date.now() - faultAt)));
+    }
+    const tally = loop ? await loop.stop() : null;
+    loop = undefined;
+    r.availability = tally;
+    if (firstAction) {
+      r.tier = firstAction.tier;
+      r.action = firstAction.action;
+      r.status = firstAction.status;
+      r.verified = firstAction.verified;
+      r.verifyFailures = firstAction.verifyFailures;
+      r.faultToActionMs = firstAction.at - firstAction.totalMs - faultAt;
+      const failAt = injection.projectedFailureAt?.(firstAction.at - firstAction.totalMs, samples);
+      if (sc.slow && failAt != null) r.leadTimeMs = failAt - (firstAction.at - firstAction.totalMs);
+    } else if (sc.slow && injection.projectedFailureAt) {
+      const failAt = injection.projectedFailureAt(Date.now(), samples);
+      r.note = failAt != null ? `failure projected ${secs(failAt - faultAt)} after the fault` : '';
+    }
+    const extra = injection.note?.();
+    if (extra) r.note = [r.note, extra].filter(Boolean).join('; ');
+  } catch (e) {
+    r.error = e instanceof Error ? e.message : String(e);
+    out(`   ERROR ${r.error}`);
+  } finally {
+    await loop?.stop();
+    await injection?.stop?.().catch(() => undefined);
+    await watcher.stop();
+  }
+  return r;
+}
+
+function row(r: ScenarioResult): string[] {
+  if (r.skipped) return [r.name, r.kind, r.expectTier ? String(r.expectTier) : '-', 'skipped', '-', '-', '-', '-', r.skipped];
+  if (r.error) return [r.name, r.kind, r.expectTier ? String(r.expectTier) : '-', 'error', '-', '-', '-', '-', r.error];
+  if (r.kind === 'benign') {
+    const n = r.actions.length;
+    return [r.name, r.kind, '-', n === 0 ? 'none' : r.actions.map((a) => `${a.host}:${a.action}`).join(','), '-', '-', n ? String(r.actions.every((a) => a.verified)) : '-', '-', `actions: ${n} (target 0); max risk ${r.maxRisk.toFixed(2)}${r.note ? `; ${r.note}` : ''}`];
+  }
+  const avail = r.availability ? `${r.availability.failed}/${r.availability.sent} failed` : '-';
+  return [
+    r.name,
+    r.kind,
+    String(r.expectTier),
+    r.tier === null ? 'no action' : `${r.tier} ${r.action} (${r.status})`,
+    secs(r.faultToActionMs),
+    r.leadTimeMs == null ? (r.tier === null ? '-' : 'immediate') : secs(r.leadTimeMs),
+    r.verified === null ? '-' : r.verified ? 'ok' : 'FAILED',
+    avail,
+    [r.tier !== null && r.tier !== r.expectTier ? `wrong tier` : '', `max risk ${r.maxRisk.toFixed(2)}`, r.note].filter(Boolean).join('; '),
+  ];
+}
+
+async function main(): Promise<void> {
+  const missing = labUnavailableReason();
+  if (missing) {
+    process.stderr.write(`bench:scenarios runs on lab hosts, and ${missing}\n`);
+    process.exit(2);
+  }
+  const hosts = flag('hosts', 2);
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+  const scenarios = GAUNTLET.filter((s) => !only || s.name.includes(only));
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-bench-scenarios-'));
+  const labDir = path.join(dir, 'lab');
+  const started = Date.now();
+  out(`bringing up ${hosts} lab hosts in ${labDir}…`);
+  const results: ScenarioResult[] = [];
+  let engine: Engine | undefined;
+  try {
+    const lab = await labUp({ dir: labDir, hosts });
+    const yamlFile = path.join(labDir, 'plumbline.yaml');
+    fs.writeFileSync(yamlFile, yamlForBench(fs.readFileSync(yamlFile, 'utf8')));
+    const opened = await Engine.open({ configFile: yamlFile, dataDir: path.join(dir, 'data') });
+    if (!opened.ok) throw new Error(opened.error.map((e) => e.message).join('; '));
+    engine = opened.value;
+    const lastSample: { s?: Sample } = {};
+    for (const sc of scenarios) {
+      try {
+        results.push(await runScenario(engine, lab, sc, lastSample));
+      } catch (e) {
+        const msg = e instanceof Error ? e.message : String(e);
+        out(`   ERROR ${msg}`);
+        results.push({ ...emptyResult(sc), error: msg });
+      }
+    }
+  } finally {
+    await engine?.close();
+    await labDown({ dir: labDir }).catch((e: unknown) => out(`lab down failed: ${String(e)}`));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  out(`\nscenarios on ${hosts} lab hosts (target ${TARGET}), ${secs(Date.now() - started)} in all:`);
+  out(renderTable(['SCENARIO', 'KIND', 'WANT', 'TIER (FIRST ACTION)', 'FAULT→ACTION', 'LEAD TIME', 'VERIFIED', 'REQS IN ACTION', 'NOTES'], results.map(row), 110));
+  const harmful = results.filter((r) => r.kind === 'harmful' && !r.skipped);
+  const benign = results.filter((r) => r.kind === 'benign' && !r.skipped);
+  const targets = {
+    rightTierBeforeFailure: harmful.filter((r) => r.tier === r.expectTier && (r.leadTimeMs == null || r.leadTimeMs > 0)).length + `/${harmful.length}`,
+    benignActions: benign.reduce((a, r) => a + r.actions.length, 0),
+    actionsVerified: results.flatMap((r) => r.actions).filter((a) => a.verified).length + `/${results.flatMap((r) => r.actions).length}`,
+    failedRequestsDuringSwitch: harmful.filter((r) => r.action === 'switch').reduce((a, r) => a + (r.availability?.failed ?? 0), 0),
+  };
+  out(`\ntargets: right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} (target 0)`);
+  const file = writeResults('scenarios', { hosts, target: TARGET, warmup: WARMUP, intervalMs: 1000, durationMs: Date.now() - started, targets, results });
+  out(`results: ${file}`);
+}
+
+function emptyResult(sc: Scenario): ScenarioResult {
+  return {
+    name: sc.name,
+    kind: sc.kind,
+    failure: sc.failure,
+    expectTier: sc.expectTier ?? null,
+    skipped: null,
+    error: null,
+    tier: null,
+    action: null,
+    status: null,
+    faultToActionMs: null,
+    leadTimeMs: null,
+    verified: null,
+    verifyFailures: [],
+    availability: null,
+    actions: [],
+    decisions: [],
+    maxRisk: 0,
+    note: '',
+  };
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});

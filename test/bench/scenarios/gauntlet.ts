@@ -1,0 +1,249 @@
+import type { Sample } from '../../../server/src/monitor/sample';
+import type { Tier } from '../../../server/src/policy';
+import { deployFaultyRelease, setFaults, sh, trafficSpike } from './labOps';
+
+export const LIMIT_RSS_MIB = 512;
+export const SLO_LATENCY_MS = 500;
+/** The most the disk scenario may write on a host, whatever its disk. */
+export const DISK_FILL_CAP_MB = 300;
+
+export interface ScenarioCtx {
+  dir: string;
+  host: string;
+  address: string;
+  /** The target host's samples since the watcher started, oldest first. */
+  samples: Sample[];
+  log: (line: string) => void;
+}
+
+export interface Injection {
+  /** Ends the fault's own activity (loops, writers); the fault switches are reset between scenarios anyway. */
+  stop?: () => Promise<void>;
+  /** When the failure condition would be reached without action (slow faults), or null if unknown. */
+  projectedFailureAt?: (now: number, samples: Sample[]) => number | null;
+  note?: () => string;
+}
+
+export interface Scenario {
+  name: string;
+  kind: 'harmful' | 'benign';
+  /** The tier that cures this fault as injected (harmful only). */
+  expectTier?: Tier;
+  failure: string;
+  slow: boolean;
+  timeoutMs: number;
+  /** After the pre-deployment snapshot, before the baseline (a deployment). */
+  deploy?: (ctx: ScenarioCtx) => Promise<void>;
+  /** A reason to skip this scenario on this machine, or null. */
+  skip?: (ctx: ScenarioCtx, lastSample: Sample | undefined) => Promise<string | null>;
+  inject: (ctx: ScenarioCtx) => Promise<Injection>;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** Least-squares slope (per ms) of the last `n` points. */
+function slope(points: Array<[number, number]>): number | null {
+  if (points.length < 5) return null;
+  const n = points.length;
+  const mx = points.reduce((a, p) => a + p[0], 0) / n;
+  const my = points.reduce((a, p) => a + p[1], 0) / n;
+  const sxy = points.reduce((a, p) => a + (p[0] - mx) * (p[1] - my), 0);
+  const sxx = points.reduce((a, p) => a + (p[0] - mx) ** 2, 0);
+  return sxx > 0 ? sxy / sxx : null;
+}
+
+/** Projected time the app's rss reaches the limit, from the slope of the last 20 samples. */
+function rssBreachAt(now: number, samples: Sample[]): number | null {
+  const pts = samples
+    .slice(-20)
+    .filter((s) => s.app.process && s.app.process.pids.length > 0)
+    .map((s): [number, number] => [s.ts, s.app.process!.rssKiB / 1024]);
+  const k = slope(pts);
+  if (k === null || k <= 0 || pts.length === 0) return null;
+  const last = pts[pts.length - 1][1];
+  return now + Math.max(0, (LIMIT_RSS_MIB - last) / k);
+}
+
+function cronBurstScript(seconds: number): string {
+  return `end=$(( $(date +%s) + ${seconds} )); while [ $(date +%s) -lt $end ]; do :; done`;
+}
+
+export const GAUNTLET: Scenario[] = [
+  {
+    name: 'slow memory leak',
+    kind: 'harmful',
+    expectTier: 3,
+    failure: `app rss ≥ ${LIMIT_RSS_MIB} MiB`,
+    slow: true,
+    timeoutMs: 240_000,
+    // A release that leaks: deployed after the snapshot, so rollback returns to r2.
+    deploy: async (ctx) => deployFaultyRelease(ctx.dir, ctx.host, { leakMBPerSec: 1 }),
+    // The leak starts with the release; "injection" is the moment watching starts.
+    inject: async () => ({ projectedFailureAt: rssBreachAt }),
+  },
+  {
+    name: 'CPU spin (blue)',
+    kind: 'harmful',
+    expectTier: 2,
+    failure: 'immediately harmful (active colour busy ~90%)',
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      await setFaults(ctx.dir, ctx.host, { blue: { cpuSpin: true } });
+      return {};
+    },
+  },
+  {
+    name: 'latency creep (blue)',
+    kind: 'harmful',
+    expectTier: 2,
+    failure: `health latency ≥ ${SLO_LATENCY_MS} ms`,
+    slow: true,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      const stepMs = 50;
+      const everyMs = 10_000;
+      const t0 = Date.now();
+      let latency = stepMs;
+      let stopped = false;
+      await setFaults(ctx.dir, ctx.host, { blue: { latencyMs: latency } });
+      const writer = (async () => {
+        while (!stopped) {
+          await sleep(everyMs);
+          if (stopped) break;
+          latency += stepMs;
+          await setFaults(ctx.dir, ctx.host, { blue: { latencyMs: latency } }).catch(() => undefined);
+        }
+      })();
+      // Latency reaches the SLO at step SLO/step, (SLO/step - 1) intervals after the first.
+      const failAt = t0 + (Math.ceil(SLO_LATENCY_MS / stepMs) - 1) * everyMs;
+      return {
+        stop: async () => {
+          stopped = true;
+          await writer;
+        },
+        projectedFailureAt: () => failAt,
+        note: () => `latency reached ${latency} ms`,
+      };
+    },
+  },
+  {
+    name: 'error burst (blue 50%)',
+    kind: 'harmful',
+    expectTier: 2,
+    failure: 'immediately harmful (half the requests fail)',
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      await setFaults(ctx.dir, ctx.host, { blue: { errorRate: 0.5 } });
+      return {};
+    },
+  },
+  {
+    name: 'corrupted config file',
+    kind: 'harmful',
+    expectTier: 3,
+    failure: 'immediately harmful (next nginx reload fails)',
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      await sh(ctx.dir, ctx.host, `printf '\\n}}} garbage ;; not nginx\\n' >> /etc/nginx/conf.d/app.conf`);
+      return {};
+    },
+  },
+  {
+    name: 'crashed service (blue crashLoop)',
+    kind: 'harmful',
+    expectTier: 2,
+    failure: 'immediately harmful (active colour down)',
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      await setFaults(ctx.dir, ctx.host, { blue: { crashLoop: true } });
+      return {};
+    },
+  },
+  {
+    name: 'disk filling',
+    kind: 'harmful',
+    expectTier: 1,
+    failure: 'disk used ≥ limit',
+    slow: true,
+    timeoutMs: 150_000,
+    skip: async (ctx, last) => {
+      const disks = last?.host.disks ?? [];
+      const seen = disks.map((d) => `${d.mount} ${d.usedPct.toFixed(0)}%`).join(', ') || 'none';
+      const df = (await sh(ctx.dir, ctx.host, 'df -kP /srv | tail -1')).trim().split(/\s+/);
+      const sizeMB = Number(df[1]) / 1024;
+      const mbPerPct = sizeMB / 100;
+      if (mbPerPct * 2 > DISK_FILL_CAP_MB) {
+        return (
+          `host.disks in samples: [${seen}]; /srv in the lab host is on the machine's shared disk ` +
+          `(${(sizeMB / 1024).toFixed(0)} GiB, ${df[4]} used): 1% is ${mbPerPct.toFixed(0)} MB, ` +
+          `more than the ${DISK_FILL_CAP_MB} MB this bench may write`
+        );
+      }
+      return null;
+    },
+    inject: async (ctx) => {
+      let stopped = false;
+      const writer = (async () => {
+        for (let mb = 20; mb <= DISK_FILL_CAP_MB && !stopped; mb += 20) {
+          await sh(ctx.dir, ctx.host, `dd if=/dev/zero of=/srv/bench-fill bs=1M count=20 oflag=append conv=notrunc status=none`);
+          await sleep(1000);
+        }
+      })();
+      return {
+        stop: async () => {
+          stopped = true;
+          await writer;
+          await sh(ctx.dir, ctx.host, 'rm -f /srv/bench-fill');
+        },
+      };
+    },
+  },
+  {
+    name: 'traffic spike (2000 req)',
+    kind: 'benign',
+    failure: '-',
+    slow: false,
+    timeoutMs: 60_000,
+    inject: async (ctx) => {
+      const t = Date.now();
+      const tally = await trafficSpike(ctx.address, 2000, 8);
+      return { note: () => `${tally.sent - tally.failed}/${tally.sent} ok in ${((Date.now() - t) / 1000).toFixed(0)} s` };
+    },
+  },
+  {
+    name: 'log rotation',
+    kind: 'benign',
+    failure: '-',
+    slow: false,
+    timeoutMs: 60_000,
+    inject: async (ctx) => {
+      await sh(
+        ctx.dir,
+        ctx.host,
+        [
+          'set -e',
+          'mv /var/log/nginx/access.log /var/log/nginx/access.log.1',
+          ': > /var/log/nginx/access.log',
+          'chown --reference=/var/log/nginx/access.log.1 /var/log/nginx/access.log 2>/dev/null || true',
+          'nginx -s reopen',
+        ].join('\n'),
+      );
+      return {};
+    },
+  },
+  {
+    name: 'cron CPU burst (3 s)',
+    kind: 'benign',
+    failure: '-',
+    slow: false,
+    timeoutMs: 60_000,
+    inject: async (ctx) => {
+      await sh(ctx.dir, ctx.host, cronBurstScript(3));
+      return {};
+    },
+  },
+];

@@ -1,0 +1,133 @@
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
+import { WORKSPACE_FILES, labExec } from '../../../server/src/lab/lab';
+
+/** Runs a shell script inside a lab host as root; throws with its stderr when it fails. */
+export async function sh(dir: string, host: string, script: string, input?: string): Promise<string> {
+  const r = await labExec(dir, host, ['sh', '-c', script], input === undefined ? {} : { input });
+  if (r.code !== 0) throw new Error(`${host}: script failed (${r.code}): ${r.stderr.trim() || r.stdout.trim()}\n${script}`);
+  return r.stdout;
+}
+
+/** Writes one file on a host from the bench's own text (stdin, so nothing is quoted into a command line). */
+export async function putFile(dir: string, host: string, remote: string, text: string): Promise<void> {
+  await labExec(dir, host, ['sh', '-c', 'cat > "$1.tmp" && mv -f "$1.tmp" "$1"', 'put', remote], { input: text }).then((r) => {
+    if (r.code !== 0) throw new Error(`${host}: writing ${remote} failed: ${r.stderr.trim()}`);
+  });
+}
+
+export async function setFaults(dir: string, host: string, faults: Record<string, unknown>): Promise<void> {
+  await putFile(dir, host, '/srv/app/shared/faults.json', `${JSON.stringify(faults)}\n`);
+}
+
+const HEALTHY =
+  'for i in $(seq 1 75); do curl -fsS -o /dev/null --max-time 2 http://127.0.0.1/healthz && exit 0; sleep 0.2; done; echo "app not healthy through nginx" >&2; exit 1';
+
+/**
+ * Puts a host back to the lab's good state: no faults, release r2 without release faults,
+ * managed files as deployed, blue active, no fill files, both colours restarted from `current`.
+ */
+export async function resetHost(dir: string, host: string): Promise<void> {
+  await setFaults(dir, host, {});
+  for (const [local, remote] of [
+    [WORKSPACE_FILES.appConf, '/etc/nginx/conf.d/app.conf'],
+    [WORKSPACE_FILES.upstreamConf, '/etc/nginx/conf.d/upstream.conf'],
+    [WORKSPACE_FILES.appEnv, '/srv/app/shared/app.env'],
+  ] as const) {
+    await putFile(dir, host, remote, fs.readFileSync(path.join(dir, local), 'utf8'));
+  }
+  await sh(
+    dir,
+    host,
+    [
+      'set -e',
+      'rm -f /srv/app/releases/r1/faults.json /srv/app/releases/r2/faults.json /srv/bench-fill',
+      'rm -rf /srv/app/releases/r3',
+      'cd /srv/app && ln -sfn releases/r2 current.new && mv -T current.new current',
+      'nginx -t -q && nginx -s reload',
+      'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)" 2>/dev/null || true; done',
+      'sleep 2',
+      HEALTHY,
+    ].join('\n'),
+  );
+}
+
+/** Deploys r3, a copy of r2 with release-level faults, on one host (as the demo does). */
+export async function deployFaultyRelease(dir: string, host: string, faults: Record<string, unknown>): Promise<void> {
+  await sh(
+    dir,
+    host,
+    [
+      'set -e',
+      'cd /srv/app/releases',
+      'rm -rf r3 && cp -a r2 r3',
+      `printf '{"id":"r3","version":"1.2.0"}\\n' > r3/release.json`,
+      'cat > r3/faults.json',
+      'cd /srv/app && ln -sfn releases/r3 current.new && mv -T current.new current',
+      'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)"; done',
+      'sleep 2',
+      HEALTHY,
+    ].join('\n'),
+    `${JSON.stringify(faults)}\n`,
+  );
+}
+
+export interface RequestTally {
+  sent: number;
+  failed: number;
+  statuses: Record<string, number>;
+}
+
+function oneRequest(address: string, timeoutMs: number, route = '/healthz'): Promise<string> {
+  return new Promise((resolve) => {
+    const req = http.get({ host: address, port: 80, path: route, agent: false, timeout: timeoutMs }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(String(res.statusCode)));
+      res.on('error', () => resolve('reset'));
+    });
+    req.on('timeout', () => req.destroy(new Error('timeout')));
+    req.on('error', (e) => resolve(e.message === 'timeout' ? 'timeout' : 'error'));
+  });
+}
+
+/**
+ * A bounded request loop through nginx on a lab host's address: sequential requests, at most
+ * `maxRequests` and `maxMs`, until `stop()`. A request that is not 2xx counts as failed.
+ */
+export function requestLoop(address: string, opts: { maxRequests: number; maxMs: number; gapMs?: number }): { stop: () => Promise<RequestTally> } {
+  const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
+  let stopped = false;
+  const deadline = Date.now() + opts.maxMs;
+  const done = (async () => {
+    while (!stopped && tally.sent < opts.maxRequests && Date.now() < deadline) {
+      const s = await oneRequest(address, 3000);
+      tally.sent++;
+      tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
+      if (!/^2\d\d$/.test(s)) tally.failed++;
+      if (opts.gapMs) await new Promise((r) => setTimeout(r, opts.gapMs));
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await done;
+      return tally;
+    },
+  };
+}
+
+/** A traffic spike through nginx on the host's lab address: `count` requests to `/`, `concurrency` at a time. */
+export async function trafficSpike(address: string, count: number, concurrency: number): Promise<RequestTally> {
+  const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
+  const worker = async (): Promise<void> => {
+    while (tally.sent < count) {
+      tally.sent++;
+      const s = await oneRequest(address, 3000, '/');
+      tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
+      if (!/^2\d\d$/.test(s)) tally.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return tally;
+}
