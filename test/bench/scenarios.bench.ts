@@ -155,7 +155,8 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
     if (sc.kind === 'harmful') {
       await waitFor(() => firstAction !== undefined, sc.timeoutMs - (Date.now() - faultAt));
     } else {
-      await waitFor(() => false, Math.max(0, sc.timeoutMs - (Date.now() - faultAt)));
+      // Benign changes are watched for their window, and at least 30 s after they end.
+      await waitFor(() => false, Math.max(30_000, sc.timeoutMs - (Date.now() - faultAt)));
     }
     const tally = loop ? await loop.stop() : null;
     loop = undefined;

@@ -43,7 +43,9 @@ function contextReason(metric: string | undefined, c: ContextualOutput, range: {
  * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
  * level, shape) each measure a surprise in robust σ; each surprise is divided by that
  * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
- * bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ * bursts are suppressed after their first high score. A fifth, contextual sub-detector (CAD OSE's
+ * method over the range seen so far, see rangedContextual.ts) adds contextWeight × its score; the
+ * larger of the two is the score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
