@@ -4,7 +4,6 @@
  * over all 58 files, scores it with NAB's sweep, and prints it among the published detectors.
  *
  *   node out/test/bench/nab.bench.js [--nab DIR] [--repeat 1] [--no-csv]
- *   node out/test/bench/nab.bench.js --cad-check   (the contextual sub-detector against NAB's CAD OSE; slow, ~2 min)
  */
 import * as path from 'node:path';
 import { renderTable } from '../../server/src/cli/table';
@@ -16,39 +15,7 @@ import { writeResultsCsv } from '../../server/src/nab/resultsCsv';
 import { runDetector } from '../../server/src/nab/runDetector';
 import { publishedRows, type BoardRow } from '../../server/src/nab/scoreboardRows';
 import { verifyScorer } from '../../server/src/nab/verify';
-import { Contextual } from '../../server/src/detect/contextual';
-import { readCsv } from '../../server/src/nab/corpus';
 import { flag, median, writeResults } from './benchUtil';
-
-/**
- * Checks the contextual sub-detector against NAB's published CAD OSE results: run as NAB ran it
- * (the file's min and max, a look-ahead that Plumbline's detector does not use, and a rest period of
- * probation/5 rows), scored at CAD OSE's published threshold, file by file.
- */
-function checkContextual(dir: string, corpus: ReturnType<typeof loadCorpus>): void {
-  const t0 = performance.now();
-  const scores = corpus.files.map((f) => {
-    let min = Infinity;
-    let max = -Infinity;
-    for (const v of f.values) {
-      min = Math.min(min, v);
-      max = Math.max(max, v);
-    }
-    const cad = new Contextual({ range: { min, max }, restRows: Math.trunc(f.probation / 5), maxContexts: Infinity });
-    return Float64Array.from(f.values, (v) => cad.update(v).score);
-  });
-  const ms = performance.now() - t0;
-  const { header, rows } = readCsv(path.join(dir, 'results', 'contextOSE', 'contextOSE_standard_scores.csv'));
-  const [fi, si, ti] = ['File', 'Score', 'Threshold'].map((h) => header.indexOf(h));
-  const published = new Map(rows.filter((r) => r[0] !== 'Totals').map((r) => [r[fi], Number(r[si])]));
-  const threshold = Number(rows[0][ti]);
-  const std = corpus.profiles.find((p) => p.name === 'standard')!;
-  const atPublished = evaluate(corpus, scores, std, threshold);
-  const diffs = atPublished.files.filter((f) => Math.abs(f.score - (published.get(f.key) ?? NaN)) > 1e-6);
-  console.log(`\nContextual check (CAD OSE as NAB ran it, ${(ms / 1000).toFixed(2)} s): standard at published threshold ${threshold}: ${atPublished.normalised.toFixed(4)} (published 69.8996); files matching: ${corpus.files.length - diffs.length}/${corpus.files.length}`);
-  for (const f of diffs) console.log(`  ${f.key}: ours ${f.score.toFixed(4)} published ${published.get(f.key)?.toFixed(4)}`);
-  for (const p of corpus.profiles) console.log(`  sweep ${p.name}: ${evaluate(corpus, scores, p).normalised.toFixed(4)}`);
-}
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -75,11 +42,6 @@ function main(): void {
   if (check.some((r) => !r.ok)) {
     console.error('\n*** SCORER MISMATCH: the re-implementation does not reproduce NAB within 0.05; aborting. ***');
     process.exit(1);
-  }
-
-  if (process.argv.includes('--cad-check')) {
-    checkContextual(dir, corpus);
-    return;
   }
 
   const repeat = Math.max(1, flag('repeat', 1));

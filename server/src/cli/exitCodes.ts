@@ -10,3 +10,5 @@ export const EXIT_REFUSED = 3;
 export const EXIT_ACTION_FAILED = 4;
 /** `act`: every command ran, but the host did not verify back to its baseline. */
 export const EXIT_VERIFY_FAILED = 5;
+/** `guard`: the deployment went bad in the guard window and Plumbline acted (and verified); fail the pipeline. */
+export const EXIT_GUARD_ACTED = 6;

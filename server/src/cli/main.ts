@@ -4,6 +4,7 @@ import { registerAgentCommands } from './agent';
 import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
+import { registerGuardCommand } from './guard';
 import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
 import { registerWatchCommand } from './watch';
@@ -22,6 +23,7 @@ registerLabCommands(program);
 registerDemoCommand(program);
 registerScoreCommand(program);
 registerWatchCommand(program);
+registerGuardCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

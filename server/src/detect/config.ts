@@ -19,14 +19,7 @@ export interface DetectorConfig {
   readonly floorFraction: number;
   readonly suppressRows: number;
   readonly suppressFactor: number;
-  /** Contextual sub-detector (CAD OSE's method, see contextual.ts): its score is weighted by this before the max. */
-  readonly contextWeight: number;
-  readonly contextBits: number;
-  readonly contextRestRows: number;
-  readonly contextMaxContexts: number;
-  readonly contextReplayRows: number;
-  readonly contextRangeMargin: number;
-  readonly detectors: Readonly<Record<'value' | 'step' | 'level' | 'shape' | 'context', boolean>>;
+  readonly detectors: Readonly<Record<'value' | 'step' | 'level' | 'shape', boolean>>;
 }
 
 /** Chosen on NAB as a whole (see test/bench/nab.bench.ts); one setting for the corpus. */
@@ -41,11 +34,5 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   floorFraction: 0.01,
   suppressRows: 100,
   suppressFactor: 0.3,
-  contextWeight: 0.7,
-  contextBits: 3,
-  contextRestRows: 150,
-  contextMaxContexts: 10000,
-  contextReplayRows: 3000,
-  contextRangeMargin: 1,
-  detectors: { value: true, step: true, level: true, shape: true, context: true },
+  detectors: { value: true, step: true, level: true, shape: true },
 };

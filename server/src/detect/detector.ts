@@ -1,7 +1,5 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
-import type { ContextualOutput } from './contextual';
-import { RangedContextual } from './rangedContextual';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
 import { StepChange } from './stepChange';
@@ -10,7 +8,7 @@ import type { Surprise } from './surprise';
 import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
-type Channel = Exclude<SubDetector, 'suppression' | 'no-data' | 'context'>;
+type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
 const CHANNELS: readonly Channel[] = ['value', 'step', 'level', 'shape'];
 
 const DESCRIBE: Record<Channel, string> = {
@@ -24,28 +22,11 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4);
 }
 
-/** Reason of the contextual sub-detector: value is the quantised level, baseline the share of applicable contexts that held. */
-function contextReason(metric: string | undefined, c: ContextualOutput, range: { min: number; max: number }, weighted: number): Reason {
-  return {
-    metric,
-    detector: 'context',
-    value: c.level,
-    baseline: c.fulfilled,
-    threshold: 0.75,
-    detail:
-      `context: value level ${c.level} of the range ${fmt(range.min)}…${fmt(range.max)} was not predicted; ` +
-      `${fmt(100 * c.fulfilled)}% of the contexts that applied held and ${fmt(100 * c.novel)}% of the candidate contexts were new ` +
-      `(raw ${fmt(c.raw)}, weighted score ${fmt(weighted)})`,
-  };
-}
-
 /**
  * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
  * level, shape) each measure a surprise in robust σ; each surprise is divided by that
  * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
- * bursts are suppressed after their first high score. A fifth, contextual sub-detector (CAD OSE's
- * method over the range seen so far, see rangedContextual.ts) adds contextWeight × its score; the
- * larger of the two is the score. Every score depends only on rows already seen.
+ * bursts are suppressed after their first high score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -60,16 +41,6 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
     shape: new RecordRatio(cfg.recordHorizon, 11),
   };
   const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
-  const context = new RangedContextual({
-    bits: cfg.contextBits,
-    restThreshold: 0.75,
-    restRows: cfg.contextRestRows,
-    maxLeftLength: 7,
-    maxActive: 15,
-    maxContexts: cfg.contextMaxContexts,
-    replayRows: cfg.contextReplayRows,
-    rangeMargin: cfg.contextRangeMargin,
-  });
   let n = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
@@ -125,15 +96,8 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
           detail: `suppression: part of the burst that peaked ${suppressedBy} rows ago; score damped ×${cfg.suppressFactor}`,
         });
       }
-      let final = score;
-      if (cfg.detectors.context) {
-        const c = context.update(x);
-        const weighted = n < cfg.warmup ? 0 : cfg.contextWeight * c.score;
-        if (weighted > final) final = weighted;
-        if (weighted > 0.5) fired.unshift(contextReason(cfg.metric, c, context.range, weighted));
-      }
       fired.sort((a, b) => (a.detector === 'suppression' ? 1 : b.detector === 'suppression' ? -1 : 0));
-      return { score: final, reasons: fired };
+      return { score, reasons: fired };
     },
   };
 }
