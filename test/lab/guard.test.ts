@@ -1,0 +1,72 @@
+/**
+ * `plumbline guard` around a deployment on real lab hosts, through the real CLI, in auto mode:
+ * a canary release that leaks memory is caught by the forecast and acted on before its limit,
+ * the action verifies, the other hosts are left alone, and the exit code says Plumbline acted.
+ */
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { packageRoot } from '../../server/src/common/paths';
+import { labSkipReason, startLab, type LabFixture } from '../support/lab';
+import { runCli } from '../support/cli';
+
+const skip = labSkipReason();
+
+const DEPLOY_LEAKY_RELEASE = [
+  'set -e',
+  'cd /srv/app/releases && rm -rf r3 && cp -a r2 r3',
+  `printf '{"id":"r3","version":"1.2.0"}\\n' > r3/release.json`,
+  `printf '{"leakMBPerSec": 1}\\n' > r3/faults.json`,
+  'cd /srv/app && ln -sfn releases/r3 current.new && mv -T current.new current',
+  'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)"; done',
+  'sleep 2',
+  'for i in $(seq 1 50); do curl -fsS -o /dev/null http://127.0.0.1/healthz && exit 0; sleep 0.2; done; exit 1',
+].join('\n');
+
+interface GuardJson {
+  actions: Array<{ host: string; action: string; status: string; verification?: { ok: boolean } }>;
+  decisions: Array<{ host: string; tier: number; blockedBy?: string; reasons: Array<{ source: string; forecast?: { timeToBreachMs: number | null } }> }>;
+  final: Array<{ host: string; state: string }>;
+}
+
+describe('guard: a deployment watched and acted on', { skip }, () => {
+  let lab: LabFixture;
+  let config: string;
+
+  before(async () => {
+    lab = await startLab(2);
+    config = path.join(lab.dir, 'plumbline.yaml');
+    const yaml = fs.readFileSync(config, 'utf8').replace('interval: 2s', 'interval: 1s').replace('mode: confirm', 'mode: auto\n      escalateAfter: 30s');
+    fs.writeFileSync(config, yaml);
+  });
+
+  after(async () => {
+    await lab?.close();
+  });
+
+  it('exits 2 and promotes nothing when the deploy command fails', async () => {
+    const r = await runCli(['guard', 'lab', '--config', config, '--settle', '0s', '--window', '1s', '-q', '--', 'false']);
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /deploy command exited 1; nothing was promoted/);
+    const hosts = await runCli(['hosts', 'lab', '--config', config, '--json']);
+    for (const h of (JSON.parse(hosts.stdout) as { hosts: Array<{ baseline?: unknown }> }).hosts) assert.equal(h.baseline, undefined);
+  });
+
+  it('catches a leaking canary release before its limit, rolls it back verified, leaves the other host alone (exit 6)', async () => {
+    const deploy = [process.execPath, path.join(packageRoot(), 'dist', 'cli.js'), 'lab', 'exec', '--dir', lab.dir, 'web-1', '--', 'sh', '-c', DEPLOY_LEAKY_RELEASE];
+    const r = await runCli(['guard', 'lab', '--config', config, '--settle', '2s', '--window', '100s', '--warmup', '30', '--json', '--', ...deploy]);
+    assert.equal(r.code, 6, `guard must say it acted: ${r.stderr.slice(-3000)}`);
+    const out = JSON.parse(r.stdout) as GuardJson;
+    const acted = out.actions.filter((a) => a.host === 'web-1' && a.status === 'done');
+    assert.ok(acted.length >= 1, JSON.stringify(out.actions));
+    assert.ok(acted.every((a) => a.verification?.ok), 'every action verified');
+    assert.deepEqual(out.actions.filter((a) => a.host !== 'web-1'), [], 'no action on the healthy host');
+    const first = out.decisions.find((d) => d.host === 'web-1' && !d.blockedBy);
+    assert.ok(first && first.tier >= 2, `a leak is not a tier-1 matter: ${JSON.stringify(first)}`);
+    const forecast = first!.reasons.find((x) => x.source === 'forecast');
+    assert.ok(forecast?.forecast?.timeToBreachMs != null && forecast.forecast.timeToBreachMs > 0, 'decided on a forecast, before the breach');
+    const audit = await runCli(['audit', 'lab', '--config', config, '--json']);
+    assert.equal(audit.code, 0, 'the audit chain verifies');
+  });
+});
