@@ -115,6 +115,22 @@ describe('watching lab hosts', { skip }, () => {
     assert.ok(r.layers.app.reasons.length > 0);
   });
 
+  it('notices a new release when the current symlink moves', async () => {
+    const seen = new Promise<[string, string | null, string | null]>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error('no release event within 15 s')), 15_000);
+      watcher.on('release', (host, from, to) => {
+        if (host !== 'web-3') return;
+        clearTimeout(timer);
+        resolve([host, from, to]);
+      });
+    });
+    await lab.exec('web-3', ['sh', '-c', 'cd /srv/app && ln -sfn releases/r1 current.new && mv -T current.new current']);
+    assert.deepEqual(await seen, ['web-3', 'releases/r2', 'releases/r1']);
+    const entries = engine.auditLog().entries({ env: 'lab' });
+    assert.ok(entries.some((e) => e.host === 'web-3' && e.summary.startsWith('new release on web-3')));
+    await lab.exec('web-3', ['sh', '-c', 'cd /srv/app && ln -sfn releases/r2 current.new && mv -T current.new current']);
+  });
+
   it('a silenced agent is "no data", never healthy', async () => {
     // Stop (not kill) the agent on web-3: its channel stays open but nothing arrives.
     await lab.exec('web-3', ['sh', '-c', 'pkill -STOP -f "[p]lumbline-agent" || true']);

@@ -99,6 +99,10 @@ export function registerWatchCommand(program: Command): void {
         if (flags.json) jsonLine({ type: 'action', report });
         else say(`${report.host}: ${report.action} ${report.status.toUpperCase()}: ${report.message}`);
       });
+      watcher.on('release', (host, from, to) => {
+        if (flags.json) jsonLine({ type: 'release', host, from, to });
+        else say(`${host}: NEW RELEASE ${from ?? 'none'} → ${to ?? 'none'}; promote a baseline once it is good`);
+      });
       watcher.on('stream', (host, st) => {
         if (flags.json) jsonLine({ type: 'stream', host, state: st });
         else if (st.kind === 'backoff') say(`${host}: stream down (${st.error}); retry #${st.attempt}`);

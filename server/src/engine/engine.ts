@@ -32,6 +32,13 @@ export interface EngineOptions {
   log?: (line: string) => void;
   /** Ask a person about an unknown host key; without it unknown keys are refused. */
   confirmUnknownHost?: PoolOptions['confirmUnknownHost'];
+  /**
+   * The person's machine-level SSH paths (the editor's machine-scoped settings); they win over
+   * plumbline.yaml's `ssh:` section, which comes with the workspace.
+   */
+  ssh?: { config?: string; knownHosts?: string };
+  /** Asked for an identity file's passphrase (the editor keeps them in its SecretStorage). */
+  passphrase?: PoolOptions['passphrase'];
 }
 
 /** Called as each host finishes, for progress output. */
@@ -108,9 +115,10 @@ export class Engine {
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const store = Store.open(path.join(dataDir, 'plumbline.db'));
     const pool = new SshPool({
-      sshConfigFile: config.ssh.config,
-      knownHostsFile: config.ssh.knownHosts,
+      sshConfigFile: opts.ssh?.config ?? config.ssh.config,
+      knownHostsFile: opts.ssh?.knownHosts ?? config.ssh.knownHosts,
       confirmUnknownHost: opts.confirmUnknownHost,
+      passphrase: opts.passphrase,
       log: opts.log,
     });
     return ok(new Engine(config, store, pool, opts, dataDir));

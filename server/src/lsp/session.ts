@@ -4,6 +4,7 @@
  * cancellation, and keeps the per-host views and last diffs that trees and diagnostics show.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, WorkDoneProgressReporter, WorkDoneProgressServerReporter } from 'vscode-languageserver';
@@ -104,9 +105,12 @@ export class WorkspaceSession {
       this.message = 'workspace not trusted: Plumbline only validates plumbline.yaml and connects to no host';
     } else {
       const settings = await this.deps.settings();
-      this.warnUnsupported(settings);
       const r = await Engine.open({
         configFile: this.deps.configFile,
+        ssh: {
+          ...(settings.sshConfig ? { config: resolveHome(settings.sshConfig) } : {}),
+          ...(settings.knownHosts ? { knownHosts: resolveHome(settings.knownHosts) } : {}),
+        },
         ...(settings.dataFolder ? { dataDir: path.resolve(this.workspaceDir, settings.dataFolder) } : {}),
         confirmUnknownHost: (host, keyType, fingerprint) => this.deps.confirmHostKey({ host, keyType, fingerprint }),
         log: (l) => this.deps.log(l),
@@ -122,13 +126,6 @@ export class WorkspaceSession {
       }
     }
     this.deps.changed();
-  }
-
-  private warnUnsupported(s: PlumblineSettings): void {
-    // The engine takes ssh paths only from plumbline.yaml's `ssh:` section for now.
-    if (s.sshConfig || s.knownHosts) {
-      this.deps.log('plumbline.sshConfig / plumbline.knownHosts are set but not applied yet: the engine reads ssh paths from plumbline.yaml (ssh.config, ssh.knownHosts)');
-    }
   }
 
   /** What the store already knows, without connecting: baselines and the diff of the last capture. */
@@ -394,4 +391,9 @@ function readText(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Machine settings may say `~/.ssh/config`. */
+function resolveHome(p: string): string {
+  return p === '~' || p.startsWith('~/') ? path.join(os.homedir(), p.slice(1)) : path.resolve(p);
 }

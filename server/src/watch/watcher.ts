@@ -24,6 +24,8 @@ export type WatchEvents = {
   decision: [decision: Decision];
   action: [report: ActionReport, decision: Decision];
   stream: [host: string, state: HostStreamState];
+  /** The release symlink of a host points somewhere new (a deployment happened). */
+  release: [host: string, from: string | null, to: string | null];
   log: [line: string];
 };
 
@@ -67,6 +69,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private readonly streams = new Map<string, HostStreamState>();
   private readonly policy: Policy;
   private readonly lastDecision = new Map<string, string>();
+  private readonly releases = new Map<string, string | null>();
   private readonly acting = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -149,11 +152,37 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const h = this.hosts.get(host);
     if (!h) return;
     this.emit('sample', host, sample);
+    this.noticeRelease(host, sample.config.release);
     const before = h.current()?.state ?? null;
     const outcome = h.onSample(sample, Date.now());
     if (!outcome) return;
     this.afterRisk(outcome.risk, before, outcome.phase);
     if (outcome.findings.length > 0) this.emit('findings', host, outcome.findings);
+  }
+
+  /**
+   * A new release on a host (the `current` target changed between samples). Outside `guard` the
+   * baseline still describes the old release, so the change also counts as config drift until a
+   * baseline is promoted; this says so where a person will see it.
+   */
+  private noticeRelease(host: string, target: string | null): void {
+    if (!this.releases.has(host)) {
+      this.releases.set(host, target);
+      return;
+    }
+    const from = this.releases.get(host) ?? null;
+    if (from === target) return;
+    this.releases.set(host, target);
+    this.emit('release', host, from, target);
+    this.engine.auditLog().record({
+      env: this.envName,
+      host,
+      kind: 'decision',
+      outcome: 'decided',
+      actor: 'watch',
+      summary: `new release on ${host}: ${from ?? 'none'} → ${target ?? 'none'}; promote a baseline once it is good (plumbline baseline ${this.envName}, or deploy through plumbline guard)`,
+      details: { release: { from, to: target } },
+    });
   }
 
   private checkSilence(now: number): void {
