@@ -97,7 +97,8 @@ describe('layer autoencoder', () => {
       [],
     );
     const s = model.score(broken);
-    assert.ok(s.score > 0.8, `score ${s.score}, error ${s.error}, threshold ${s.threshold}`);
+    // Over three times the threshold: a clear model finding (0.5+), where statistics see nothing.
+    assert.ok(s.error > 3 * s.threshold && s.score > 0.5, `score ${s.score}, error ${s.error}, threshold ${s.threshold}`);
     assert.equal(s.contributions[0].feature, 'rssKiB', `contributions ${JSON.stringify(s.contributions.slice(0, 3))}`);
     const correlated = s.contributions.filter((c) => ['rssKiB', 'requestRate', 'cpuPct'].includes(c.feature));
     assert.ok(correlated.reduce((a, c) => a + c.share, 0) > 0.7);

@@ -46,15 +46,17 @@ export interface HostWatchStatus {
   acting: boolean;
 }
 
-/** The limits from plumbline.yaml as the forecasters' failure conditions, per layer. */
-function layerLimits(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec> }>> {
+/** Per layer: the limits from plumbline.yaml as the forecasters' failure conditions, and the model's inputs. */
+function layerOptions(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec>; modelExclude?: string[] }>> {
   const pick = (entries: Record<string, number | undefined>): Record<string, LimitSpec> =>
     Object.fromEntries(Object.entries(entries).flatMap(([metric, value]) => (value === undefined ? [] : [[metric, { direction: 'up', value }]])));
   const app = env.layers.app.limits;
   const hw = env.layers.hardware.limits;
   return {
     app: { limits: pick({ rssKiB: app.rssKiB, healthLatencyMs: app.healthLatencyMs, fds: app.fds }) },
-    hardware: { limits: pick({ diskUsedPct: hw.diskUsedPct, memUsedPct: hw.memUsedPct }) },
+    // Disk usage is judged by its forecast and statistics, not the model: a filesystem shared with
+    // neighbours (containers, lab hosts) fills and empties with them.
+    hardware: { limits: pick({ diskUsedPct: hw.diskUsedPct, memUsedPct: hw.memUsedPct }), modelExclude: ['diskUsedPct'] },
   };
 }
 
@@ -88,7 +90,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     // The autoencoder needs 30 rows; a minute of samples when the interval is short.
     const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
     const log = (line: string): void => void this.emit('log', line);
-    const perLayer = layerLimits(env);
+    const perLayer = layerOptions(env);
     for (const h of env.hosts) {
       const b = engine.store.activeBaseline(env.name, h.spec);
       this.hosts.set(

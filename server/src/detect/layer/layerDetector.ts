@@ -14,6 +14,11 @@ export interface LayerDetectorOptions {
   limits?: Record<string, LimitSpec | null>;
   /** `false`: statistics and forecasts only. */
   autoencoder?: Partial<AutoencoderOptions> | false;
+  /**
+   * Metrics left out of the autoencoder: slow gauges that only statistics and forecasts should
+   * judge (disk usage on a filesystem shared with neighbours moves with them, not with the host).
+   */
+  modelExclude?: string[];
   /** Baseline rows kept for feedback and retraining. */
   maxBaselineRows?: number;
   /** On feedback the accepted window is repeated in the training set until it is at least this share. */
@@ -205,7 +210,8 @@ export class LayerDetector {
       old?.dispose();
       return;
     }
-    const features = this.baseline.metrics.filter((m) => this.baseline.presence(m) >= PRESENT_SHARE && this.robust.stats(m));
+    const excluded = new Set(this.o.modelExclude ?? []);
+    const features = this.baseline.metrics.filter((m) => !excluded.has(m) && this.baseline.presence(m) >= PRESENT_SHARE && this.robust.stats(m));
     const center = features.map((m) => this.robust.stats(m)!.median);
     const scale = features.map((m) => robustScale(this.robust.stats(m)!));
     const rows = thin(records, this.o.maxBaselineRows * 2).map((r) => features.map((m) => r[m] ?? null));
