@@ -1,6 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
-import { ConfirmHostKey, type InitializationOptions } from '../../server/src/protocol/protocol';
+import { ConfirmHostKey, Passphrase, type InitializationOptions } from '../../server/src/protocol/protocol';
 
 /** Fixed so `.vscode/launch.json` can attach to the server. */
 export const SERVER_INSPECT_PORT = 6011;
@@ -28,6 +28,21 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
       trust,
     );
     return { trust: answer === trust };
+  });
+  client.onRequest(Passphrase.type, async ({ identityFile }) => {
+    // Passphrases live in SecretStorage (the OS keychain where there is one), never in settings.
+    const key = `plumbline.passphrase:${identityFile}`;
+    const stored = await context.secrets.get(key);
+    if (stored !== undefined) return { passphrase: stored };
+    const entered = await vscode.window.showInputBox({
+      title: 'Plumbline: SSH key passphrase',
+      prompt: `Passphrase for ${identityFile} (kept in VS Code's secret storage)`,
+      password: true,
+      ignoreFocusOut: true,
+    });
+    if (entered === undefined) return {};
+    await context.secrets.store(key, entered);
+    return { passphrase: entered };
   });
   return client;
 }

@@ -37,6 +37,7 @@ import {
   CaptureBaseline,
   CheckHosts,
   ConfirmHostKey,
+  Passphrase,
   DiffEnvironment,
   ManagedFileContent,
   ServerStatus,
@@ -71,6 +72,7 @@ connection.onInitialize((params) => {
         configFile,
         settings: () => settings.get(folderUri!),
         confirmHostKey: async (p) => (await connection.sendRequest(ConfirmHostKey.type, p)).trust,
+        passphrase: async (identityFile) => (await connection.sendRequest(Passphrase.type, { identityFile })).passphrase,
         log,
         changed: () => {
           if (configFile) publisher?.publish(configFile);

@@ -18,10 +18,12 @@ import type { Decision } from '../../server/src/policy';
 import { Watcher } from '../../server/src/watch/watcher';
 import { flag, writeResults } from './benchUtil';
 import { GAUNTLET, LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
-import { requestLoop, resetHost, type RequestTally } from './scenarios/labOps';
+import { requestLoop, resetHost, tallyBetween, type RequestTally } from './scenarios/labOps';
 
 const TARGET = 'web-1';
 const WARMUP = 30;
+/** How long a harmful scenario keeps watching after its first action, to see escalation. */
+const FOLLOW_MS = 40_000;
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 const secs = (ms: number | null | undefined): string => (ms == null ? '-' : `${(ms / 1000).toFixed(1)} s`);
 
@@ -50,7 +52,12 @@ interface ScenarioResult {
   leadTimeMs: number | null;
   verified: boolean | null;
   verifyFailures: string[];
+  /** Requests through nginx from the decision to act until the action started (the fault's own harm). */
+  beforeAction: RequestTally | null;
+  /** Requests through nginx while the action ran (lock, change, verification). */
   availability: RequestTally | null;
+  /** Requests through nginx in the 5 s after the action. */
+  afterAction: RequestTally | null;
   actions: ActionSeen[];
   decisions: Array<{ host: string; tier: number | null; action: string | null; execute: boolean; blockedBy?: string; why: string }>;
   maxRisk: number;
@@ -87,7 +94,6 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
   const ctx: ScenarioCtx = { dir: lab.dir, host: TARGET, address: target.address, samples, log: (l) => out(`   ${l}`) };
   const r = emptyResult(sc);
   const t0 = Date.now();
-  const clock = (): string => `+${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s`;
   out(`\n== ${sc.name} (${sc.kind})`);
   await Promise.all(lab.hosts.map((h) => resetHost(lab.dir, h.name)));
   const skip = sc.skip ? await sc.skip(ctx, lastSample.s) : null;
@@ -96,6 +102,31 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
     out(`   SKIPPED: ${skip}`);
     return r;
   }
+  // Steady traffic through nginx from before the baseline to the end: the detectors learn it as
+  // normal, and the availability through an action is read from it (not from a loop the action's
+  // own decision starts, which would itself be new behaviour to score).
+  const background = requestLoop(target.address, { maxRequests: 20_000, maxMs: 600_000, gapMs: 100 });
+  try {
+    return await watchScenario({ engine, sc, ctx, r, background, t0, lastSample });
+  } finally {
+    await background.stop();
+  }
+}
+
+interface WatchArgs {
+  engine: Engine;
+  sc: Scenario;
+  ctx: ScenarioCtx;
+  r: ScenarioResult;
+  background: ReturnType<typeof requestLoop>;
+  t0: number;
+  lastSample: { s?: Sample };
+}
+
+/** Snapshot, (deploy), baseline, warm-up, fault, and the watcher's response. */
+async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }: WatchArgs): Promise<ScenarioResult> {
+  const clock = (): string => `+${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s`;
+  const samples = ctx.samples;
   const snaps = await engine.snapshot('lab', { reason: `bench: before ${sc.name}` });
   if (snaps.some((s) => !s.ok)) throw new Error(`snapshot failed: ${JSON.stringify(snaps.filter((s) => !s.ok))}`);
   let deployedAt = 0;
@@ -109,8 +140,9 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
   const watcher = new Watcher(engine, 'lab', { warmup: WARMUP });
   let injection: Injection | undefined;
   let faultAt = 0;
-  let loop: ReturnType<typeof requestLoop> | undefined;
+  let decidedAt = 0;
   let firstAction: ActionSeen | undefined;
+  let failAtDecision: number | null = null;
   watcher.on('sample', (host, s) => {
     if (host !== TARGET) return;
     samples.push(s);
@@ -124,7 +156,11 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
     r.decisions.push({ host: d.host, tier: d.tier, action: d.action, execute: d.execute, blockedBy: d.blockedBy, why: d.why });
     out(`   ${clock()} ${d.host}: DECISION tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}${d.execute ? ', executing' : ''}]`);
     // Availability is measured over the action window: from the decision to execute until its report.
-    if (d.execute && d.host === TARGET && !loop && !firstAction) loop = requestLoop(target.address, { maxRequests: 3000, maxMs: 120_000, gapMs: 20 });
+    if (d.execute && d.host === TARGET && decidedAt === 0 && !firstAction) {
+      decidedAt = Date.now();
+      // The failure time as projected when Plumbline decided (later samples already show the cure).
+      failAtDecision = injection?.projectedFailureAt?.(Date.now(), samples.slice()) ?? null;
+    }
   });
   watcher.on('action', (report: ActionReport, d: Decision) => {
     if (report.dryRun) return;
@@ -154,25 +190,35 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
     injection = await sc.inject(ctx);
     if (sc.kind === 'harmful') {
       await waitFor(() => firstAction !== undefined, sc.timeoutMs - (Date.now() - faultAt));
+      if (firstAction) {
+        const doneAt = firstAction.at;
+        await waitFor(() => false, 5000);
+        const startAt = firstAction.at - firstAction.totalMs;
+        const tally = background.snapshot();
+        r.beforeAction = tallyBetween(tally, decidedAt || startAt, startAt);
+        r.availability = tallyBetween(tally, startAt, doneAt);
+        r.afterAction = tallyBetween(tally, doneAt, doneAt + 5000);
+        // Escalation: does a first action that did not cure lead on to the right tier?
+        await waitFor(() => false, FOLLOW_MS);
+      }
     } else {
       // Benign changes are watched for their window, and at least 30 s after they end.
       await waitFor(() => false, Math.max(30_000, sc.timeoutMs - (Date.now() - faultAt)));
     }
-    const tally = loop ? await loop.stop() : null;
-    loop = undefined;
-    r.availability = tally;
     if (firstAction) {
+      const startAt = firstAction.at - firstAction.totalMs;
       r.tier = firstAction.tier;
       r.action = firstAction.action;
       r.status = firstAction.status;
       r.verified = firstAction.verified;
       r.verifyFailures = firstAction.verifyFailures;
-      r.faultToActionMs = firstAction.at - firstAction.totalMs - faultAt;
-      const failAt = injection.projectedFailureAt?.(firstAction.at - firstAction.totalMs, samples);
-      if (sc.slow && failAt != null) r.leadTimeMs = failAt - (firstAction.at - firstAction.totalMs);
+      r.faultToActionMs = startAt - faultAt;
+      if (sc.slow && failAtDecision != null) r.leadTimeMs = failAtDecision - startAt;
+      const later = r.actions.filter((a) => a.host === TARGET && a !== firstAction);
+      if (later.length) r.note = `then ${later.map((a) => `${a.action}(${a.status}) at +${((a.at - a.totalMs - faultAt) / 1000).toFixed(0)} s`).join(', ')}`;
     } else if (sc.slow && injection.projectedFailureAt) {
       const failAt = injection.projectedFailureAt(Date.now(), samples);
-      r.note = failAt != null ? `failure projected ${secs(failAt - faultAt)} after the fault` : '';
+      r.note = failAt != null ? `no action; failure projected ${secs(failAt - faultAt)} after the fault` : 'no action';
     }
     const extra = injection.note?.();
     if (extra) r.note = [r.note, extra].filter(Boolean).join('; ');
@@ -180,7 +226,7 @@ async function runScenario(engine: Engine, lab: LabState, sc: Scenario, lastSamp
     r.error = e instanceof Error ? e.message : String(e);
     out(`   ERROR ${r.error}`);
   } finally {
-    await loop?.stop();
+    await background.stop();
     await injection?.stop?.().catch(() => undefined);
     await watcher.stop();
   }
@@ -194,7 +240,8 @@ function row(r: ScenarioResult): string[] {
     const n = r.actions.length;
     return [r.name, r.kind, '-', n === 0 ? 'none' : r.actions.map((a) => `${a.host}:${a.action}`).join(','), '-', '-', n ? String(r.actions.every((a) => a.verified)) : '-', '-', `actions: ${n} (target 0); max risk ${r.maxRisk.toFixed(2)}${r.note ? `; ${r.note}` : ''}`];
   }
-  const avail = r.availability ? `${r.availability.failed}/${r.availability.sent} failed` : '-';
+  const fmt = (t: RequestTally | null): string => (t ? `${t.failed}/${t.sent}` : '-');
+  const avail = r.availability ? `${fmt(r.beforeAction)} | ${fmt(r.availability)} | ${fmt(r.afterAction)}` : '-';
   return [
     r.name,
     r.kind,
@@ -204,7 +251,12 @@ function row(r: ScenarioResult): string[] {
     r.leadTimeMs == null ? (r.tier === null ? '-' : 'immediate') : secs(r.leadTimeMs),
     r.verified === null ? '-' : r.verified ? 'ok' : 'FAILED',
     avail,
-    [r.tier !== null && r.tier !== r.expectTier ? `wrong tier` : '', `max risk ${r.maxRisk.toFixed(2)}`, r.note].filter(Boolean).join('; '),
+    [
+      r.tier !== null && r.tier !== r.expectTier ? `wrong tier` : '',
+      r.availability?.failed ? `during: ${Object.entries(r.availability.statuses).map(([k, v]) => `${k}×${v}`).join(' ')}` : '',
+      `max risk ${r.maxRisk.toFixed(2)}`,
+      r.note,
+    ].filter(Boolean).join('; '),
   ];
 }
 
@@ -247,7 +299,7 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   out(`\nscenarios on ${hosts} lab hosts (target ${TARGET}), ${secs(Date.now() - started)} in all:`);
-  out(renderTable(['SCENARIO', 'KIND', 'WANT', 'TIER (FIRST ACTION)', 'FAULT→ACTION', 'LEAD TIME', 'VERIFIED', 'REQS IN ACTION', 'NOTES'], results.map(row), 110));
+  out(renderTable(['SCENARIO', 'KIND', 'WANT', 'TIER (FIRST ACTION)', 'FAULT→ACTION', 'LEAD TIME', 'VERIFIED', 'FAILED REQS before|during|after', 'NOTES'], results.map(row), 110));
   const harmful = results.filter((r) => r.kind === 'harmful' && !r.skipped);
   const benign = results.filter((r) => r.kind === 'benign' && !r.skipped);
   const targets = {
@@ -255,6 +307,7 @@ async function main(): Promise<void> {
     benignActions: benign.reduce((a, r) => a + r.actions.length, 0),
     actionsVerified: results.flatMap((r) => r.actions).filter((a) => a.verified).length + `/${results.flatMap((r) => r.actions).length}`,
     failedRequestsDuringSwitch: harmful.filter((r) => r.action === 'switch').reduce((a, r) => a + (r.availability?.failed ?? 0), 0),
+    failedStatusesDuringSwitch: harmful.filter((r) => r.action === 'switch').map((r) => ({ name: r.name, statuses: r.availability?.statuses ?? {} })),
   };
   out(`\ntargets: right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} (target 0)`);
   const file = writeResults('scenarios', { hosts, target: TARGET, warmup: WARMUP, intervalMs: 1000, durationMs: Date.now() - started, targets, results });
@@ -276,7 +329,9 @@ function emptyResult(sc: Scenario): ScenarioResult {
     leadTimeMs: null,
     verified: null,
     verifyFailures: [],
+    beforeAction: null,
     availability: null,
+    afterAction: null,
     actions: [],
     decisions: [],
     maxRisk: 0,

@@ -42,6 +42,8 @@ export interface SessionDeps {
   configFile: string;
   settings: () => Promise<PlumblineSettings>;
   confirmHostKey: (p: ConfirmHostKeyParams) => Promise<boolean>;
+  /** An identity file's passphrase, from the editor's SecretStorage or the person. */
+  passphrase?: (identityFile: string) => Promise<string | undefined>;
   log: (line: string) => void;
   /** Called whenever views or drifts changed: publish diagnostics, tell the client. */
   changed: () => void;
@@ -113,6 +115,7 @@ export class WorkspaceSession {
         },
         ...(settings.dataFolder ? { dataDir: path.resolve(this.workspaceDir, settings.dataFolder) } : {}),
         confirmUnknownHost: (host, keyType, fingerprint) => this.deps.confirmHostKey({ host, keyType, fingerprint }),
+        ...(this.deps.passphrase ? { passphrase: this.deps.passphrase } : {}),
         log: (l) => this.deps.log(l),
       });
       if (r.ok) {

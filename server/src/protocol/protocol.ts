@@ -475,6 +475,20 @@ export namespace ConfirmHostKey {
   export const type = new RequestType<ConfirmHostKeyParams, { trust: boolean }, void>(method);
 }
 
+export interface PassphraseParams {
+  /** The encrypted identity file (a path on this machine; never its content). */
+  identityFile: string;
+}
+
+/**
+ * server → client: an identity file needs its passphrase. The client answers from SecretStorage,
+ * else asks the person (password input) and keeps the answer there; never in settings or logs.
+ */
+export namespace Passphrase {
+  export const method = 'plumbline/passphrase';
+  export const type = new RequestType<PassphraseParams, { passphrase?: string }, void>(method);
+}
+
 /** What the policy decided for a watched host in `confirm` mode, with the exact commands (from a dry run). */
 export interface ApproveDecisionParams {
   env: string;

@@ -77,6 +77,8 @@ export interface RequestTally {
   sent: number;
   failed: number;
   statuses: Record<string, number>;
+  /** Each request's start time (epoch ms) and outcome (HTTP status, or timeout/error/reset). */
+  log?: Array<[number, string]>;
 }
 
 function oneRequest(address: string, timeoutMs: number, route = '/healthz'): Promise<string> {
@@ -95,13 +97,18 @@ function oneRequest(address: string, timeoutMs: number, route = '/healthz'): Pro
  * A bounded request loop through nginx on a lab host's address: sequential requests, at most
  * `maxRequests` and `maxMs`, until `stop()`. A request that is not 2xx counts as failed.
  */
-export function requestLoop(address: string, opts: { maxRequests: number; maxMs: number; gapMs?: number }): { stop: () => Promise<RequestTally> } {
-  const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
+export function requestLoop(
+  address: string,
+  opts: { maxRequests: number; maxMs: number; gapMs?: number },
+): { stop: () => Promise<RequestTally>; snapshot: () => RequestTally } {
+  const tally: RequestTally = { sent: 0, failed: 0, statuses: {}, log: [] };
   let stopped = false;
   const deadline = Date.now() + opts.maxMs;
   const done = (async () => {
     while (!stopped && tally.sent < opts.maxRequests && Date.now() < deadline) {
+      const at = Date.now();
       const s = await oneRequest(address, 3000);
+      tally.log!.push([at, s]);
       tally.sent++;
       tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
       if (!/^2\d\d$/.test(s)) tally.failed++;
@@ -114,7 +121,20 @@ export function requestLoop(address: string, opts: { maxRequests: number; maxMs:
       await done;
       return tally;
     },
+    snapshot: () => tally,
   };
+}
+
+/** The requests of a loop sent in [from, to), tallied. */
+export function tallyBetween(t: RequestTally, from: number, to: number): RequestTally {
+  const r: RequestTally = { sent: 0, failed: 0, statuses: {} };
+  for (const [at, s] of t.log ?? []) {
+    if (at < from || at >= to) continue;
+    r.sent++;
+    r.statuses[s] = (r.statuses[s] ?? 0) + 1;
+    if (!/^2\d\d$/.test(s)) r.failed++;
+  }
+  return r;
 }
 
 /** A traffic spike through nginx on the host's lab address: `count` requests to `/`, `concurrency` at a time. */
