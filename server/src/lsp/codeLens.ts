@@ -14,7 +14,7 @@ export function environmentSummary(hosts: HostView[]): string {
   return `${hosts.length} host${hosts.length === 1 ? '' : 's'}: ${parts.join(', ') || 'none'}`;
 }
 
-/** Above each environment in plumbline.yaml: its state, Capture baseline, Diff. */
+/** Above each environment in plumbline.yaml: its state, Capture baseline, Diff, Watch. */
 export function environmentLenses(envs: EnvironmentConfig[], views: (env: string) => HostView[], trusted: boolean): CodeLens[] {
   return envs.flatMap((env) => {
     const range = { start: env.range.start, end: env.range.start };
@@ -27,6 +27,7 @@ export function environmentLenses(envs: EnvironmentConfig[], views: (env: string
       state,
       { range, command: { title: 'Capture baseline', command: Commands.captureBaseline, arguments: [env.name] } },
       { range, command: { title: 'Diff', command: Commands.diff, arguments: [env.name] } },
+      { range, command: { title: 'Watch', command: Commands.startWatching, arguments: [env.name] } },
     ];
   });
 }

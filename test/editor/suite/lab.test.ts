@@ -127,7 +127,7 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
     assert.match(text, /baseline v1/);
     assert.match(text, /risk: not scored yet/);
     const lenses = await vscode.commands.executeCommand<vscode.CodeLens[]>('vscode.executeCodeLensProvider', config);
-    assert.deepEqual(lenses.map((l) => l.command?.title), ['Plumbline: 3 hosts: 1 drift (medium), 2 clean', 'Capture baseline', 'Diff']);
+    assert.deepEqual(lenses.map((l) => l.command?.title), ['Plumbline: 3 hosts: 1 drift (medium), 2 clean', 'Capture baseline', 'Diff', 'Watch']);
   });
 
   it('accepts the live state as the new baseline through the code action, and the diagnostic clears', async () => {
