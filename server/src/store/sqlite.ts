@@ -15,9 +15,15 @@ export function sqliteModule(): typeof sqlite {
     (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
   try {
-    loaded = process.getBuiltinModule('node:sqlite');
+    loaded = process.getBuiltinModule?.('node:sqlite');
   } finally {
     process.emitWarning = emitWarning;
+  }
+  if (!loaded) {
+    throw new Error(
+      `Plumbline stores its data with node:sqlite, which this Node (${process.version}) does not have; it needs Node >= 22.13. ` +
+        'In the repository, run it through npm (npm run plumbline -- ARGS, npx plumbline ARGS), which uses the bundled Node 24.',
+    );
   }
   return loaded;
 }
