@@ -5,8 +5,8 @@ import { Engine } from '../engine/engine';
 import { labDown, labExec, labUnavailableReason, labUp } from '../lab/lab';
 import type { Decision } from '../policy';
 import type { HostRisk, Reason } from '../risk';
-import { Watcher } from '../watch/watcher';
 import type { ActionReport } from '../act/types';
+import type { Watcher } from '../watch/watcher';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { CliExit } from './workspace';
@@ -90,7 +90,9 @@ async function demo(opts: { dir: string; keep: boolean; timeoutMs: number }): Pr
     if (b.some((o) => !o.ok)) throw new Error('baseline failed');
 
     step(5, 'watching: the detectors learn 30 s of behaviour after the baseline, then score every sample');
-    watcher = new Watcher(engine, 'lab', { warmup: 30 });
+    // Loaded on use: the detectors bring tfjs, which other commands should not pay for at start-up.
+    const watchModule = await import('../watch/watcher');
+    watcher = new watchModule.Watcher(engine, 'lab', { warmup: 30 });
     const latest = new Map<string, HostRisk>();
     const worstOther = { value: 0 };
     const otherActions: string[] = [];

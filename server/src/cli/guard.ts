@@ -3,7 +3,6 @@ import type { Command } from 'commander';
 import type { ActionReport } from '../act/types';
 import { parseDuration } from '../config/duration';
 import type { Decision } from '../policy';
-import { Watcher } from '../watch/watcher';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_GUARD_ACTED, EXIT_OK, EXIT_VERIFY_FAILED } from './exitCodes';
 import { note } from './progress';
 import { renderTable } from './table';
@@ -75,6 +74,8 @@ export function registerGuardCommand(program: Command): void {
         return EXIT_ERROR;
       }
       note(`guard: 5/5 watching for ${flags.window} (actions per the environment's mode: ${engine.environment(envName).actions.mode})`, quiet);
+      // Loaded on use: the detectors bring tfjs, which other commands should not pay for at start-up.
+      const { Watcher } = await import('../watch/watcher');
       const watcher = new Watcher(engine, envName, { warmup: flags.warmup === undefined ? undefined : Number(flags.warmup) });
       const decisions: Decision[] = [];
       const actions: ActionReport[] = [];

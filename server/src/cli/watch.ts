@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { parseDuration } from '../config/duration';
 import type { Decision } from '../policy';
 import type { HostRisk } from '../risk';
-import { Watcher, type HostWatchStatus } from '../watch/watcher';
+import type { HostWatchStatus } from '../watch/watcher';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { CliExit, withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
@@ -72,6 +72,8 @@ export function registerWatchCommand(program: Command): void {
     process.exitCode = await withEngine(flags, envName, 'watching', async (engine) => {
       const live = !flags.json && process.stdout.isTTY;
       const rl = live && process.stdin.isTTY ? readline.createInterface({ input: process.stdin, output: process.stdout }) : undefined;
+      // Loaded on use: the detectors bring tfjs, which other commands should not pay for at start-up.
+      const { Watcher } = await import('../watch/watcher');
       const watcher = new Watcher(engine, envName, {
         warmup: flags.warmup === undefined ? undefined : Number(flags.warmup),
         approve: rl ? (d) => askApproval(d, rl) : undefined,
