@@ -10,19 +10,8 @@ import { scoreAcross } from '../../server/src/detect/model/batch';
 import { ModelFilesError } from '../../server/src/detect/model/modelFiles';
 import { metricProfile } from '../../server/src/detect/layer/metricProfile';
 import { RobustBaseline, robustScale, robustStats } from '../../server/src/detect/layer/robust';
+import { gauss, rng } from '../support/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 type Metrics = Record<string, number | null>;
 

@@ -2,19 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { breachScore, DEFAULT_FORECAST_OPTIONS, fitTrend, Forecaster, timeToBreach } from '../../server/src/detect/layer/forecast';
 import type { LayerObservation } from '../../server/src/detect/layer/types';
+import { gauss, rng } from '../support/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 const T0 = 1_700_000_000_000;
 const STEP = 5000;

@@ -3,19 +3,8 @@ import { describe, it } from 'node:test';
 import { RobustBaseline, robustStats, zToScore } from '../../server/src/detect/layer/robust';
 import { metricProfile } from '../../server/src/detect/layer/metricProfile';
 import type { LayerObservation } from '../../server/src/detect/layer/types';
+import { gauss, rng } from '../support/random';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-function gauss(r: () => number): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
-}
 
 function baselineApp(r: () => number, n = 200): Map<string, number[]> {
   const cols = new Map<string, number[]>([
