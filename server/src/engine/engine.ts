@@ -160,14 +160,6 @@ export class Engine {
   /** Captures each host live and diffs it against its active baseline. */
   async diff(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<DiffResult>>> {
     const env = this.environment(envName);
-    const workspace = path.dirname(this.config.file);
-    const readLocal = (local: string): string | undefined => {
-      try {
-        return fs.readFileSync(path.resolve(workspace, local), 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
     return this.forHosts(env, onHostDone, async (host) => {
       // Capture first: an unreachable host is the more useful answer, and the live fingerprint is kept either way.
       const r = await captureHost(this.pool, env, host);
@@ -177,7 +169,7 @@ export class Engine {
       if (!baseline) {
         return { ok: false, error: { kind: 'NoBaseline', message: `${host}: no baseline yet; run \`plumbline baseline ${env.name}\`` } };
       }
-      const diff = diffFingerprints(baseline.fingerprint, r.value, { files: env.layers.app.files, readLocal });
+      const diff = diffFingerprints(baseline.fingerprint, r.value, { files: env.layers.app.files, readLocal: (l) => this.readLocal(l) });
       diff.baselineVersion = baseline.version;
       return { ok: true, value: { diff, baseline } };
     });
@@ -261,14 +253,6 @@ export class Engine {
     if (!env.hosts.some((h) => h.spec === host)) {
       throw new Error(`no host "${host}" in environment ${env.name} (hosts: ${env.hosts.map((h) => h.spec).join(', ')})`);
     }
-    const workspace = path.dirname(this.config.file);
-    const readLocal = (local: string): string | undefined => {
-      try {
-        return fs.readFileSync(path.resolve(workspace, local), 'utf8');
-      } catch {
-        return undefined;
-      }
-    };
     const actor = this.actor();
     const report = await runAction(
       kind,
@@ -286,7 +270,7 @@ export class Engine {
         compare: (live) => {
           const b = this.store.activeBaseline(env.name, host);
           if (!b) return undefined;
-          const diff = diffFingerprints(b.fingerprint, live, { files: env.layers.app.files, readLocal, baselineVersion: b.version });
+          const diff = diffFingerprints(b.fingerprint, live, { files: env.layers.app.files, readLocal: (l) => this.readLocal(l), baselineVersion: b.version });
           return { baseline: b.fingerprint, diff };
         },
         snapshot: () => this.store.latestSnapshot(env.name, host, { withSecrets: true }),
@@ -372,6 +356,15 @@ export class Engine {
       return { ok: true, value: value as T };
     } catch {
       return { ok: false, error: { kind: 'MalformedAgentOutput', message: `${host}: unexpected agent output: ${line.slice(0, 200)}` } };
+    }
+  }
+
+  /** A workspace file (the `local` side of a managed file), or undefined when it cannot be read. */
+  private readLocal(local: string): string | undefined {
+    try {
+      return fs.readFileSync(path.resolve(path.dirname(this.config.file), local), 'utf8');
+    } catch {
+      return undefined;
     }
   }
 
