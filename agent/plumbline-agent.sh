@@ -386,6 +386,24 @@ pl_collect() { # agent args
 # shellcheck disable=SC2016
 # Functions both awk programs use (JSON escaping).
 PL_AWK_LIB='
+function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
+# Is pid p the app called pat: its comm or an argv word (or the basename of one) equals pat or
+# pat-INSTANCE (app matches app-blue, the rule tier-1 restarts use too)? Never the agent, its
+# ancestors, or anything under another agent run (whose argv names pat as well).
+function is_app(p, pat,   q, d, m, j, a) {
+  if ((p in MINE) || (p in ANC)) return 0
+  q = p; d = 0
+  while (q > 1 && !(q in AGENT) && (q in BPP) && d < 200) { q = BPP[q]; d++ }
+  if (q in AGENT) return 0
+  m = (BC[p] == pat || index(BC[p], pat "-") == 1 || (length(pat) > 15 && BC[p] == substr(pat, 1, 15)))
+  if (p in CN) for (j = 1; !m && j <= CN[p]; j++) {
+    a = CA[p, j]; gsub(/\001/, "\n", a); gsub(/\003/, "@", a)
+    if (a == pat || basename(a) == pat || index(a, pat "-") == 1 || index(basename(a), pat "-") == 1) m = 1
+  }
+  return m
+}
+# Other agent runs (sh -c SCRIPT plumbline-agent ...): their children are never the app.
+function mark_agents(   p, j) { for (p in CN) for (j = 1; j <= 3; j++) if (CA[p, j] == "-c" && CA[p, j + 2] == "plumbline-agent") AGENT[p] = 1 }
 function esc(s) {
   if (s !~ /[\\"\001-\037\200-\377]/) return s
   return escv(s, (s ~ /[\200-\377]/) && !u8ok(s))
@@ -470,7 +488,6 @@ function ip6(h,   s, k, g, best, bl, cs, cl, out) {
   }
   return out
 }
-function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
 function unoct(s,   out) {
   out = ""
   while (match(s, /\\[0-7][0-7][0-7]/)) {
@@ -779,24 +796,10 @@ END {
   if (PAT == "") printf "null"
   else {
     npids = 0; prss = 0; pth = 0; pfd = 0; pticks = 0
-    plen = length(PAT)
-    # Another agent run with the same --process (sh -c SCRIPT plumbline-agent ...) has the pattern
-    # in its argv, and so do its children (its awk); neither is ever the app.
-    for (p in CN) for (j = 1; j <= 3; j++) if (CA[p, j] == "-c" && CA[p, j + 2] == "plumbline-agent") AGENT[p] = 1
+    mark_agents()
     for (i = 1; i <= BN; i++) {
       p = BP[i]
-      if ((p in MINE) || (p in ANC)) continue
-      q = p; d = 0
-      while (q > 1 && !(q in AGENT) && (q in BPP) && d < 200) { q = BPP[q]; d++ }
-      if (q in AGENT) continue
-      m = (BC[p] == PAT || index(BC[p], PAT "-") == 1 || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
-      if (p in CN) {
-        for (j = 1; !m && j <= CN[p]; j++) {
-          a = CA[p, j]; gsub(/\001/, "\n", a); gsub(/\003/, "@", a)
-          if (a == PAT || basename(a) == PAT || index(a, PAT "-") == 1 || index(basename(a), PAT "-") == 1) m = 1
-        }
-      }
-      if (!m) continue
+      if (!is_app(p, PAT)) continue
       PIDS = (npids++ ? PIDS "," : "") p
       prss += BR[p]; pth += BTH[p]; pfd += CFD[p]
       if (win > 0) pticks += ((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]
@@ -963,7 +966,6 @@ pl_stream() { # agent args
 # shellcheck disable=SC2016
 PL_SAWK='
 function num(x) { return sprintf("%.15g", x + 0) }
-function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
 function q(s) { gsub(/\047/, "\047\\\047\047", s); return "\047" s "\047" }
 function stat_line(line,   i0, r, pid) {
   if (!match(line, /^[0-9]+ \(/)) return
@@ -1034,7 +1036,7 @@ function ts_ms(d,   n) {
   if (n >= 9) return d "000"
   return ""
 }
-function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rsec, wsec, rx, tx, out, k, m, plen, j, q1, npids, pids, prss, pth, pfd, pticks, ok, newpid, notes, first, ts) {
+function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rsec, wsec, rx, tx, out, k, m, j, npids, pids, prss, pth, pfd, pticks, ok, newpid, notes, first, ts) {
   # lineage: the agent (or its supervisor) and everything it started are not host load, never "the app"
   for (i = 1; i <= BN; i++) {
     p = BP[i]; d = 0
@@ -1091,23 +1093,12 @@ function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rs
 
   if (PAT == "") out = out "null"
   else {
-    npids = 0; pids = ""; prss = 0; pth = 0; pfd = 0; pticks = 0; plen = length(PAT)
-    for (p in CN) for (j = 1; j <= 3; j++) if (CA[p, j] == "-c" && CA[p, j + 2] == "plumbline-agent") AGENT[p] = 1
+    npids = 0; pids = ""; prss = 0; pth = 0; pfd = 0; pticks = 0
+    mark_agents()
     newpid = 0
     for (i = 1; i <= BN; i++) {
       p = BP[i]
-      if ((p in MINE) || (p in ANC)) continue
-      q1 = p; d = 0
-      while (q1 > 1 && !(q1 in AGENT) && (q1 in BPP) && d < 200) { q1 = BPP[q1]; d++ }
-      if (q1 in AGENT) continue
-      m = (BC[p] == PAT || index(BC[p], PAT "-") == 1 || (plen > 15 && BC[p] == substr(PAT, 1, 15)))
-      if (p in CN) {
-        for (j = 1; !m && j <= CN[p]; j++) {
-          a1 = CA[p, j]; gsub(/\001/, "\n", a1); gsub(/\003/, "@", a1)
-          if (a1 == PAT || basename(a1) == PAT || index(a1, PAT "-") == 1 || index(basename(a1), PAT "-") == 1) m = 1
-        }
-      }
-      if (!m) continue
+      if (!is_app(p, PAT)) continue
       pids = (npids++ ? pids "," : "") p
       if (!(p in PREVPID)) newpid = 1
       NOWPID[p] = 1
