@@ -8,21 +8,13 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { packageRoot } from '../../server/src/common/paths';
+import { faultyReleaseScript } from '../../server/src/lab/faultyRelease';
 import { labSkipReason, startLab, type LabFixture } from '../support/lab';
 import { runCli } from '../support/cli';
 
 const skip = labSkipReason();
 
-const DEPLOY_LEAKY_RELEASE = [
-  'set -e',
-  'cd /srv/app/releases && rm -rf r3 && cp -a r2 r3',
-  `printf '{"id":"r3","version":"1.2.0"}\\n' > r3/release.json`,
-  `printf '{"leakMBPerSec": 1}\\n' > r3/faults.json`,
-  'cd /srv/app && ln -sfn releases/r3 current.new && mv -T current.new current',
-  'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)"; done',
-  'sleep 2',
-  'for i in $(seq 1 50); do curl -fsS -o /dev/null http://127.0.0.1/healthz && exit 0; sleep 0.2; done; exit 1',
-].join('\n');
+const DEPLOY_LEAKY_RELEASE = faultyReleaseScript({ leakMBPerSec: 1 });
 
 interface GuardJson {
   actions: Array<{ host: string; action: string; status: string; verification?: { ok: boolean } }>;

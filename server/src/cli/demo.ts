@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { Engine } from '../engine/engine';
+import { faultyReleaseScript } from '../lab/faultyRelease';
 import { labDown, labExec, labUnavailableReason, labUp } from '../lab/lab';
 import type { Decision } from '../policy';
 import type { HostRisk, Reason } from '../risk';
@@ -25,21 +26,9 @@ async function mustExec(dir: string, host: string, argv: string[]): Promise<stri
   return r.stdout;
 }
 
-/** Deploys release r3 (a copy of r2 that leaks memory) on the canary: new release dir, atomic symlink flip, restart. */
+/** Deploys release r3 (a copy of r2 that leaks memory) on the canary. */
 async function deployLeakyRelease(dir: string): Promise<void> {
-  const script = [
-    'set -e',
-    'cd /srv/app/releases',
-    'rm -rf r3 && cp -a r2 r3',
-    `printf '{"id":"r3","version":"1.2.0"}\\n' > r3/release.json`,
-    `printf '{"leakMBPerSec": ${LEAK_MB_PER_SEC}}\\n' > r3/faults.json`,
-    'cd /srv/app && ln -sfn releases/r3 current.new && mv -T current.new current',
-    // The lab supervisor restarts each colour from `current` a second after it exits.
-    'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)"; done',
-    'sleep 2',
-    'for i in $(seq 1 50); do curl -fsS -o /dev/null http://127.0.0.1/healthz && exit 0; sleep 0.2; done; exit 1',
-  ].join('\n');
-  await mustExec(dir, CANARY, ['sh', '-c', script]);
+  await mustExec(dir, CANARY, ['sh', '-c', faultyReleaseScript({ leakMBPerSec: LEAK_MB_PER_SEC })]);
 }
 
 function top(reasons: Reason[]): string {

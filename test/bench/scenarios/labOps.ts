@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import * as path from 'node:path';
 import { WORKSPACE_FILES, labExec } from '../../../server/src/lab/lab';
+import { faultyReleaseScript } from '../../../server/src/lab/faultyRelease';
 
 /** Runs a shell script inside a lab host as root; throws with its stderr when it fails. */
 export async function sh(dir: string, host: string, script: string, input?: string): Promise<string> {
@@ -55,22 +56,7 @@ export async function resetHost(dir: string, host: string): Promise<void> {
 
 /** Deploys r3, a copy of r2 with release-level faults, on one host (as the demo does). */
 export async function deployFaultyRelease(dir: string, host: string, faults: Record<string, unknown>): Promise<void> {
-  await sh(
-    dir,
-    host,
-    [
-      'set -e',
-      'cd /srv/app/releases',
-      'rm -rf r3 && cp -a r2 r3',
-      `printf '{"id":"r3","version":"1.2.0"}\\n' > r3/release.json`,
-      'cat > r3/faults.json',
-      'cd /srv/app && ln -sfn releases/r3 current.new && mv -T current.new current',
-      'for c in blue green; do kill "$(cat /run/plumbline-app-$c.pid)"; done',
-      'sleep 2',
-      HEALTHY,
-    ].join('\n'),
-    `${JSON.stringify(faults)}\n`,
-  );
+  await sh(dir, host, faultyReleaseScript(faults));
 }
 
 export interface RequestTally {
