@@ -4,7 +4,7 @@
  * first executed action, time from fault to action, lead time before the failure condition
  * (slow faults), verification, and requests through nginx during the action window.
  *
- *   npm run bench:scenarios -- [--hosts 2] [--only <substring>]
+ *   npm run bench:scenarios -- [--hosts 2] [--only <substring>[,<substring>…]]
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -18,7 +18,7 @@ import type { Decision } from '../../server/src/policy';
 import { Watcher } from '../../server/src/watch/watcher';
 import { flag, writeResults } from './benchUtil';
 import { GAUNTLET, LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
-import { requestLoop, resetHost, tallyBetween, type RequestTally } from './scenarios/labOps';
+import { flipTime, requestLoop, resetHost, tallyBetween, type RequestTally } from './scenarios/labOps';
 
 const TARGET = 'web-1';
 const WARMUP = 30;
@@ -58,6 +58,11 @@ interface ScenarioResult {
   availability: RequestTally | null;
   /** Requests through nginx in the 5 s after the action. */
   afterAction: RequestTally | null;
+  /**
+   * For a switch: the requests of the action window after traffic moved to the other colour (the
+   * switch's own doing); before that moment the faulty colour still served and failures are the fault's.
+   */
+  afterFlip: RequestTally | null;
   actions: ActionSeen[];
   decisions: Array<{ host: string; tier: number | null; action: string | null; execute: boolean; blockedBy?: string; why: string }>;
   maxRisk: number;
@@ -198,6 +203,8 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
         r.beforeAction = tallyBetween(tally, decidedAt || startAt, startAt);
         r.availability = tallyBetween(tally, startAt, doneAt);
         r.afterAction = tallyBetween(tally, doneAt, doneAt + 5000);
+        const flip = firstAction.action === 'switch' ? flipTime(tally, startAt, doneAt) : null;
+        if (flip !== null) r.afterFlip = tallyBetween(tally, flip, doneAt);
         // Escalation: does a first action that did not cure lead on to the right tier?
         await waitFor(() => false, FOLLOW_MS);
       }
@@ -254,6 +261,7 @@ function row(r: ScenarioResult): string[] {
     [
       r.tier !== null && r.tier !== r.expectTier ? `wrong tier` : '',
       r.availability?.failed ? `during: ${Object.entries(r.availability.statuses).map(([k, v]) => `${k}×${v}`).join(' ')}` : '',
+      r.afterFlip ? `after traffic moved: ${r.afterFlip.failed}/${r.afterFlip.sent} failed` : '',
       `max risk ${r.maxRisk.toFixed(2)}`,
       r.note,
     ].filter(Boolean).join('; '),
@@ -269,7 +277,8 @@ async function main(): Promise<void> {
   const hosts = flag('hosts', 2);
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
-  const scenarios = GAUNTLET.filter((s) => !only || s.name.includes(only));
+  const wanted = only?.split(',').map((w) => w.trim()) ?? [];
+  const scenarios = GAUNTLET.filter((s) => wanted.length === 0 || wanted.some((w) => s.name.includes(w)));
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-bench-scenarios-'));
   const labDir = path.join(dir, 'lab');
   const started = Date.now();
@@ -306,10 +315,12 @@ async function main(): Promise<void> {
     rightTierBeforeFailure: harmful.filter((r) => r.tier === r.expectTier && (r.leadTimeMs == null || r.leadTimeMs > 0)).length + `/${harmful.length}`,
     benignActions: benign.reduce((a, r) => a + r.actions.length, 0),
     actionsVerified: results.flatMap((r) => r.actions).filter((a) => a.verified).length + `/${results.flatMap((r) => r.actions).length}`,
-    failedRequestsDuringSwitch: harmful.filter((r) => r.action === 'switch').reduce((a, r) => a + (r.availability?.failed ?? 0), 0),
-    failedStatusesDuringSwitch: harmful.filter((r) => r.action === 'switch').map((r) => ({ name: r.name, statuses: r.availability?.statuses ?? {} })),
+    failedRequestsDuringSwitch: harmful.filter((r) => r.action === 'switch').reduce((a, r) => a + (r.afterFlip?.failed ?? r.availability?.failed ?? 0), 0),
+    failedRequestsBeforeFlip: harmful.filter((r) => r.action === 'switch').reduce((a, r) => a + (r.availability?.failed ?? 0) - (r.afterFlip?.failed ?? r.availability?.failed ?? 0), 0),
+    failedRequestsDuringRollback: results.flatMap((r) => (r.action === 'rollback' ? [r.availability?.failed ?? 0] : [])).reduce((a, b) => a + b, 0),
+    failedStatusesDuringSwitch: harmful.filter((r) => r.action === 'switch').map((r) => ({ name: r.name, during: r.availability?.statuses ?? {}, afterFlip: r.afterFlip?.statuses ?? null })),
   };
-  out(`\ntargets: right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} (target 0)`);
+  out(`\ntargets: right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} after traffic moved (target 0; ${targets.failedRequestsBeforeFlip} before it, while the faulty colour still served); during rollbacks ${targets.failedRequestsDuringRollback}`);
   const file = writeResults('scenarios', { hosts, target: TARGET, warmup: WARMUP, intervalMs: 1000, durationMs: Date.now() - started, targets, results });
   out(`results: ${file}`);
 }
@@ -332,6 +343,7 @@ function emptyResult(sc: Scenario): ScenarioResult {
     beforeAction: null,
     availability: null,
     afterAction: null,
+    afterFlip: null,
     actions: [],
     decisions: [],
     maxRisk: 0,

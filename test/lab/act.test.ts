@@ -112,16 +112,37 @@ describe('actions on real lab hosts', { skip }, () => {
     await setFaults('web-2', {});
   });
 
-  it('remediate restarts the app (new pids) and verifies', async () => {
-    const before = await lab.exec('web-2', ['cat', '/run/plumbline-app-blue.pid']);
+  it('remediate restarts both colours rolling (new pids, traffic back where it was) with zero failed requests', async (t) => {
+    const pid = async (colour: string) => (await lab.exec('web-2', ['cat', `/run/plumbline-app-${colour}.pid`])).trim();
+    const before = { blue: await pid('blue'), green: await pid('green') };
+    const upstream = await lab.exec('web-2', ['cat', '/etc/nginx/conf.d/upstream.conf']);
+    let stop = false;
+    let sent = 0;
+    const failures: string[] = [];
+    const loop = (async () => {
+      while (!stop && sent < 5000) {
+        sent++;
+        const r = await get(`http://${address('web-2')}/`);
+        if (r !== 200) failures.push(String(r));
+      }
+    })();
     const { code, report } = await act('web-2', 'remediate', '--yes');
+    stop = true;
+    await loop;
     assert.equal(code, 0, report.message);
-    const line = report.reasons.find((r) => r.startsWith('plumbline-app: pids'));
-    assert.ok(line, report.reasons.join('\n'));
-    const [, old, now] = /pids (.*) → (.*)$/.exec(line)!;
-    assert.ok(old.split(' ').includes(before.trim()), `${before} was among the old pids: ${line}`);
-    assert.ok(!now.split(' ').some((p) => old.split(' ').includes(p)), line);
     assert.ok(report.verification?.ok);
+    for (const colour of ['blue', 'green'] as const) {
+      const line = report.reasons.find((r) => r.startsWith(`plumbline-app-${colour}: pids`));
+      assert.ok(line, report.reasons.join('\n'));
+      const [, old, now] = /pids (.*) → (.*)$/.exec(line)!;
+      assert.ok(old.split(' ').includes(before[colour]), `${before[colour]} was among the old pids: ${line}`);
+      assert.ok(!now.split(' ').some((p) => old.split(' ').includes(p)), line);
+    }
+    assert.ok(report.reasons.some((r) => r.startsWith('traffic back:')), report.reasons.join('\n'));
+    assert.equal(await lab.exec('web-2', ['cat', '/etc/nginx/conf.d/upstream.conf']), upstream);
+    assert.ok(sent >= 10, `only ${sent} requests went through during the restart`);
+    assert.deepEqual(failures, [], `${failures.length} of ${sent} requests failed`);
+    t.diagnostic(`rolling remediate: ${report.timings.actionMs} ms action; ${sent} requests, 0 failed`);
   });
 
   it('two actors on one host: the second is refused with the holder, or waits for it', async () => {

@@ -26,7 +26,7 @@ function envConfig(over: { actions?: EnvironmentConfig['actions']; app?: Partial
     range,
     hosts: [{ spec: 'local', range }],
     intervalMs: 5000,
-    layers: { hardware: { perf: false, limits: {} }, os: { packages: false, sysctl: [], services: [] }, app: { files: [], limits: {}, ...over.app } },
+    layers: { hardware: { perf: false, mounts: [], limits: {} }, os: { packages: false, sysctl: [], services: [] }, app: { files: [], limits: {}, ...over.app } },
     risk: { minor: 0.3, moderate: 0.6, severe: 0.85 },
     actions: over.actions ?? { mode: 'confirm' },
   } as EnvironmentConfig;

@@ -66,7 +66,7 @@ describe('parseConfig: a valid file', () => {
           ],
           intervalMs: 5000,
           layers: {
-            hardware: { perf: true, limits: {} },
+            hardware: { perf: true, mounts: [], limits: {} },
             os: { packages: true, sysctl: ['vm.swappiness'], services: ['nginx'] },
             app: {
               release: '/srv/app/current',
@@ -104,7 +104,7 @@ describe('parseConfig: a valid file', () => {
     assert.deepEqual(env.risk, { minor: 0.3, moderate: 0.6, severe: 0.85 });
     assert.deepEqual(env.actions, { mode: 'suggest' });
     assert.deepEqual(env.layers, {
-      hardware: { perf: true, limits: {} },
+      hardware: { perf: true, mounts: [], limits: {} },
       os: { packages: true, sysctl: [], services: [] },
       app: { files: [], limits: {} },
     });

@@ -111,7 +111,9 @@ describe('BatchWriter', () => {
     const batches: number[][] = [];
     const w = new BatchWriter<number>((b) => void batches.push(b), { maxBatch: 4, flushMs: 20 });
     for (let i = 0; i < 9; i++) w.push(i);
-    await new Promise((r) => setTimeout(r, 60));
+    // Two full batches, then the ninth row on the timer (however late a busy machine runs it).
+    const deadline = Date.now() + 5000;
+    while (batches.length < 3 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
     assert.deepEqual(batches, [[0, 1, 2, 3], [4, 5, 6, 7], [8]]);
     await w.close();
   });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EnvironmentConfig } from '../../server/src/config/types';
-import { policyFromConfig, type PolicyOverrides } from '../../server/src/policy/config';
+import { defaultPersistence, policyFromConfig, type PolicyOverrides } from '../../server/src/policy/config';
+import { cureFor } from '../../server/src/policy/cure';
 import { Policy } from '../../server/src/policy/policy';
 import { tierForState } from '../../server/src/policy/tiers';
 import type { Decision, PolicyConfig } from '../../server/src/policy/types';
@@ -22,7 +23,7 @@ function env(actions: Partial<EnvironmentConfig['actions']> = {}): EnvironmentCo
     range: zero,
     hosts: [{ spec: 'web-1', range: zero }],
     intervalMs: 5000,
-    layers: { hardware: { perf: true, limits: {} }, os: { packages: true, sysctl: [], services: [] }, app: { files: [], limits: {} } },
+    layers: { hardware: { perf: true, mounts: [], limits: {} }, os: { packages: true, sysctl: [], services: [] }, app: { files: [], limits: {} } },
     risk: THRESHOLDS,
     actions: {
       mode: 'auto',
@@ -327,5 +328,72 @@ describe('policy with risk', () => {
     for (let i = 0; i < 6; i++) tiers.push(q.decide(t2.update(T0 + i * 5000, spike(T0 + i * 5000, 0.95)), T0 + i * 5000).tier);
     // minor, minor, moderate, moderate, severe, severe: each tier once its state has held long enough.
     assert.deepEqual(tiers, [null, 1, null, 2, 3, 3]);
+  });
+});
+
+describe('policy: the cure picks the tier', () => {
+  const configured = { remediate: true, switch: true, rollback: true };
+  const reason = (over: Partial<Reason>): Reason => ({ layer: 'app', source: 'stats', metric: 'cpuPct', value: 90, baseline: 10, threshold: 30, score: 0.9, detail: 'cpu', ...over });
+  const withReasons = (state: RiskState, reasons: Reason[], held = 5): HostRisk => ({ ...risk(state, held), reasons });
+  const same = { now: 'releases/r2', snapshot: 'releases/r2' };
+  const deployed = { now: 'releases/r3', snapshot: 'releases/r2' };
+
+  it('reads the cause: app drift → rollback, a new release → rollback, the same release → switch, hardware → none', () => {
+    const drift = reason({ source: 'config', metric: '/etc/nginx/conf.d/app.conf', score: 0.45 });
+    assert.deepEqual([cureFor([drift], { release: same, configured, cleanup: false })?.tier, cureFor([drift], { release: same, configured, cleanup: false })?.raise], [3, true]);
+    assert.equal(cureFor([reason({})], { release: deployed, configured, cleanup: false })?.tier, 3);
+    assert.equal(cureFor([reason({})], { release: deployed, configured, cleanup: false })?.raise, false);
+    assert.equal(cureFor([reason({ source: 'forecast', metric: 'rssKiB' })], { release: deployed, configured, cleanup: false })?.raise, true);
+    assert.deepEqual(cureFor([reason({})], { release: same, configured, cleanup: false }), { tier: 2, raise: false, why: cureFor([reason({})], { release: same, configured, cleanup: false })!.why });
+    assert.equal(cureFor([reason({ layer: 'hardware' })], { release: same, configured, cleanup: false }), null);
+    // No snapshot, or no switch configured: the cause is unknown, the level decides.
+    assert.equal(cureFor([reason({})], { release: null, configured, cleanup: false }), null);
+    assert.equal(cureFor([reason({})], { release: same, configured: { ...configured, switch: false }, cleanup: false }), null);
+    // A weak app reason under a strong hardware one does not make it an app problem.
+    assert.equal(cureFor([reason({ layer: 'hardware', score: 0.9 }), reason({ score: 0.2 })], { release: same, configured, cleanup: false }), null);
+  });
+
+  it('a severe fault on the serving colour gets a switch, never remediate; a firm cause raises a minor risk to rollback', () => {
+    const severe = policy().decide(withReasons('severe', [reason({ metric: 'healthLatencyMs' })]), T0, cureFor([reason({ metric: 'healthLatencyMs' })], { release: same, configured, cleanup: false }));
+    assert.deepEqual([severe.tier, severe.action], [2, 'switch']);
+    assert.match(severe.why, /idle colour is the cure/);
+    const minor = policy().decide(withReasons('minor', [reason({ score: 0.4 })]), T0, { tier: 2, raise: false, why: 'x' });
+    assert.equal(minor.tier, 1, 'a switch cure does not raise a minor risk');
+    const drift = policy().decide(withReasons('minor', [reason({ source: 'config', score: 0.45 })]), T0, { tier: 3, raise: true, why: 'app.conf drifted' });
+    assert.deepEqual([drift.tier, drift.action], [3, 'rollback']);
+    assert.equal(policy().decide(withReasons('severe', [reason({})]), T0, { tier: 1, raise: false, why: 'x' }).tier, 3, 'severe never gets a generic tier 1');
+    // A filling disk with clean-up commands configured: remediate is the cure at any level.
+    const disk = reason({ layer: 'hardware', source: 'forecast', metric: 'diskUsedPct', detail: 'diskUsedPct reaches 90 in 40 s.' });
+    const cure = cureFor([disk], { release: same, configured, cleanup: true });
+    assert.deepEqual([cure?.tier, cure?.exact], [1, true]);
+    assert.equal(cureFor([disk], { release: same, configured, cleanup: false }), null);
+    const cleaned = policy().decide(withReasons('severe', [disk]), T0, cure);
+    assert.deepEqual([cleaned.tier, cleaned.action], [1, 'remediate']);
+    assert.match(cleaned.why, /disk fills \(diskUsedPct reaches 90 in 40 s\) and the remediate commands clean it up/);
+  });
+
+  it('after a verified cure, only what users see (or a higher cure) escalates; the rest is "cured" for a person', () => {
+    const p = policy({ escalateAfterMs: MIN });
+    const cure = { tier: 2 as const, raise: false, why: 'the idle colour is the cure' };
+    const first = p.decide(withReasons('severe', [reason({})]), T0, cure);
+    assert.equal(first.tier, 2);
+    p.recordAction('web-1', 2, T0, 'verified');
+    p.actionFinished('web-1');
+    // The idle colour still spins: process metrics stay severe, the service is fine.
+    const held = p.decide(withReasons('severe', [reason({})]), T0 + 5000, cure);
+    assert.deepEqual([held.tier, held.execute, held.blockedBy], [null, false, 'cooldown']);
+    const later = p.decide(withReasons('severe', [reason({})]), T0 + 2 * MIN, cure);
+    assert.deepEqual([later.blockedBy, later.execute], ['cured', false]);
+    assert.match(later.why, /a person should look/);
+    // Users are affected after all: escalation goes on.
+    const users = p.decide(withReasons('severe', [reason({ metric: 'errorRatio' })]), T0 + 2 * MIN, cure);
+    assert.deepEqual([users.tier, users.execute], [3, true]);
+  });
+
+  it('persistence holds for time, not only intervals: 10 s minor, 6 s moderate, 2 s severe at 1 s samples', () => {
+    assert.deepEqual(defaultPersistence(5000), { 1: 2, 2: 2, 3: 1 });
+    assert.deepEqual(defaultPersistence(1000), { 1: 10, 2: 6, 3: 2 });
+    assert.deepEqual(defaultPersistence(2000), { 1: 5, 2: 3, 3: 1 });
+    assert.deepEqual(policyFromConfig({ ...env(), intervalMs: 1000 }).persistence, { 1: 10, 2: 6, 3: 2 });
   });
 });

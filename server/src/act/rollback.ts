@@ -1,7 +1,7 @@
 import type { EnvironmentConfig } from '../config/types';
 import type { SnapshotRecord } from '../store/store';
 import { fileDifferences, readHostState, snapshotContent, type SnapshotFile } from './hostState';
-import { hasSystemd, restartService } from './remediate';
+import { restartApp } from './rolling';
 import { WRITE_FILE_SCRIPT, scriptArgv } from './scripts';
 import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
@@ -11,7 +11,9 @@ import { ActionStop } from './types';
  * swapped atomically (a new link under a temp name, then `mv -T` over the old one: there is no
  * moment without a `current`); managed files that differ are rewritten exactly (content, mode,
  * owner, group) or removed when the snapshot had none; nginx is reloaded when its files changed;
- * the app is restarted; then `rollback.command` runs.
+ * the app is restarted (rolling across the colours when `actions.switch.services` names them);
+ * then `rollback.command` runs. The switch's upstream file is left as it is: which colour
+ * serves is the switch's to decide.
  */
 export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot: SnapshotRecord | undefined): Promise<string[]> {
   const cfg = env.actions.rollback;
@@ -39,7 +41,11 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
 
   const changed: string[] = [];
   if (restoreFiles) {
+    // The switch owns which colour serves: putting the snapshot's upstream back would send
+    // traffic to the colour a verified switch took out of service.
+    const owned = env.actions.switch?.strategy === 'nginx-upstream' ? env.actions.switch.upstream : undefined;
     for (const want of snapshot.files as SnapshotFile[]) {
+      if (want.remote === owned) continue;
       const have = now.files.find((f) => f.remote === want.remote);
       const diffs = fileDifferences(want, have);
       if (diffs.length === 0) continue;
@@ -71,10 +77,7 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
   }
 
   const names = env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []);
-  if (names.length > 0) {
-    const systemd = await hasSystemd(run);
-    for (const name of names) notes.push(await restartService(run, name, systemd));
-  }
+  if (names.length > 0) notes.push(...(await restartApp(run, env, names)));
   if (cfg.command) {
     await run.must({ title: 'run the rollback command (actions.rollback.command)', effect: 'change', root: true, argv: cfg.command, timeoutMs: 300_000 });
     notes.push(`ran ${cfg.command.join(' ')}`);

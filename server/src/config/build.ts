@@ -16,7 +16,7 @@ interface RawEnvironment {
   hosts: string[];
   interval?: string;
   layers?: {
-    hardware?: { perf?: boolean; limits?: { disk?: number; memory?: number } };
+    hardware?: { perf?: boolean; mounts?: string[]; limits?: { disk?: number; memory?: number } };
     os?: { packages?: boolean; sysctl?: string[]; services?: string[] };
     app?: {
       release?: string;
@@ -62,6 +62,7 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
     layers: {
       hardware: {
         perf: env.layers?.hardware?.perf ?? true,
+        mounts: env.layers?.hardware?.mounts ?? [],
         limits: {
           ...(env.layers?.hardware?.limits?.disk !== undefined && { diskUsedPct: env.layers.hardware.limits.disk }),
           ...(env.layers?.hardware?.limits?.memory !== undefined && { memUsedPct: env.layers.hardware.limits.memory }),

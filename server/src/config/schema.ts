@@ -50,6 +50,7 @@ const environment = map(
         hardware: map(
           {
             perf: { type: 'boolean', expected: 'true or false', default: true },
+            mounts: list(str('an absolute path on the host, like "/srv/data"', REMOTE_PATH_PATTERN), 'a list of mount points whose usage is sampled'),
             limits: map({ disk: percent, memory: percent }, 'a map with "disk" or "memory" (percent used)'),
           },
           'a map',
@@ -120,6 +121,7 @@ const environment = map(
             upstream: str('an absolute path on the host, like "/etc/nginx/conf.d/upstream.conf"', REMOTE_PATH_PATTERN),
             blue: str('an address like "127.0.0.1:8081"', ADDRESS_PATTERN),
             green: str('an address like "127.0.0.1:8082"', ADDRESS_PATTERN),
+            services: map({ blue: unit, green: unit }, 'a map with "blue" and "green": the service running each colour', { required: ['blue', 'green'] }),
             command: argv,
           },
           'a map with "strategy"',

@@ -33,7 +33,8 @@ export interface HostEntry {
 }
 
 export interface LayersConfig {
-  hardware: { perf: boolean; limits: { diskUsedPct?: number; memUsedPct?: number } };
+  /** `mounts`: filesystems whose usage is sampled (the agent reports / when none are given). */
+  hardware: { perf: boolean; mounts: string[]; limits: { diskUsedPct?: number; memUsedPct?: number } };
   os: { packages: boolean; sysctl: string[]; services: string[] };
   app: AppConfig;
 }
@@ -75,7 +76,18 @@ export interface ActionsConfig {
   /** After a tier acts on a host it waits this long before acting there again (ms). */
   cooldownMs?: Partial<Record<ActionKind, number>>;
   remediate?: { restart?: string[]; commands?: string[][] };
-  switch?: { strategy: 'nginx-upstream' | 'command'; upstream?: string; blue?: string; green?: string; command?: string[] };
+  /**
+   * `services`: the service running each colour; with them, restarts of the app (remediate,
+   * rollback) are rolling: the idle colour first, traffic moves to it once healthy, then the other.
+   */
+  switch?: {
+    strategy: 'nginx-upstream' | 'command';
+    upstream?: string;
+    blue?: string;
+    green?: string;
+    services?: { blue: string; green: string };
+    command?: string[];
+  };
   rollback?: { strategy: 'release-symlink' | 'command'; restoreFiles?: boolean; command?: string[] };
 }
 

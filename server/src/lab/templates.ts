@@ -5,6 +5,10 @@
  */
 
 export const APP_BLUE = '127.0.0.1:8081';
+/** Size of each lab host's own data filesystem (/srv/data, tmpfs), and its cache folder the remediation empties. */
+export const LAB_DATA_MIB = 96;
+export const LAB_DATA_MOUNT = '/srv/data';
+export const LAB_CACHE_DIR = `${LAB_DATA_MOUNT}/cache`;
 export const APP_GREEN = '127.0.0.1:8082';
 
 /** Quotes one word for POSIX sh. */
@@ -131,6 +135,9 @@ for d in etc var srv opt; do
 done
 mount -t tmpfs -o mode=0755,size=64m tmpfs /run || exit 1
 mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp || exit 1
+# A small filesystem of the host's own for app data: a disk that can fill without touching the machine's.
+mkdir -p ${LAB_DATA_MOUNT} && mount -t tmpfs -o mode=0755,size=${LAB_DATA_MIB}m tmpfs ${LAB_DATA_MOUNT} || exit 1
+mkdir -p ${LAB_CACHE_DIR} && chown deploy:deploy ${LAB_DATA_MOUNT} ${LAB_CACHE_DIR}
 mkdir -p /run/sshd /run/lock /run/plumbline-lab
 hostname ${q(opts.name)}
 if ! id deploy >/dev/null 2>&1; then

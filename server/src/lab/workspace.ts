@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LabState } from './state';
-import { APP_BLUE, APP_CONF, APP_GREEN, upstreamConf } from './templates';
+import { APP_BLUE, APP_CONF, APP_GREEN, LAB_CACHE_DIR, LAB_DATA_MOUNT, upstreamConf } from './templates';
 
 /** Files of the lab's workspace, relative to the lab dir. */
 export const WORKSPACE_FILES = {
@@ -46,6 +46,9 @@ environments:
     hosts: [${state.hosts.map((h) => h.name).join(', ')}]
     interval: 2s
     layers:
+      hardware:
+        mounts: [${LAB_DATA_MOUNT}]
+        limits: { disk: 90 }
       os:
         packages: true
         sysctl: [net.core.somaxconn, net.ipv4.tcp_fin_timeout, vm.swappiness]
@@ -63,12 +66,13 @@ environments:
     risk: { minor: 0.3, moderate: 0.6, severe: 0.85 }
     actions:
       mode: confirm
-      remediate: { restart: [plumbline-app] }
+      remediate: { restart: [plumbline-app], commands: [[find, ${LAB_CACHE_DIR}, -mindepth, '1', -delete]] }
       switch:
         strategy: nginx-upstream
         upstream: /etc/nginx/conf.d/upstream.conf
         blue: ${APP_BLUE}
         green: ${APP_GREEN}
+        services: { blue: plumbline-app-blue, green: plumbline-app-green }
       rollback: { strategy: release-symlink, restoreFiles: true }
 `;
 }

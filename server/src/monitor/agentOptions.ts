@@ -11,5 +11,6 @@ export function streamOptions(env: EnvironmentConfig): StreamArgvOptions {
     process: app.process,
     health: app.health,
     metrics: app.metrics,
+    mounts: env.layers.hardware.mounts,
   };
 }

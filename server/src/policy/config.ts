@@ -8,7 +8,19 @@ export type PolicyOverrides = Partial<Omit<PolicyConfig, 'persistence' | 'cooldo
   configured?: Partial<PolicyConfig['configured']>;
 };
 
+/** Intervals a state must hold before its tier acts, at the default 5 s interval... */
 export const DEFAULT_PERSISTENCE = { 1: 2, 2: 2, 3: 1 } as const;
+/**
+ * ...and at least this long whatever the interval: at 1 s a minor state must hold 10 s, not 2 s, or
+ * a cron job's few busy seconds would restart a service. Severe stays quick (a crash is severe).
+ */
+export const DEFAULT_PERSISTENCE_MS = { 1: 10_000, 2: 6_000, 3: 2_000 } as const;
+
+/** The default persistence for an interval: the larger of the interval count and the time. */
+export function defaultPersistence(intervalMs: number): Record<Tier, number> {
+  const at = (t: Tier): number => Math.max(DEFAULT_PERSISTENCE[t], Math.ceil(DEFAULT_PERSISTENCE_MS[t] / Math.max(1, intervalMs)));
+  return { 1: at(1), 2: at(2), 3: at(3) };
+}
 export const DEFAULT_COOLDOWN_MS = { 1: 10 * 60_000, 2: 30 * 60_000, 3: 60 * 60_000 } as const;
 
 /**
@@ -34,7 +46,7 @@ export function policyFromConfig(env: EnvironmentConfig, overrides: PolicyOverri
     maxConcurrent: a.maxConcurrent ?? 1,
     noData: a.noData ?? 'alert',
     ...rest,
-    persistence: { ...DEFAULT_PERSISTENCE, ...byTier(a.persistence), ...persistence },
+    persistence: { ...defaultPersistence(env.intervalMs), ...byTier(a.persistence), ...persistence },
     cooldownMs: { ...DEFAULT_COOLDOWN_MS, ...byTier(a.cooldownMs), ...cooldownMs },
     configured: { remediate, switch: a.switch !== undefined, rollback: a.rollback !== undefined, ...configured },
   };

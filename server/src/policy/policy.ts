@@ -1,4 +1,5 @@
 import type { HostRisk, RiskState } from '../risk/types';
+import { serviceImpact, type Cure } from './cure';
 import { TIER_ACTION, configuredTier, nextTier, tierForState } from './tiers';
 import type { BlockedBy, Decision, PolicyConfig, Tier } from './types';
 
@@ -25,7 +26,12 @@ export class Policy {
 
   constructor(readonly cfg: PolicyConfig) {}
 
-  decide(risk: HostRisk, now: number): Decision {
+  /**
+   * `cure`, when the caller knows the cause (see `cureFor`), picks the tier that fixes it: lower
+   * than the risk level calls for when that tier suffices, higher only for a firm cause; and once
+   * the cure ran and verified, only what users see (service signals) or a higher cure escalates.
+   */
+  decide(risk: HostRisk, now: number, cure: Cure | null = null): Decision {
     const cfg = this.cfg;
     const host = risk.host;
     const mode = cfg.mode === 'off' ? 'off' : cfg.shadow ? 'shadow' : cfg.mode;
@@ -66,11 +72,18 @@ export class Policy {
           // Only hysteresis holds the state up: the value is already on its way down.
           return none(`${capital(this.describe(risk))} but its value is falling after ${did}; no escalation while it comes down.`);
         }
+        if (!this.mayEscalate(prev, risk, cure)) {
+          return blocked(
+            nextTier(prev.tier) ?? 3,
+            `${capital(did)} is the cure for this (${cure!.why}) and verified; users are served normally, so a higher tier would not fix what remains (${this.describe(risk)}); a person should look.`,
+            'cured',
+          );
+        }
         wanted = Math.max(nextTier(prev.tier) ?? 3, stateTier) as Tier;
         const still = `${did} did not bring risk below minor (${num(cfg.thresholds.minor)}) within ${secs(cfg.escalateAfterMs)}`;
         because = prev.tier === 3 ? `${capital(still)} and there is no higher tier` : `${capital(still)}, so this escalates`;
         because += `; ${this.describe(risk)}`;
-      } else if (stateTier > prev.tier && risk.held >= cfg.persistence[stateTier]) {
+      } else if (stateTier > prev.tier && risk.held >= cfg.persistence[stateTier] && this.mayEscalate(prev, risk, cure)) {
         wanted = stateTier;
         because = `Risk rose after ${did}: ${this.describe(risk)}`;
       } else {
@@ -87,6 +100,10 @@ export class Policy {
       }
       wanted = stateTier;
       because = capital(this.describe(risk));
+      if (cure && cure.tier !== stateTier && (cure.tier < stateTier || cure.raise) && !(stateTier === 3 && cure.tier === 1 && !cure.exact)) {
+        wanted = cure.tier;
+        because += `; ${cure.why}, so tier ${cure.tier} (${TIER_ACTION[cure.tier]})`;
+      }
     }
 
     const tier = configuredTier(wanted, cfg.configured);
@@ -157,6 +174,16 @@ export class Policy {
   /** Hosts holding a slot, sorted. */
   inFlight(): string[] {
     return [...this.acting].sort();
+  }
+
+  /**
+   * After a verified action that was the cure, escalation needs users to be affected or a cure
+   * above it: what is left is on the side the action took out of service (the idle colour).
+   * Without a known cure, escalation follows the risk level as before.
+   */
+  private mayEscalate(prev: LastAction, risk: HostRisk, cure: Cure | null): boolean {
+    if (!cure || prev.outcome !== 'verified') return true;
+    return cure.tier > prev.tier || serviceImpact(risk.reasons);
   }
 
   /** "risk 0.72 is moderate (≥ 0.60) for 3 intervals". */

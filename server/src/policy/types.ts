@@ -7,7 +7,7 @@ export type ActionKind = 'remediate' | 'switch' | 'rollback';
 /** What the policy does when a host has no data: nothing and quietly, nothing and says so, or act as if severe. */
 export type NoDataPolicy = 'ignore' | 'alert' | 'treat-as-severe';
 
-export type BlockedBy = 'cooldown' | 'concurrency' | 'mode-off' | 'not-configured' | 'nodata' | 'in-progress' | 'exhausted';
+export type BlockedBy = 'cooldown' | 'concurrency' | 'mode-off' | 'not-configured' | 'nodata' | 'in-progress' | 'exhausted' | 'cured';
 
 export interface Decision {
   host: string;
@@ -25,7 +25,8 @@ export interface Decision {
   why: string;
   /**
    * Why the tier is not taken. `exhausted`: a tier-3 action failed verification and there is no
-   * higher tier; a person must act.
+   * higher tier; a person must act. `cured`: the action that cures the cause ran and verified,
+   * users are served normally, and a higher tier would not fix what remains.
    */
   blockedBy?: BlockedBy;
 }

@@ -2,6 +2,9 @@ import { clamp01, combineScores, forecastUrgency, persistenceWeight } from './co
 import { Hysteresis, LEVEL_STATE, sustains, type Level } from './hysteresis';
 import type { Finding, Layer, LayerRisk, Reason, RiskOptions, RiskState } from './types';
 
+/** A forecast breach beyond the horizon scores at most this share of the minor threshold. */
+const FAR_FORECAST_SHARE = 0.8;
+
 /**
  * The risk of one layer of one host, interval by interval. Three kinds of evidence, each with its
  * own sense of time:
@@ -86,6 +89,8 @@ export class LayerTracker {
       if (f.source === 'config') continue;
       const urgency = f.source === 'forecast' ? forecastUrgency(f.forecast?.timeToBreachMs ?? null, o) : 0;
       if (urgency > 0) breaches.push({ f, urgency });
+      // A breach beyond the risk horizon is worth knowing, not acting on: it stays below minor.
+      else if (f.source === 'forecast' && f.score > 0) steady.push({ ...f, score: Math.min(f.score, o.thresholds.minor * FAR_FORECAST_SHARE) });
       else if (f.score > 0) steady.push(f);
     }
 

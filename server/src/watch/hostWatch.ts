@@ -3,11 +3,14 @@ import * as path from 'node:path';
 import { hostDetectors, type HostDetectors } from '../detect/layer/hosts';
 import type { LayerDetectorOptions, LayerDetectorState } from '../detect/layer/layerDetector';
 import { LayerDetector } from '../detect/layer/layerDetector';
+import type { LimitSpec } from '../detect/layer/forecast';
 import type { Finding, Layer, LayerObservation } from '../detect/layer/types';
 import type { Fingerprint } from '../fingerprint/types';
 import type { Sample } from '../monitor/sample';
 import { RISK_LAYERS, RiskTracker, type HostRisk, type RiskOptions } from '../risk';
 import { configDriftFindings } from './configDrift';
+import { weighByHeadroom } from './headroom';
+import { LoadGate } from './loadGate';
 import { observationsOf } from './observations';
 
 export type HostPhase =
@@ -47,10 +50,16 @@ export class HostWatch {
   private tracker: RiskTracker;
   private phaseNow: HostPhase;
   private paused = false;
+  private readonly loadGate = new LoadGate();
+  /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
+  private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
 
   constructor(private o: HostWatchOptions) {
     this.tracker = new RiskTracker(o.host, o.risk);
+    this.limits = Object.fromEntries(
+      RISK_LAYERS.map((l) => [l, Object.fromEntries(Object.entries(o.perLayer?.[l]?.limits ?? {}).filter((e): e is [string, LimitSpec] => e[1] !== null))]),
+    );
     this.phaseNow = { kind: 'learning', have: 0, need: o.warmup };
     this.detectors = this.load();
     if (this.detectors) this.phaseNow = { kind: 'watching', since: Date.now() };
@@ -90,9 +99,10 @@ export class HostWatch {
     // A new agent run restarts its counters: rates need two samples of the same run.
     this.previous = sample;
     if (this.paused) return null;
-    const findings: Finding[] = [];
+    let findings: Finding[] = [];
     if (this.detectors && this.phaseNow.kind === 'watching') {
       for (const obs of observations) findings.push(...this.detectors[obs.layer].observe(obs));
+      findings = weighByHeadroom(this.loadGate.apply(findings, now), this.limits);
     } else if (this.phaseNow.kind === 'learning') {
       this.window.push(observations);
       this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };

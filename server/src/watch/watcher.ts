@@ -9,7 +9,7 @@ import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
-import { Policy, policyFromConfig, type Decision } from '../policy';
+import { Policy, cureFor, policyFromConfig, type Cure, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { HostWatch, type HostPhase } from './hostWatch';
 
@@ -72,6 +72,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private readonly policy: Policy;
   private readonly lastDecision = new Map<string, string>();
   private readonly releases = new Map<string, string | null>();
+  /** The release target in each host's latest snapshot (read once, again after an action). */
+  private readonly snapshotReleases = new Map<string, string | null>();
   private readonly acting = new Set<string>();
   private readonly running = new Set<Promise<void>>();
   private silenceTimer: NodeJS.Timeout | undefined;
@@ -175,6 +177,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const from = this.releases.get(host) ?? null;
     if (from === target) return;
     this.releases.set(host, target);
+    this.snapshotReleases.delete(host);
     this.emit('release', host, from, target);
     this.engine.auditLog().record({
       env: this.envName,
@@ -200,7 +203,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.emit('risk', risk, phase);
     if (risk.state !== before) this.emit('riskChanged', risk, before);
     if (this.acting.has(risk.host)) return;
-    const decision = this.policy.decide(risk, risk.ts);
+    const decision = this.policy.decide(risk, risk.ts, this.cure(risk));
     if (decision.tier === null) {
       this.lastDecision.delete(risk.host);
       return;
@@ -223,6 +226,21 @@ export class Watcher extends EventEmitter<WatchEvents> {
     if (decision.execute) this.track(this.run(decision, false));
     else if (decision.mode === 'shadow') this.track(this.run(decision, true));
     else if (decision.needsApproval && this.opts.approve) this.track(this.approveThenRun(decision));
+  }
+
+  /** What cures this host's reasons, from the release it runs against the one its snapshot has. */
+  private cure(risk: HostRisk): Cure | null {
+    if (risk.state === 'ok' || risk.state === 'nodata') return null;
+    const host = risk.host;
+    if (!this.snapshotReleases.has(host)) {
+      const snap = this.engine.store.latestSnapshot(this.envName, host);
+      this.snapshotReleases.set(host, snap?.release?.target ?? null);
+    }
+    const snapshot = this.snapshotReleases.get(host) ?? null;
+    const now = this.releases.has(host) ? (this.releases.get(host) ?? null) : null;
+    const release = snapshot === null || !this.releases.has(host) ? null : { now, snapshot };
+    const cleanup = (this.engine.environment(this.envName).actions.remediate?.commands?.length ?? 0) > 0;
+    return cureFor(risk.reasons, { release, configured: this.policy.cfg.configured, cleanup });
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
@@ -249,6 +267,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       const reasons = [decision.why, ...decision.reasons.slice(0, 5).map((r) => r.detail)];
       const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons });
       this.emit('action', report, decision);
+      this.snapshotReleases.delete(host);
       if (!dryRun) this.policy.recordAction(host, decision.tier!, Date.now(), report.status === 'done' ? 'verified' : 'failed');
       if (!dryRun && report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId);
     } catch (e) {

@@ -1,11 +1,16 @@
 import type { Sample } from '../../../server/src/monitor/sample';
 import type { Tier } from '../../../server/src/policy';
+import { LAB_CACHE_DIR, LAB_DATA_MOUNT } from '../../../server/src/lab/templates';
 import { deployFaultyRelease, setFaults, sh, trafficSpike } from './labOps';
 
 export const LIMIT_RSS_MIB = 512;
 export const SLO_LATENCY_MS = 500;
 /** The most the disk scenario may write on a host, whatever its disk. */
 export const DISK_FILL_CAP_MB = 300;
+/** The lab's data filesystem, its limit in plumbline.yaml, and the cache folder the remediation empties. */
+const DATA_MOUNT = LAB_DATA_MOUNT;
+const DISK_LIMIT_PCT = 90;
+const CACHE_DIR = LAB_CACHE_DIR;
 
 export interface ScenarioCtx {
   dir: string;
@@ -62,6 +67,17 @@ function rssBreachAt(now: number, samples: Sample[]): number | null {
   if (k === null || k <= 0 || pts.length === 0) return null;
   const last = pts[pts.length - 1][1];
   return now + Math.max(0, (LIMIT_RSS_MIB - last) / k);
+}
+
+/** Projected time the data disk reaches its limit, from the slope of the last 20 samples. */
+function diskBreachAt(now: number, samples: Sample[]): number | null {
+  const pts = samples.slice(-20).flatMap((s): Array<[number, number]> => {
+    const d = s.host.disks.find((x) => x.mount === DATA_MOUNT);
+    return d ? [[s.ts, d.usedPct]] : [];
+  });
+  const k = slope(pts);
+  if (k === null || k <= 0 || pts.length === 0) return null;
+  return now + Math.max(0, (DISK_LIMIT_PCT - pts[pts.length - 1][1]) / k);
 }
 
 function cronBurstScript(seconds: number): string {
@@ -167,29 +183,30 @@ export const GAUNTLET: Scenario[] = [
     name: 'disk filling',
     kind: 'harmful',
     expectTier: 1,
-    failure: 'disk used ≥ limit',
+    failure: `${DATA_MOUNT} used ≥ ${DISK_LIMIT_PCT}%`,
     slow: true,
     timeoutMs: 150_000,
-    skip: async (ctx, last) => {
-      const disks = last?.host.disks ?? [];
-      const seen = disks.map((d) => `${d.mount} ${d.usedPct.toFixed(0)}%`).join(', ') || 'none';
-      const df = (await sh(ctx.dir, ctx.host, 'df -kP /srv | tail -1')).trim().split(/\s+/);
+    skip: async (ctx) => {
+      const df = (await sh(ctx.dir, ctx.host, `df -kP ${DATA_MOUNT} | tail -1`)).trim().split(/\s+/);
       const sizeMB = Number(df[1]) / 1024;
-      const mbPerPct = sizeMB / 100;
-      if (mbPerPct * 2 > DISK_FILL_CAP_MB) {
-        return (
-          `host.disks in samples: [${seen}]; /srv in the lab host is on the machine's shared disk ` +
-          `(${(sizeMB / 1024).toFixed(0)} GiB, ${df[4]} used): 1% is ${mbPerPct.toFixed(0)} MB, ` +
-          `more than the ${DISK_FILL_CAP_MB} MB this bench may write`
-        );
-      }
+      if (df[5] !== DATA_MOUNT) return `${DATA_MOUNT} is not a filesystem of its own on the lab host (df: ${df.join(' ')})`;
+      if ((sizeMB * DISK_LIMIT_PCT) / 100 > DISK_FILL_CAP_MB) return `${DATA_MOUNT} is ${sizeMB.toFixed(0)} MB: filling it is more than the ${DISK_FILL_CAP_MB} MB this bench may write`;
       return null;
     },
+    // A runaway cache: 1 MB/s into the data disk until the remediation empties the cache.
     inject: async (ctx) => {
       let stopped = false;
+      let written = 0;
+      let cleaned = false;
+      const file = `${CACHE_DIR}/bench-fill`;
       const writer = (async () => {
-        for (let mb = 20; mb <= DISK_FILL_CAP_MB && !stopped; mb += 20) {
-          await sh(ctx.dir, ctx.host, `dd if=/dev/zero of=/srv/bench-fill bs=1M count=20 oflag=append conv=notrunc status=none`);
+        while (!stopped && written < DISK_FILL_CAP_MB) {
+          if (written > 0 && (await sh(ctx.dir, ctx.host, `test -e ${file} && echo yes || echo no`)).trim() === 'no') {
+            cleaned = true;
+            break;
+          }
+          await sh(ctx.dir, ctx.host, `dd if=/dev/zero of=${file} bs=1M count=1 oflag=append conv=notrunc status=none`);
+          written += 1;
           await sleep(1000);
         }
       })();
@@ -197,8 +214,10 @@ export const GAUNTLET: Scenario[] = [
         stop: async () => {
           stopped = true;
           await writer;
-          await sh(ctx.dir, ctx.host, 'rm -f /srv/bench-fill');
+          await sh(ctx.dir, ctx.host, `rm -f ${file}`);
         },
+        projectedFailureAt: diskBreachAt,
+        note: () => `${written} MB written${cleaned ? ', then the cache was emptied' : ''}`,
       };
     },
   },

@@ -63,20 +63,36 @@ export interface RequestTally {
   sent: number;
   failed: number;
   statuses: Record<string, number>;
-  /** Each request's start time (epoch ms) and outcome (HTTP status, or timeout/error/reset). */
-  log?: Array<[number, string]>;
+  /**
+   * Each request's start time (epoch ms), outcome (HTTP status, or timeout/error/reset) and the
+   * colour that answered (the app's x-app-colour header; '' when nginx answered itself).
+   */
+  log?: Array<[number, string, string]>;
 }
 
-function oneRequest(address: string, timeoutMs: number, route = '/healthz'): Promise<string> {
+function oneRequest(address: string, timeoutMs: number, route = '/healthz'): Promise<[string, string]> {
   return new Promise((resolve) => {
     const req = http.get({ host: address, port: 80, path: route, agent: false, timeout: timeoutMs }, (res) => {
+      const colour = String(res.headers['x-app-colour'] ?? '');
       res.resume();
-      res.on('end', () => resolve(String(res.statusCode)));
-      res.on('error', () => resolve('reset'));
+      res.on('end', () => resolve([String(res.statusCode), colour]));
+      res.on('error', () => resolve(['reset', colour]));
     });
     req.on('timeout', () => req.destroy(new Error('timeout')));
-    req.on('error', (e) => resolve(e.message === 'timeout' ? 'timeout' : 'error'));
+    req.on('error', (e) => resolve([e.message === 'timeout' ? 'timeout' : 'error', '']));
   });
+}
+
+/**
+ * When traffic moved during [from, to): the first request answered by another colour than the one
+ * answering just before `from`; null if it never moved. Failures before it are the fault's (the
+ * faulty colour still served), after it the switch's.
+ */
+export function flipTime(t: RequestTally, from: number, to: number): number | null {
+  const log = t.log ?? [];
+  const before = log.filter(([at, , c]) => at < from && c !== '').at(-1)?.[2];
+  if (!before) return null;
+  return log.find(([at, , c]) => at >= from && at < to && c !== '' && c !== before)?.[0] ?? null;
 }
 
 /**
@@ -93,8 +109,8 @@ export function requestLoop(
   const done = (async () => {
     while (!stopped && tally.sent < opts.maxRequests && Date.now() < deadline) {
       const at = Date.now();
-      const s = await oneRequest(address, 3000);
-      tally.log!.push([at, s]);
+      const [s, colour] = await oneRequest(address, 3000);
+      tally.log!.push([at, s, colour]);
       tally.sent++;
       tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
       if (!/^2\d\d$/.test(s)) tally.failed++;
@@ -129,7 +145,7 @@ export async function trafficSpike(address: string, count: number, concurrency: 
   const worker = async (): Promise<void> => {
     while (tally.sent < count) {
       tally.sent++;
-      const s = await oneRequest(address, 3000, '/');
+      const [s] = await oneRequest(address, 3000, '/');
       tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
       if (!/^2\d\d$/.test(s)) tally.failed++;
     }
