@@ -349,6 +349,13 @@ describe('policy: the cure picks the tier', () => {
     // No snapshot, or no switch configured: the cause is unknown, the level decides.
     assert.equal(cureFor([reason({})], { release: null, configured, cleanup: false }), null);
     assert.equal(cureFor([reason({})], { release: same, configured: { ...configured, switch: false }, cleanup: false }), null);
+    // Users affected on the serving colour: the switch is taken at any level; a missing or weak service signal is not that.
+    const slow = cureFor([reason({ metric: 'healthLatencyMs', value: 400, baseline: 20 })], { release: same, configured, cleanup: false });
+    assert.deepEqual([slow?.tier, slow?.raise], [2, true]);
+    assert.match(slow!.why, /misbehaves for users/);
+    assert.equal(cureFor([reason({ metric: 'healthLatencyMs', value: 400, baseline: 20, score: 0.1 })], { release: same, configured, cleanup: false })?.raise, false);
+    assert.equal(cureFor([reason({ metric: 'errorRatio', source: 'nodata', value: 3, baseline: null })], { release: same, configured, cleanup: false })?.raise, false);
+    assert.equal(policy().decide(withReasons('minor', [reason({ metric: 'healthLatencyMs', value: 400, baseline: 20, score: 0.4 })]), T0, slow).tier, 2);
     // A weak app reason under a strong hardware one does not make it an app problem.
     assert.equal(cureFor([reason({ layer: 'hardware', score: 0.9 }), reason({ score: 0.2 })], { release: same, configured, cleanup: false }), null);
   });
@@ -385,6 +392,11 @@ describe('policy: the cure picks the tier', () => {
     const later = p.decide(withReasons('severe', [reason({})]), T0 + 2 * MIN, cure);
     assert.deepEqual([later.blockedBy, later.execute], ['cured', false]);
     assert.match(later.why, /a person should look/);
+    // After a remediate that did not help, the cure (a switch) comes next, not the level's rollback.
+    const q = policy({ escalateAfterMs: MIN });
+    q.recordAction('web-1', 1, T0, 'verified');
+    const next = q.decide(withReasons('severe', [reason({ metric: 'healthLatencyMs', value: 400, baseline: 20 })]), T0 + 5000, cure);
+    assert.deepEqual([next.tier, next.action], [2, 'switch']);
     // Users are affected after all: escalation goes on.
     const users = p.decide(withReasons('severe', [reason({ metric: 'errorRatio' })]), T0 + 2 * MIN, cure);
     assert.deepEqual([users.tier, users.execute], [3, true]);

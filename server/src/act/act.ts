@@ -7,7 +7,7 @@ import type { SnapshotRecord } from '../store/store';
 import { readHostState, type HostState } from './hostState';
 import { HostLock, lockArgv, DEFAULT_LEASE_S } from './lock';
 import { remediate } from './remediate';
-import { rollback } from './rollback';
+import { rollback, switchOwnedFile } from './rollback';
 import { probeRoot, StepRunner } from './steps';
 import { switchColour } from './switch';
 import { ActionStop, type ActionKind, type ActionReport, type HostShell, type StepRecord, type Verification } from './types';
@@ -159,7 +159,7 @@ async function verifyLoop(
       let state: HostState | undefined;
       if (kind === 'rollback' && opts.snapshot) state = await readHostState(runner, deps.env, 'read the release link and managed files to verify');
       const cmp = deps.compare(live.value);
-      result = verifyAction({ action: kind, live: live.value, diff: cmp?.diff, baseline: cmp?.baseline, snapshot: opts.snapshot, state, upstream: opts.upstream });
+      result = verifyAction({ action: kind, live: live.value, diff: cmp?.diff, baseline: cmp?.baseline, snapshot: opts.snapshot, state, upstream: opts.upstream, leftAlone: switchOwnedFile(deps.env) });
     }
     const out = () => ({ ...result, attempts, durationMs: Date.now() - started });
     if (result.ok || Date.now() + VERIFY_INTERVAL_MS > deadline) return out();

@@ -7,6 +7,15 @@ import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
 
 /**
+ * The file that says which colour serves (the nginx-upstream switch's upstream). Rollback leaves
+ * it alone: putting the snapshot's copy back would send traffic to the colour a verified switch
+ * took out of service.
+ */
+export function switchOwnedFile(env: EnvironmentConfig): string | undefined {
+  return env.actions.switch?.strategy === 'nginx-upstream' ? env.actions.switch.upstream : undefined;
+}
+
+/**
  * Tier 3: put the host back as the pre-deployment snapshot has it. The release symlink is
  * swapped atomically (a new link under a temp name, then `mv -T` over the old one: there is no
  * moment without a `current`); managed files that differ are rewritten exactly (content, mode,
@@ -41,9 +50,7 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
 
   const changed: string[] = [];
   if (restoreFiles) {
-    // The switch owns which colour serves: putting the snapshot's upstream back would send
-    // traffic to the colour a verified switch took out of service.
-    const owned = env.actions.switch?.strategy === 'nginx-upstream' ? env.actions.switch.upstream : undefined;
+    const owned = switchOwnedFile(env);
     for (const want of snapshot.files as SnapshotFile[]) {
       if (want.remote === owned) continue;
       const have = now.files.find((f) => f.remote === want.remote);

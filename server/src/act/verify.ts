@@ -14,6 +14,8 @@ export interface VerifyInput {
   /** Rollback: the snapshot it went back to, and the host's files and release read after it. */
   snapshot?: SnapshotRecord;
   state?: HostState;
+  /** Rollback: a managed file it leaves as it is (the switch's upstream), not compared with the snapshot. */
+  leftAlone?: string;
   /** Switch (nginx-upstream): the colour traffic should now go to. */
   upstream?: { path: string; colour: Colour; addresses: Record<Colour, string> };
 }
@@ -76,6 +78,10 @@ export function verifyAction(input: VerifyInput): VerifyResult {
       checks.push({ name: 'release', ok: now === rel.target, detail: `${rel.path} → ${now ?? '(none)'} (snapshot: ${rel.target ?? '(none)'})` });
     }
     for (const want of input.snapshot.files as SnapshotFile[]) {
+      if (want.remote === input.leftAlone) {
+        checks.push({ name: `file ${want.remote}`, ok: true, detail: 'left as the switch set it (which colour serves is the switch\'s decision)' });
+        continue;
+      }
       const diffs = fileDifferences(want, input.state.files.find((f) => f.remote === want.remote));
       checks.push({ name: `file ${want.remote}`, ok: diffs.length === 0, detail: diffs.length ? `differs from the snapshot: ${diffs.join(', ')}` : 'as in the snapshot' });
     }

@@ -8,20 +8,23 @@ import type { ActionKind, Tier } from './types';
  */
 export const SERVICE_METRICS: ReadonlySet<string> = new Set(['healthOk', 'healthLatencyMs', 'errorRatio']);
 
+/** A service signal counts as users affected from this score (the default minor threshold). */
+export const SERVICE_IMPACT_MIN = 0.3;
+
 /** Which way each service signal gets worse. */
 const WORSE: Readonly<Record<string, 1 | -1>> = { healthOk: -1, healthLatencyMs: 1, errorRatio: 1 };
 
 /**
- * Whether users are affected: a service signal measured worse than its baseline, with weight.
+ * Whether users are affected: a service signal measured worse than its baseline, scoring at least `minScore`.
  * A service metric that is merely missing (a metrics endpoint that did not answer once) or that
  * a model names while it sits at its baseline is no evidence of that.
  */
-export function serviceImpact(reasons: readonly Reason[]): boolean {
+export function serviceImpact(reasons: readonly Reason[], minScore = SERVICE_IMPACT_MIN): boolean {
   return reasons.some(
     (r) =>
       r.layer === 'app' &&
       SERVICE_METRICS.has(r.metric) &&
-      r.score > 0 &&
+      r.score >= minScore &&
       r.source !== 'nodata' &&
       r.source !== 'config' &&
       typeof r.value === 'number' &&
@@ -53,6 +56,8 @@ export interface CureContext {
   configured: Readonly<Record<ActionKind, boolean>>;
   /** `actions.remediate.commands` exist: the user's own clean-up, the cure for a filling disk. */
   cleanup: boolean;
+  /** A managed file rollback leaves alone (the switch's upstream): its drift is not a rollback's to cure. */
+  switchFile?: string;
 }
 
 /** Config drift worth a rollback: a managed file or the release link of the app layer, at medium or worse. */
@@ -75,7 +80,9 @@ export function cureFor(reasons: readonly Reason[], ctx: CureContext): Cure | nu
   const top = Math.max(...scored.map((r) => r.score));
   const leading = scored.filter((r) => r.score >= top * LEADING_SHARE);
 
-  const drift = scored.find((r) => r.layer === 'app' && r.source === 'config' && r.score >= ROLLBACK_DRIFT_SCORE);
+  const drift = scored.find(
+    (r) => r.layer === 'app' && r.source === 'config' && r.score >= ROLLBACK_DRIFT_SCORE && !(ctx.switchFile && r.metric === `file:${ctx.switchFile}`),
+  );
   if (drift && ctx.configured.rollback) {
     return { tier: 3, raise: true, why: `${drift.metric} drifted from the baseline and a rollback restores the snapshot's copy` };
   }
@@ -94,7 +101,14 @@ export function cureFor(reasons: readonly Reason[], ctx: CureContext): Cure | nu
     };
   }
   if (rel && rel.now === rel.snapshot && ctx.configured.switch) {
-    return { tier: 2, raise: false, why: 'the app misbehaves on the release the snapshot has too, so the idle colour is the cure' };
+    // Users affected on the serving colour are moved at once, at any level: a switch is cheap and
+    // reversible. Resource findings alone (cpu, rss) do not raise a minor risk to a switch.
+    const users = serviceImpact(leading);
+    return {
+      tier: 2,
+      raise: users,
+      why: `the app misbehaves${users ? ' for users' : ''} on the release the snapshot has too, so the idle colour is the cure`,
+    };
   }
   return null;
 }

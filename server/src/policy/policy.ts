@@ -100,10 +100,18 @@ export class Policy {
       }
       wanted = stateTier;
       because = capital(this.describe(risk));
-      if (cure && cure.tier !== stateTier && (cure.tier < stateTier || cure.raise) && !(stateTier === 3 && cure.tier === 1 && !cure.exact)) {
-        wanted = cure.tier;
-        because += `; ${cure.why}, so tier ${cure.tier} (${TIER_ACTION[cure.tier]})`;
-      }
+    }
+    // The cure, when known, takes the place of the level's tier: lower when it suffices, higher
+    // only for a firm cause; after an action, only above the tier that was tried.
+    if (
+      cure &&
+      cure.tier !== wanted &&
+      cure.tier > (prev?.tier ?? 0) &&
+      (cure.tier < wanted || cure.raise) &&
+      !(stateTier === 3 && cure.tier === 1 && !cure.exact)
+    ) {
+      wanted = cure.tier;
+      because += `; ${cure.why}, so tier ${cure.tier} (${TIER_ACTION[cure.tier]})`;
     }
 
     const tier = configuredTier(wanted, cfg.configured);
@@ -183,7 +191,7 @@ export class Policy {
    */
   private mayEscalate(prev: LastAction, risk: HostRisk, cure: Cure | null): boolean {
     if (!cure || prev.outcome !== 'verified') return true;
-    return cure.tier > prev.tier || serviceImpact(risk.reasons);
+    return cure.tier > prev.tier || serviceImpact(risk.reasons, this.cfg.thresholds.minor);
   }
 
   /** "risk 0.72 is moderate (≥ 0.60) for 3 intervals". */

@@ -13,6 +13,12 @@ import { weighByHeadroom } from './headroom';
 import { LoadGate } from './loadGate';
 import { observationsOf } from './observations';
 
+/**
+ * The streaming agent re-reads file hashes and the release link about every 5 s, whatever the
+ * interval; for this long after a new baseline its samples may describe the host before the action.
+ */
+export const CONFIG_REREAD_MS = 7_000;
+
 export type HostPhase =
   | { kind: 'learning'; have: number; need: number }
   | { kind: 'training' }
@@ -51,6 +57,7 @@ export class HostWatch {
   private phaseNow: HostPhase;
   private paused = false;
   private readonly loadGate = new LoadGate();
+  private configQuietUntil = 0;
   /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
   private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
@@ -108,7 +115,8 @@ export class HostWatch {
       this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };
       if (this.window.length >= this.o.warmup) void this.train();
     }
-    if (this.o.baseline) this.tracker.setConfigDrift(configDriftFindings(sample, this.o.baseline.fingerprint, now));
+    // Right after a new baseline the agent may still report the hashes it read before the action.
+    if (this.o.baseline) this.tracker.setConfigDrift(now < this.configQuietUntil ? [] : configDriftFindings(sample, this.o.baseline.fingerprint, now));
     const risk = this.tracker.update(now, findings, { sampleSeen: true });
     return { risk, findings, phase: this.phaseNow };
   }
@@ -120,6 +128,7 @@ export class HostWatch {
    */
   rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string): void {
     this.o.baseline = baseline;
+    this.configQuietUntil = Date.now() + CONFIG_REREAD_MS;
     if (modelDir) this.o.modelDir = modelDir;
     if (!retrain) return;
     this.dispose();

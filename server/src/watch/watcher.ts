@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import * as path from 'node:path';
 import type { ActionReport } from '../act/types';
 import type { ActOptions } from '../act/act';
+import { switchOwnedFile } from '../act/rollback';
 import type { EnvironmentConfig } from '../config/types';
 import type { LimitSpec } from '../detect/layer/forecast';
 import type { Engine } from '../engine/engine';
@@ -239,8 +240,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const snapshot = this.snapshotReleases.get(host) ?? null;
     const now = this.releases.has(host) ? (this.releases.get(host) ?? null) : null;
     const release = snapshot === null || !this.releases.has(host) ? null : { now, snapshot };
-    const cleanup = (this.engine.environment(this.envName).actions.remediate?.commands?.length ?? 0) > 0;
-    return cureFor(risk.reasons, { release, configured: this.policy.cfg.configured, cleanup });
+    const env = this.engine.environment(this.envName);
+    const cleanup = (env.actions.remediate?.commands?.length ?? 0) > 0;
+    return cureFor(risk.reasons, { release, configured: this.policy.cfg.configured, cleanup, switchFile: switchOwnedFile(env) });
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
