@@ -949,14 +949,14 @@ pl_stream() { # agent args
     pl_sleep_ms "$PL_INTERVAL_MS" &
     pl_sl=$!
     pl_tick 0 1 "$@"
-    pl_n=0
+    pl_ticks=0
     while :; do
       wait "$pl_sl"
       pl_sleep_ms "$PL_INTERVAL_MS" &
       pl_sl=$!
-      pl_n=$((pl_n + 1))
+      pl_ticks=$((pl_ticks + 1))
       pl_r=0
-      [ $((pl_n % pl_every)) -ne 0 ] || pl_r=1
+      [ $((pl_ticks % pl_every)) -ne 0 ] || pl_r=1
       pl_tick 1 "$pl_r" "$@"
     done
   } | PL_PROCESS=$PL_PROCESS PL_SEQ=$PL_FROM_SEQ PL_INTERVAL=$PL_INTERVAL_MS PL_BUFMAX=$PL_BUFFER_LINES \

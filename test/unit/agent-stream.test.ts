@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type * as net from 'node:net';
@@ -72,8 +73,9 @@ after(() => {
 });
 
 /** Runs the agent until it printed `n` lines, then stops it; the lines and the wall time. */
-function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv): Promise<{ lines: string[]; ms: number; stderr: string }> {
+function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv, mounts?: string[]): Promise<{ lines: string[]; ms: number; stderr: string }> {
   const [, , script, ...rest] = streamArgv({
+    mounts,
     intervalMs: 1000,
     fromSeq: 0,
     files: [
@@ -159,6 +161,41 @@ describe('agent stream mode', () => {
   test('busybox sh with only busybox applets', async () => {
     const r = await stream(['/usr/bin/busybox', 'sh'], 3, { PATH: bbDir });
     check(r.lines);
+  });
+
+  test('a managed file and the release link changed mid-stream show within about 5 s', async () => {
+    const conf = path.join(dir, 'app.conf');
+    const current = path.join(dir, 'current');
+    const before = fs.readFileSync(conf, 'utf8');
+    const sha = (t: string): string => crypto.createHash('sha256').update(t).digest('hex');
+    const point = (release: string): void => {
+      fs.symlinkSync(path.join(dir, release), `${current}.new`);
+      fs.renameSync(`${current}.new`, current);
+    };
+    fs.mkdirSync(path.join(dir, 'r2'), { recursive: true });
+    // Two argument counts: the re-read once depended, by accident, on how many arguments the agent had.
+    for (const mounts of [undefined, ['/']]) {
+      const change = setTimeout(() => {
+        fs.writeFileSync(conf, 'listen 81;\n');
+        point('r2');
+      }, 1500);
+      try {
+        const samples = (await stream(['dash'], 9, undefined, mounts)).lines.map((l) => {
+          const r = parseSample(l);
+          assert.ok(r.ok, l);
+          return r.value;
+        });
+        assert.equal(samples[0].config.files[conf], sha(before));
+        assert.equal(samples[0].config.release, path.join(dir, 'r1'));
+        // Hashes and the link are re-read every 5 intervals: the 9th sample (8 s) is past the first re-read after the change.
+        assert.equal(samples[8].config.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
+        assert.equal(samples[8].config.release, path.join(dir, 'r2'));
+      } finally {
+        clearTimeout(change);
+        fs.writeFileSync(conf, before);
+        point('r1');
+      }
+    }
   });
 
   test('--from-seq continues the sequence', async () => {
