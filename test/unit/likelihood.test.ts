@@ -1,6 +1,7 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AnomalyLikelihood, tailLog10 } from '../../server/src/detect/likelihood';
+import { QuietWeight } from '../../server/src/detect/quietWeight';
 import { ShapeNovelty } from '../../server/src/detect/shapeNovelty';
 import { SortedWindow } from '../../server/src/detect/sortedWindow';
 
@@ -81,5 +82,22 @@ describe('shape and predict', () => {
     }
     const broken = sn.update(period[0] + 20, long, 1e-9);
     assert.ok(broken.predict.z > 5 && broken.shape.z > 1, JSON.stringify(broken));
+  });
+});
+
+describe('quiet weight', () => {
+  it('doubles a record after a long calm, leaves non-records alone, and restarts after an alert', () => {
+    const q = new QuietWeight(100);
+    for (let i = 0; i < 49; i++) {
+      assert.equal(q.weight(0.9), 1);
+      q.emitted(0.4);
+    }
+    assert.equal(q.weight(1.2), 1.5, 'a record after 50 calm rows');
+    q.emitted(0.6);
+    assert.equal(q.weight(1.1), 1.01, 'a record one row after an alert');
+    q.emitted(0.3);
+    for (let i = 0; i < 500; i++) q.weight(0);
+    assert.equal(q.weight(1), 2, 'capped at double');
+    assert.equal(new QuietWeight(0).weight(5), 1, 'off');
   });
 });

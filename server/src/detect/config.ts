@@ -19,6 +19,8 @@ export interface DetectorConfig {
   readonly floorFraction: number;
   readonly suppressRows: number;
   readonly suppressFactor: number;
+  /** A record after this many rows without an alert has its ratio doubled (quietWeight.ts); 0 = off. */
+  readonly quietRows: number;
   /**
    * Anomaly likelihood (likelihood.ts) of each sub-detector's log(1 + surprise): rows modelled as a
    * normal, rows in the short-term mean, and the smallest σ.
@@ -34,8 +36,10 @@ export interface DetectorConfig {
  * two knobs at a time with the others fixed. Shape stretch: 10–200 rows (every length from 30 to
  * 100 beat the old 10; 50 holds the context of a daily or weekly cycle), horizon 600–2000 (1000
  * best with the predict detector). Likelihood: window 1000–10000 rows and short-term mean 5–30
- * rows (2000 and 20 best; most neighbours within a point), σ floor 0.001–0.1 (0.01). The rest is
- * unchanged from before the likelihood and predict detectors were added.
+ * rows (2000 and 20 best; most neighbours within a point), σ floor 0.001–0.1 (0.01). Quiet weight:
+ * 400–8000 rows all gained 1–2 points, 2000 best. The rest is unchanged from before these three
+ * were added (re-checked one at a time afterwards: value and record windows, level window,
+ * suppression rows and factor stayed best where they were).
  */
 export const DEFAULT_CONFIG: DetectorConfig = {
   valueWindow: 1500,
@@ -48,6 +52,7 @@ export const DEFAULT_CONFIG: DetectorConfig = {
   floorFraction: 0.01,
   suppressRows: 100,
   suppressFactor: 0.3,
+  quietRows: 2000,
   likelihoodWindow: 2000,
   likelihoodShort: 20,
   likelihoodMinSigma: 0.01,

@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
+import { QuietWeight } from './quietWeight';
 import { AnomalyLikelihood, tailLog10 } from './likelihood';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
@@ -9,7 +10,7 @@ import { NO_SURPRISE, type Surprise } from './surprise';
 import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
-type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
+type Channel = Exclude<SubDetector, 'suppression' | 'quiet' | 'no-data'>;
 /** The sub-detectors that measure a row directly; the likelihood watches each of them. */
 type Direct = Exclude<Channel, 'likelihood'>;
 const DIRECT: readonly Direct[] = ['value', 'step', 'level', 'shape', 'predict'];
@@ -33,8 +34,8 @@ const perChannel = <T>(make: () => T): Record<Channel, T> => Object.fromEntries(
  * An online anomaly detector for one univariate stream. Five robust sub-detectors (value, step,
  * level, shape, predict) each measure a surprise in robust σ, and an anomaly likelihood watches
  * each one for a run of surprises above its usual level. Each surprise is divided by that
- * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
- * bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ * sub-detector's record over the recent past; the largest ratio r, weighted up when it is a record
+ * after a quiet spell, becomes the score r/(1+r), and bursts are suppressed after their first high score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -45,6 +46,7 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const likelihoods = perChannel(() => new AnomalyLikelihood(cfg.likelihoodWindow, cfg.likelihoodShort, cfg.likelihoodMinSigma));
   const records = perChannel(() => new RecordRatio(cfg.recordHorizon, 11));
   const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
+  const quiet = new QuietWeight(cfg.quietRows);
   let n = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
@@ -111,8 +113,21 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
         if (ratio > best) best = ratio;
         if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio, run.source));
       }
+      const weight = quiet.weight(best);
+      best *= weight;
       const raw = n < cfg.warmup ? 0 : best / (1 + best);
       const { score, suppressedBy } = suppression.apply(raw);
+      quiet.emitted(score);
+      if (weight > 1 && fired.length > 0) {
+        fired.push({
+          metric: cfg.metric,
+          detector: 'quiet',
+          value: weight,
+          baseline: 1,
+          threshold: 1,
+          detail: `quiet: the first record after ${fmt(Math.round((weight - 1) * cfg.quietRows))}${weight >= 2 ? '+' : ''} quiet rows; ratio weighted ×${fmt(weight)}`,
+        });
+      }
       if (suppressedBy !== undefined && fired.length > 0) {
         fired.push({
           metric: cfg.metric,
@@ -123,7 +138,8 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
           detail: `suppression: part of the burst that peaked ${suppressedBy} rows ago; score damped ×${cfg.suppressFactor}`,
         });
       }
-      fired.sort((a, b) => (a.detector === 'suppression' ? 1 : b.detector === 'suppression' ? -1 : 0));
+      const last = (d: SubDetector): number => (d === 'suppression' ? 2 : d === 'quiet' ? 1 : 0);
+      fired.sort((a, b) => last(a.detector) - last(b.detector));
       return { score, reasons: fired };
     },
   };
