@@ -28,6 +28,7 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4);
 }
 
+/** One fresh `make()` per channel. */
 const perChannel = <T>(make: () => T): Record<Channel, T> => Object.fromEntries(CHANNELS.map((ch) => [ch, make()])) as Record<Channel, T>;
 
 /**
@@ -35,7 +36,8 @@ const perChannel = <T>(make: () => T): Record<Channel, T> => Object.fromEntries(
  * level, shape, predict) each measure a surprise in robust σ, and an anomaly likelihood watches
  * each one for a run of surprises above its usual level. Each surprise is divided by that
  * sub-detector's record over the recent past; the largest ratio r, weighted up when it is a record
- * after a quiet spell, becomes the score r/(1+r), and bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ * after a quiet spell, becomes the score r/(1+r), and bursts are suppressed after their first high
+ * score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
