@@ -53,6 +53,19 @@ describe('detector', () => {
     assert.ok(maxOf(out, 2000, 2010) > maxOf(out, 600, 2000));
   });
 
+  it('flags a day whose peak stays low, a value that is ordinary for the stream as a whole', () => {
+    const r = noise(3);
+    const square = (i: number): number => (i % 288 < 144 ? 20 : i >= 2592 && i < 2880 ? 50 : 80) + r();
+    const values = Array.from({ length: 3400 }, (_, i) => square(i));
+    const out = run(values);
+    const peak = maxOf(out, 2592, 2880);
+    assert.ok(peak > 0.5 && peak > maxOf(out, 600, 2592), `low day ${peak}, before ${maxOf(out, 600, 2592)}`);
+    const why = out.slice(2592, 2880).find((o) => o.score === peak)!.reasons.map((x) => x.detector);
+    assert.ok(why.some((d) => d === 'predict' || d === 'shape' || d === 'likelihood'), why.join());
+    // The likelihood, the pattern forecast and the quiet weight keep state across rows: still no look-ahead.
+    for (const k of [2600, 2700, 3000]) assert.deepEqual(run(values.slice(0, k)).map((o) => o.score), out.slice(0, k).map((o) => o.score), `cut after ${k}`);
+  });
+
   it('stays low on a constant and on a clean periodic series', () => {
     const flat = run(Array.from({ length: 2000 }, () => 7));
     assert.equal(maxOf(flat, 0, 2000), 0);

@@ -1,32 +1,43 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
+import { QuietWeight } from './quietWeight';
+import { AnomalyLikelihood, tailLog10 } from './likelihood';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
 import { StepChange } from './stepChange';
 import { Suppression } from './suppression';
-import type { Surprise } from './surprise';
+import { NO_SURPRISE, type Surprise } from './surprise';
 import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
-type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
-const CHANNELS: readonly Channel[] = ['value', 'step', 'level', 'shape'];
+type Channel = Exclude<SubDetector, 'suppression' | 'quiet' | 'no-data'>;
+/** The sub-detectors that measure a row directly; the likelihood watches each of them. */
+type Direct = Exclude<Channel, 'likelihood'>;
+const DIRECT: readonly Direct[] = ['value', 'step', 'level', 'shape', 'predict'];
+const CHANNELS: readonly Channel[] = [...DIRECT, 'likelihood'];
 
-const DESCRIBE: Record<Channel, string> = {
+const DESCRIBE: Record<Direct, string> = {
   value: 'value against the median of the value window',
   step: 'change since the previous row against typical changes',
   level: 'recent median against the median of the value window',
   shape: 'distance of the latest stretch to its closest earlier match',
+  predict: 'value against the row that followed the closest earlier match of the rows before it',
 };
 
 function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4);
 }
 
+/** One fresh `make()` per channel. */
+const perChannel = <T>(make: () => T): Record<Channel, T> => Object.fromEntries(CHANNELS.map((ch) => [ch, make()])) as Record<Channel, T>;
+
 /**
- * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
- * level, shape) each measure a surprise in robust σ; each surprise is divided by that
- * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
- * bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ * An online anomaly detector for one univariate stream. Five robust sub-detectors (value, step,
+ * level, shape, predict) each measure a surprise in robust σ, and an anomaly likelihood watches
+ * each one for a run of surprises above its usual level. Each surprise is divided by that
+ * sub-detector's record over the recent past; the largest ratio r, weighted up when it is a record
+ * after a quiet spell, becomes the score r/(1+r), and bursts are suppressed after their first high
+ * score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -34,18 +45,23 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const step = new StepChange(cfg.stepWindow);
   const level = new LevelShift(cfg.levelWindow);
   const shape = new ShapeNovelty(cfg.shapeLength, cfg.shapeHorizon);
-  const records: Record<Channel, RecordRatio> = {
-    value: new RecordRatio(cfg.recordHorizon, 11),
-    step: new RecordRatio(cfg.recordHorizon, 11),
-    level: new RecordRatio(cfg.recordHorizon, 11),
-    shape: new RecordRatio(cfg.recordHorizon, 11),
-  };
+  const likelihoods = perChannel(() => new AnomalyLikelihood(cfg.likelihoodWindow, cfg.likelihoodShort, cfg.likelihoodMinSigma));
+  const records = perChannel(() => new RecordRatio(cfg.recordHorizon, 11));
   const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
+  const quiet = new QuietWeight(cfg.quietRows);
   let n = 0;
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
 
-  function reason(ch: Channel, s: Surprise, record: number, ratio: number): Reason {
+  function describe(ch: Channel, s: Surprise, source: Direct): string {
+    if (ch !== 'likelihood') return `${DESCRIBE[ch]} is ${fmt(s.z)} robust σ`;
+    return (
+      `mean log(1 + ${source} surprise) over the last ${cfg.likelihoodShort} rows is ${fmt(s.z)} σ above its ${cfg.likelihoodWindow}-row mean ` +
+      `(anomaly likelihood 1 − 10^−${fmt(tailLog10(s.z))})`
+    );
+  }
+
+  function reason(ch: Channel, s: Surprise, record: number, ratio: number, source: Direct): Reason {
     const side = s.observed >= s.baseline ? 1 : -1;
     return {
       metric: cfg.metric,
@@ -53,8 +69,19 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
       value: s.observed,
       baseline: s.baseline,
       threshold: s.baseline + side * record * s.scale,
-      detail: `${ch}: ${DESCRIBE[ch]} is ${fmt(s.z)} robust σ, ${fmt(ratio)}× the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} σ)`,
+      detail: `${ch}: ${describe(ch, s, source)}, ${fmt(ratio)}× the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} σ)`,
     };
+  }
+
+  /** The most surprising run among the direct sub-detectors, and which one it was. */
+  function likelihood(surprises: Record<Direct, Surprise>): { s: Surprise; source: Direct } {
+    let best = { s: NO_SURPRISE, source: 'value' as Direct };
+    for (const ch of DIRECT) {
+      if (!cfg.detectors[ch]) continue;
+      const s = likelihoods[ch].push(Math.log1p(surprises[ch].z));
+      if (s.z > best.s.z) best = { s, source: ch };
+    }
+    return best;
   }
 
   return {
@@ -68,12 +95,16 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
       hi = Math.max(hi, x);
       const floor = Math.max(1e-9, cfg.floorFraction * (hi - lo));
       const long = value.past;
-      const surprises: Record<Channel, Surprise> = {
+      const pattern = shape.update(x, long, floor);
+      const direct: Record<Direct, Surprise> = {
         level: level.update(x, long, floor),
-        shape: shape.update(x, long, floor),
+        shape: pattern.shape,
+        predict: pattern.predict,
         step: step.update(x, floor),
         value: value.update(x, floor),
       };
+      const run = likelihood(direct);
+      const surprises: Record<Channel, Surprise> = { ...direct, likelihood: run.s };
       let best = 0;
       const fired: Reason[] = [];
       for (const ch of CHANNELS) {
@@ -82,10 +113,23 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
         const ratio = records[ch].push(surprises[ch].z);
         if (n < cfg.warmup) continue;
         if (ratio > best) best = ratio;
-        if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio));
+        if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio, run.source));
       }
+      const weight = quiet.weight(best);
+      best *= weight;
       const raw = n < cfg.warmup ? 0 : best / (1 + best);
       const { score, suppressedBy } = suppression.apply(raw);
+      quiet.emitted(score);
+      if (weight > 1 && fired.length > 0) {
+        fired.push({
+          metric: cfg.metric,
+          detector: 'quiet',
+          value: weight,
+          baseline: 1,
+          threshold: 1,
+          detail: `quiet: the first record after ${fmt(Math.round((weight - 1) * cfg.quietRows))}${weight >= 2 ? '+' : ''} quiet rows; ratio weighted ×${fmt(weight)}`,
+        });
+      }
       if (suppressedBy !== undefined && fired.length > 0) {
         fired.push({
           metric: cfg.metric,
@@ -96,7 +140,8 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
           detail: `suppression: part of the burst that peaked ${suppressedBy} rows ago; score damped ×${cfg.suppressFactor}`,
         });
       }
-      fired.sort((a, b) => (a.detector === 'suppression' ? 1 : b.detector === 'suppression' ? -1 : 0));
+      const last = (d: SubDetector): number => (d === 'suppression' ? 2 : d === 'quiet' ? 1 : 0);
+      fired.sort((a, b) => last(a.detector) - last(b.detector));
       return { score, reasons: fired };
     },
   };

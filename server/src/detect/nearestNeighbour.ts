@@ -7,6 +7,8 @@ export class NearestNeighbour {
   private readonly ring: Float64Array;
   private readonly sums: Float64Array;
   private n = 0;
+  /** Lag of the nearest earlier subsequence found by the last push (0 while none). */
+  private bestLag = 0;
 
   constructor(
     readonly length: number,
@@ -14,6 +16,13 @@ export class NearestNeighbour {
   ) {
     this.ring = new Float64Array(horizon + length + 1);
     this.sums = new Float64Array(horizon + 1);
+  }
+
+  /** The row that followed the nearest match of the latest subsequence: a forecast of the next value (NaN while none). */
+  forecast(): number {
+    if (this.bestLag === 0) return Number.NaN;
+    const cap = this.ring.length;
+    return this.ring[(this.n - this.bestLag) % cap];
   }
 
   /** Adds x and returns the root-mean-square distance to the nearest earlier subsequence, or NaN while too few rows. */
@@ -24,6 +33,7 @@ export class NearestNeighbour {
     const m = this.length;
     const maxLag = Math.min(this.horizon, i);
     let best = Infinity;
+    let bestLag = 0;
     for (let lag = m; lag <= maxLag; lag++) {
       const d = x - this.ring[(i - lag) % cap];
       let s = this.sums[lag] + d * d;
@@ -33,8 +43,12 @@ export class NearestNeighbour {
       }
       if (s < 0) s = 0;
       this.sums[lag] = s;
-      if (i - lag >= m - 1 && s < best) best = s;
+      if (i - lag >= m - 1 && s < best) {
+        best = s;
+        bestLag = lag;
+      }
     }
+    this.bestLag = bestLag;
     return Number.isFinite(best) && i >= 2 * m ? Math.sqrt(best / m) : NaN;
   }
 }

@@ -1,12 +1,15 @@
 /** The sub-detectors of the ensemble; each one is a file in this folder. */
-export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'suppression' | 'no-data';
+export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'predict' | 'likelihood' | 'quiet' | 'suppression' | 'no-data';
 
 /** Why a score is what it is: which sub-detector fired, on what, against which baseline and threshold. */
 export interface Reason {
   /** The stream's metric name, when the caller gave one. */
   readonly metric?: string;
   readonly detector: SubDetector;
-  /** What the sub-detector observed (the value, the step, the recent median or the shape distance). */
+  /**
+   * What the sub-detector observed: the value, the step, the recent median, the shape distance, or
+   * (likelihood) the short-term mean of log(1 + surprise) of the sub-detector it names.
+   */
   readonly value: number;
   readonly baseline: number;
   /** The observation at which this row would have been as unusual as the recent record. */
