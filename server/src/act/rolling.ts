@@ -3,7 +3,8 @@ import { hasSystemd, restartService } from './restart';
 import { switchColour } from './switch';
 import type { StepRunner } from './steps';
 import { ActionStop } from './types';
-import { activeColour, otherColour, type Colour } from './upstream';
+import { WAIT_HEALTHY_SCRIPT, scriptArgv } from './scripts';
+import { activeColour, colourHealthUrl, otherColour, type Colour } from './upstream';
 
 /** Whether restarting `name` restarts both colours (it names them, or is their common prefix). */
 export function coversColours(name: string, services: { blue: string; green: string } | undefined): boolean {
@@ -32,6 +33,7 @@ export async function rollingRestart(run: StepRunner, env: EnvironmentConfig, sy
   let moved: { ok: boolean; note: string };
   try {
     notes.push(await restartService(run, sw.services[idle], systemd));
+    await waitHealthy(run, env, idle);
     moved = await moveTraffic(run, env, idle);
   } catch (e) {
     // The idle colour does not come back (it crashes on start): it takes no traffic either way.
@@ -42,11 +44,27 @@ export async function rollingRestart(run: StepRunner, env: EnvironmentConfig, sy
   else notes.push(`${idle} did not take traffic (${moved.note}); ${serving} is restarted in place, requests may fail meanwhile`);
   notes.push(await restartService(run, sw.services[serving], systemd));
   if (moved.ok) {
+    await waitHealthy(run, env, serving);
     // Back to the colour that served before, so the action leaves the upstream as it found it.
     const back = await moveTraffic(run, env, serving);
     notes.push(back.ok ? `traffic back: ${back.note}` : `traffic stays on ${idle}: ${serving} is not healthy after its restart (${back.note})`);
   }
   return notes;
+}
+
+/** Seconds a restarted colour gets to answer its health endpoint before traffic would move to it. */
+export const START_WAIT_S = 20;
+
+/** Waits until `colour` answers its health URL with 2xx (the switch's own check then confirms it). */
+async function waitHealthy(run: StepRunner, env: EnvironmentConfig, colour: Colour): Promise<void> {
+  const sw = env.actions.switch!;
+  const url = colourHealthUrl(env.layers.app.health, colour === 'blue' ? sw.blue! : sw.green!);
+  await run.run({
+    title: `wait until ${colour} answers ${url}`,
+    effect: 'read',
+    argv: scriptArgv('plumbline-wait-healthy', WAIT_HEALTHY_SCRIPT, [url, String(START_WAIT_S)]),
+    timeoutMs: (START_WAIT_S + 10) * 1000,
+  });
 }
 
 /** The switch to `to`; a refusal (the colour is not healthy) is an answer, not an error. */

@@ -93,6 +93,28 @@ while :; do
 done
 `;
 
+/**
+ * $1 URL, $2 seconds: asks every 0.2 s until the URL answers 2xx (a restarted process listens a
+ * moment after its pid exists). Prints the last status; exit 0 once healthy, 1 at the deadline.
+ */
+export const WAIT_HEALTHY_SCRIPT = `set -u
+url=$1 wait=$2 t=0 c=000
+while [ "$t" -lt $((wait * 5)) ]; do
+  if command -v curl >/dev/null 2>&1; then
+    c=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 --url "$url" 2>/dev/null)
+  elif command -v wget >/dev/null 2>&1; then
+    c=$(wget -q -S -O /dev/null -T 2 -t 1 -- "$url" 2>&1 | awk '$1 ~ /^HTTP\\// { c = $2 } END { print c }')
+  else
+    echo 'NOCLIENT neither curl nor wget is installed'; exit 3
+  fi
+  case \${c:-000} in 2??) echo "$c"; exit 0 ;; esac
+  t=$((t + 1))
+  sleep 0.2
+done
+echo "\${c:-000}"
+exit 1
+`;
+
 /** $1 URL, $2 how many requests: prints one HTTP status per request (000: no response). */
 export const HTTP_CHECK_SCRIPT = `set -u
 url=$1 n=$2 i=0
