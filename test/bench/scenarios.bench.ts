@@ -139,13 +139,15 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
     await sc.deploy(ctx);
     deployedAt = Date.now();
   }
+  // A faulty release is the fault from the moment it is deployed.
+  let faultAt = deployedAt;
   const b = await engine.baseline('lab', { reason: `bench: ${sc.name}` });
   if (b.some((o) => !o.ok)) throw new Error(`baseline failed: ${JSON.stringify(b.filter((o) => !o.ok))}`);
 
   const watcher = new Watcher(engine, 'lab', { warmup: WARMUP });
   let injection: Injection | undefined;
-  let faultAt = 0;
   let decidedAt = 0;
+  let samplesAtDecision: Sample[] | undefined;
   let firstAction: ActionSeen | undefined;
   let failAtDecision: number | null = null;
   watcher.on('sample', (host, s) => {
@@ -164,7 +166,8 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
     if (d.execute && d.host === TARGET && decidedAt === 0 && !firstAction) {
       decidedAt = Date.now();
       // The failure time as projected when Plumbline decided (later samples already show the cure).
-      failAtDecision = injection?.projectedFailureAt?.(Date.now(), samples.slice()) ?? null;
+      samplesAtDecision = samples.slice();
+      failAtDecision = injection?.projectedFailureAt?.(decidedAt, samplesAtDecision) ?? null;
     }
   });
   watcher.on('action', (report: ActionReport, d: Decision) => {
@@ -190,9 +193,10 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
     const watching = await waitFor(() => watcher.status().every((s) => s.phase.kind === 'watching'), (WARMUP + 90) * 1000);
     if (!watching) throw new Error(`detectors not watching after warmup: ${JSON.stringify(watcher.status().map((s) => [s.host, s.phase]))}`);
     out(`   ${clock()} watching; injecting`);
-    // A faulty release is the fault from the moment it is deployed.
     faultAt = deployedAt || Date.now();
     injection = await sc.inject(ctx);
+    // A deployed fault can be acted on before watching formally starts: project from the samples then.
+    if (samplesAtDecision && failAtDecision === null) failAtDecision = injection.projectedFailureAt?.(decidedAt, samplesAtDecision) ?? null;
     if (sc.kind === 'harmful') {
       await waitFor(() => firstAction !== undefined, sc.timeoutMs - (Date.now() - faultAt));
       if (firstAction) {

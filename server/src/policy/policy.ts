@@ -112,6 +112,8 @@ export class Policy {
     ) {
       wanted = cure.tier;
       because += `; ${cure.why}, so tier ${cure.tier} (${TIER_ACTION[cure.tier]})`;
+    } else if (cure && cure.tier === wanted) {
+      because += `; ${cure.why}`;
     }
 
     const tier = configuredTier(wanted, cfg.configured);
