@@ -1,5 +1,6 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
+import { PatternContext } from './patternContext';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
 import { StepChange } from './stepChange';
@@ -9,13 +10,16 @@ import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
 type Channel = Exclude<SubDetector, 'suppression' | 'no-data'>;
-const CHANNELS: readonly Channel[] = ['value', 'step', 'level', 'shape'];
+/** The sub-detectors that measure a surprise in robust σ, each with one record. */
+type RobustChannel = Exclude<Channel, 'context'>;
+const CHANNELS: readonly RobustChannel[] = ['value', 'step', 'level', 'shape'];
 
 const DESCRIBE: Record<Channel, string> = {
   value: 'value against the median of the value window',
   step: 'change since the previous row against typical changes',
   level: 'recent median against the median of the value window',
   shape: 'distance of the latest stretch to its closest earlier match',
+  context: 'surprisal of the pattern of the latest segment means, given the patterns seen before,',
 };
 
 function fmt(x: number): string {
@@ -24,9 +28,11 @@ function fmt(x: number): string {
 
 /**
  * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
- * level, shape) each measure a surprise in robust σ; each surprise is divided by that
- * sub-detector's record over the recent past, the largest ratio r becomes the score r/(1+r), and
- * bursts are suppressed after their first high score. Every score depends only on rows already seen.
+ * level, shape) each measure a surprise in robust σ, and a pattern memory (context) the surprisal
+ * of the latest pattern of segment means; each surprise is divided by that sub-detector's record
+ * over the recent past. The largest ratio, damped when the stream has stayed within patterns it
+ * has seen before, becomes r and the score r/(1+r); bursts are suppressed after their first high
+ * score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -34,7 +40,8 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const step = new StepChange(cfg.stepWindow);
   const level = new LevelShift(cfg.levelWindow);
   const shape = new ShapeNovelty(cfg.shapeLength, cfg.shapeHorizon);
-  const records: Record<Channel, RecordRatio> = {
+  const context = new PatternContext(cfg.contextSegments, cfg.contextWord, cfg.contextBins, cfg.contextDecay, cfg.recordHorizon, cfg.warmup, cfg.contextWeight);
+  const records: Record<RobustChannel, RecordRatio> = {
     value: new RecordRatio(cfg.recordHorizon, 11),
     step: new RecordRatio(cfg.recordHorizon, 11),
     level: new RecordRatio(cfg.recordHorizon, 11),
@@ -47,13 +54,25 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
 
   function reason(ch: Channel, s: Surprise, record: number, ratio: number): Reason {
     const side = s.observed >= s.baseline ? 1 : -1;
+    const unit = ch === 'context' ? 'nats' : 'robust σ';
     return {
       metric: cfg.metric,
       detector: ch,
       value: s.observed,
       baseline: s.baseline,
       threshold: s.baseline + side * record * s.scale,
-      detail: `${ch}: ${DESCRIBE[ch]} is ${fmt(s.z)} robust σ, ${fmt(ratio)}× the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} σ)`,
+      detail: `${ch}: ${DESCRIBE[ch]} is ${fmt(s.z)} ${unit}, ${fmt(ratio)}× the bar set by the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} ${unit})`,
+    };
+  }
+
+  function gateReason(familiarFor: number): Reason {
+    return {
+      metric: cfg.metric,
+      detector: 'context',
+      value: familiarFor,
+      baseline: 0,
+      threshold: cfg.contextGateRows,
+      detail: `context: every pattern of the last ${familiarFor} rows was seen before (more than ${cfg.contextGateRows}); score damped ×${cfg.contextGateFactor}`,
     };
   }
 
@@ -68,21 +87,31 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
       hi = Math.max(hi, x);
       const floor = Math.max(1e-9, cfg.floorFraction * (hi - lo));
       const long = value.past;
-      const surprises: Record<Channel, Surprise> = {
+      const surprises: Record<RobustChannel, Surprise> = {
         level: level.update(x, long, floor),
         shape: shape.update(x, long, floor),
         step: step.update(x, floor),
         value: value.update(x, floor),
       };
+      const ctx = cfg.detectors.context ? context.update(x, long) : undefined;
       let best = 0;
       const fired: Reason[] = [];
+      const consider = (ch: Channel, s: Surprise, record: number, ratio: number): void => {
+        if (n < cfg.warmup) return;
+        if (ratio > best) best = ratio;
+        if (ratio >= 1) fired.push(reason(ch, s, record, ratio));
+      };
       for (const ch of CHANNELS) {
         if (!cfg.detectors[ch]) continue;
-        const record = records[ch].record();
-        const ratio = records[ch].push(surprises[ch].z);
-        if (n < cfg.warmup) continue;
-        if (ratio > best) best = ratio;
-        if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio));
+        consider(ch, surprises[ch], records[ch].record(), records[ch].push(surprises[ch].z));
+      }
+      if (ctx) {
+        consider('context', ctx.surprise, ctx.bar, ctx.ratio);
+        // A deviation inside patterns the stream keeps repeating is less anomalous than one that comes with a new pattern.
+        if (ctx.familiarFor > cfg.contextGateRows) {
+          best *= cfg.contextGateFactor;
+          if (fired.length > 0) fired.push(gateReason(ctx.familiarFor));
+        }
       }
       const raw = n < cfg.warmup ? 0 : best / (1 + best);
       const { score, suppressedBy } = suppression.apply(raw);

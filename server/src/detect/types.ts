@@ -1,5 +1,5 @@
 /** The sub-detectors of the ensemble; each one is a file in this folder. */
-export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'suppression' | 'no-data';
+export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'context' | 'suppression' | 'no-data';
 
 /** Why a score is what it is: which sub-detector fired, on what, against which baseline and threshold. */
 export interface Reason {
