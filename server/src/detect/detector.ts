@@ -30,9 +30,9 @@ function fmt(x: number): string {
  * An online anomaly detector for one univariate stream. Four robust sub-detectors (value, step,
  * level, shape) each measure a surprise in robust σ, and a pattern memory (context) the surprisal
  * of the latest pattern of segment means; each surprise is divided by that sub-detector's record
- * over the recent past. The largest ratio, damped when the stream has stayed within patterns it
- * has seen before, becomes r and the score r/(1+r); bursts are suppressed after their first high
- * score. Every score depends only on rows already seen.
+ * over the recent past. The largest ratio, damped unless a new pattern has just appeared (and more
+ * so when the stream has stayed within patterns it has seen before for a while), becomes r and the
+ * score r/(1+r); bursts are suppressed after their first high score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -65,14 +65,14 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
     };
   }
 
-  function gateReason(familiarFor: number): Reason {
+  function gateReason(familiarFor: number, factor: number): Reason {
     return {
       metric: cfg.metric,
       detector: 'context',
       value: familiarFor,
       baseline: 0,
-      threshold: cfg.contextGateRows,
-      detail: `context: every pattern of the last ${familiarFor} rows was seen before (more than ${cfg.contextGateRows}); score damped ×${cfg.contextGateFactor}`,
+      threshold: cfg.contextNewRows,
+      detail: `context: every pattern of the last ${familiarFor} rows was seen before (a new one would count within ${cfg.contextNewRows} rows); score damped ×${factor}`,
     };
   }
 
@@ -107,11 +107,10 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
       }
       if (ctx) {
         consider('context', ctx.surprise, ctx.bar, ctx.ratio);
-        // A deviation inside patterns the stream keeps repeating is less anomalous than one that comes with a new pattern.
-        if (ctx.familiarFor > cfg.contextGateRows) {
-          best *= cfg.contextGateFactor;
-          if (fired.length > 0) fired.push(gateReason(ctx.familiarFor));
-        }
+        // A deviation that comes with a new pattern is more anomalous than one inside patterns the stream keeps repeating.
+        const factor = ctx.familiarFor <= cfg.contextNewRows ? 1 : ctx.familiarFor <= cfg.contextGateRows ? cfg.contextKnownFactor : cfg.contextGateFactor;
+        best *= factor;
+        if (factor < 1 && fired.length > 0) fired.push(gateReason(ctx.familiarFor, factor));
       }
       const raw = n < cfg.warmup ? 0 : best / (1 + best);
       const { score, suppressedBy } = suppression.apply(raw);
