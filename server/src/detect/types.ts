@@ -6,7 +6,7 @@ export interface Reason {
   /** The stream's metric name, when the caller gave one. */
   readonly metric?: string;
   readonly detector: SubDetector;
-  /** What the sub-detector observed (the value, the step, the recent median or the shape distance). */
+  /** What the sub-detector observed (the value, the step, the recent median, the shape distance, the pattern's surprisal or, for the context damping, the rows since the last new pattern). */
   readonly value: number;
   readonly baseline: number;
   /** The observation at which this row would have been as unusual as the recent record. */
