@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createDetector, type DetectorOutput } from '../../server/src/detect';
+import { createDetector, type DetectorConfig, type DetectorOutput } from '../../server/src/detect';
 
 /** Deterministic noise in [−1, 1] (a linear congruential generator), so the tests never flake. */
 function noise(seed: number): () => number {
@@ -16,8 +16,8 @@ function daily(n: number, seed = 1): number[] {
   return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + r());
 }
 
-function run(values: readonly number[]): DetectorOutput[] {
-  const d = createDetector();
+function run(values: readonly number[], config: Partial<DetectorConfig> = {}): DetectorOutput[] {
+  const d = createDetector(config);
   return values.map((v, i) => d.update(1_700_000_000_000 + i * 300_000, v));
 }
 
@@ -44,6 +44,18 @@ describe('detector', () => {
     assert.ok(reason, JSON.stringify(out[2000].reasons));
     assert.equal(reason.value, values[2000]);
     assert.ok(reason.value > reason.threshold && reason.threshold > reason.baseline);
+  });
+
+  it('damps rows inside familiar patterns, not a spike that brings a new pattern, and says so in a reason', () => {
+    const values = daily(3000);
+    values[2000] += 40;
+    const damped = run(values);
+    const plain = run(values, { contextKnownFactor: 1, contextGateFactor: 1 });
+    assert.equal(damped[2000].score, plain[2000].score);
+    const lower = damped.slice(600, 2000).filter((o, i) => o.score < plain[600 + i].score).length;
+    assert.ok(lower > 1000, `${lower} of 1400 rows damped`);
+    const noted = damped.find((o) => o.reasons.some((r) => r.detector === 'context' && r.detail.includes('damped')));
+    assert.ok(noted, 'a reason names the damping');
   });
 
   it('flags a level shift within a few rows', () => {
