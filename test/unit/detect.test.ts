@@ -73,8 +73,8 @@ describe('detector', () => {
     const peak = maxOf(out, 2592, 2880);
     assert.ok(peak > 0.5 && peak > maxOf(out, 600, 2592), `low day ${peak}, before ${maxOf(out, 600, 2592)}`);
     const why = out.slice(2592, 2880).find((o) => o.score === peak)!.reasons.map((x) => x.detector);
-    assert.ok(why.some((d) => d === 'predict' || d === 'shape' || d === 'likelihood'), why.join());
-    // The likelihood, the pattern forecast and the quiet weight keep state across rows: still no look-ahead.
+    assert.ok(why.some((d) => d === 'predict' || d === 'shape' || d === 'likelihood' || d === 'context'), why.join());
+    // The likelihood, the pattern forecast, the pattern memory and the quiet weight keep state across rows: still no look-ahead.
     for (const k of [2600, 2700, 3000]) assert.deepEqual(run(values.slice(0, k)).map((o) => o.score), out.slice(0, k).map((o) => o.score), `cut after ${k}`);
   });
 
