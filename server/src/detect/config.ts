@@ -57,17 +57,18 @@ export interface DetectorConfig {
  * 4–8 segments, 4–12 levels, decay 0.997–0.9997, weight 0.6–1, new-pattern rows 0–3, known
  * factor 0.6–1, gate 5–30 rows and factor 0.1–1; 66.58 / 59.28 / 72.35 with stretch 60).
  *
- * Together, as they were: 69.10 / 62.54 / 73.65. Re-swept together: shape stretch 40–120 (a
- * plateau from 70 to 90, 72.00–72.26; 60 gives 70.73), likelihood window 1000–8000 (6000: 72.10;
- * 4000, 5000, 7000, 8000: 70.9–71.6), short mean 10–30 rows (20; the others lose 0.9–1.5), σ
- * floor 0.01–0.1 (0.02 and up steady, 0.01 loses 0.6), quiet rows 0–3000 (500–3000 within 0.6 of
- * 1000; 0 loses 2.2), context weight 0.8–1 (0.9; 0.85 and 0.95 lose 1.2–2.2), known factor
- * 0.5–1 (0.67), gate factor 0.1–1 and rows 5–20, new-pattern rows 0–2 (1), and the record horizon,
- * value and level windows, shape horizon, suppression rows and the context memory's segments,
- * word, levels and decay (unchanged: every neighbour lost 0.4–6). Result 72.10 / 65.22 / 76.66. Switching one part off: value −0.8, level −4.9, predict
- * −1.4, likelihood −2.2, context −5.7, its damping −1.9, quiet weight −2.2, suppression −3.0;
- * shape ±0.4 (kept: it names a changed stretch); step +0.5 on NAB, kept because it flags a level
- * shift on its first row, which nothing else does inside a familiar pattern.
+ * Together, as they were: 69.10 / 62.54 / 73.65. Re-swept together: shape stretch 40–120 (a plateau
+ * from 70 to 90, 72.00–72.26; 60 gives 70.73), likelihood window 1000–8000 (6000: 72.10; 4000,
+ * 5000, 7000, 8000: 70.9–71.6), short mean 10–30 rows (20; the others lose 0.9–1.5), σ floor
+ * 0.01–0.1 (0.02 and up steady, 0.01 loses 0.6), quiet rows 0–3000 (500–3000 within 0.6 of 1000; 0
+ * loses 2.2), context weight 0.8–1 (0.9; 0.85 and 0.95 lose 1.2–2.2), known factor 0.5–1 (0.67),
+ * gate factor 0.1–1 and rows 5–20, new-pattern rows 0–2 (1), and the record horizon, value and
+ * level windows, shape horizon, suppression rows and the context memory's segments, word, levels
+ * and decay (unchanged: every neighbour lost 0.4–6). Result 72.10 / 65.22 / 76.66. Switching one
+ * part off: value −0.8, level −4.9, predict −1.4, likelihood −2.2, context −5.7, its damping −1.9,
+ * quiet weight −2.2, suppression −3.0; shape ±0.4 (kept: it names a changed stretch); step +0.5 on
+ * NAB, kept because it flags a level shift on its first row, which nothing else does inside a
+ * familiar pattern.
  */
 export const DEFAULT_CONFIG: DetectorConfig = {
   valueWindow: 1500,
