@@ -1,6 +1,6 @@
 import * as assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createDetector, type DetectorOutput } from '../../server/src/detect';
+import { createDetector, type DetectorConfig, type DetectorOutput } from '../../server/src/detect';
 
 /** Deterministic noise in [−1, 1] (a linear congruential generator), so the tests never flake. */
 function noise(seed: number): () => number {
@@ -16,8 +16,8 @@ function daily(n: number, seed = 1): number[] {
   return Array.from({ length: n }, (_, i) => 50 + 10 * Math.sin((2 * Math.PI * i) / 288) + r());
 }
 
-function run(values: readonly number[]): DetectorOutput[] {
-  const d = createDetector();
+function run(values: readonly number[], config: Partial<DetectorConfig> = {}): DetectorOutput[] {
+  const d = createDetector(config);
   return values.map((v, i) => d.update(1_700_000_000_000 + i * 300_000, v));
 }
 
@@ -46,6 +46,18 @@ describe('detector', () => {
     assert.ok(reason.value > reason.threshold && reason.threshold > reason.baseline);
   });
 
+  it('damps rows inside familiar patterns, not a spike that brings a new pattern, and says so in a reason', () => {
+    const values = daily(3000);
+    values[2000] += 40;
+    const damped = run(values);
+    const plain = run(values, { contextKnownFactor: 1, contextGateFactor: 1 });
+    assert.equal(damped[2000].score, plain[2000].score);
+    const lower = damped.slice(600, 2000).filter((o, i) => o.score < plain[600 + i].score).length;
+    assert.ok(lower > 1000, `${lower} of 1400 rows damped`);
+    const noted = damped.find((o) => o.reasons.some((r) => r.detector === 'context' && r.detail.includes('damped')));
+    assert.ok(noted, 'a reason names the damping');
+  });
+
   it('flags a level shift within a few rows', () => {
     const values = daily(3000).map((v, i) => (i >= 2000 ? v + 25 : v));
     const out = run(values);
@@ -61,8 +73,8 @@ describe('detector', () => {
     const peak = maxOf(out, 2592, 2880);
     assert.ok(peak > 0.5 && peak > maxOf(out, 600, 2592), `low day ${peak}, before ${maxOf(out, 600, 2592)}`);
     const why = out.slice(2592, 2880).find((o) => o.score === peak)!.reasons.map((x) => x.detector);
-    assert.ok(why.some((d) => d === 'predict' || d === 'shape' || d === 'likelihood'), why.join());
-    // The likelihood, the pattern forecast and the quiet weight keep state across rows: still no look-ahead.
+    assert.ok(why.some((d) => d === 'predict' || d === 'shape' || d === 'likelihood' || d === 'context'), why.join());
+    // The likelihood, the pattern forecast, the pattern memory and the quiet weight keep state across rows: still no look-ahead.
     for (const k of [2600, 2700, 3000]) assert.deepEqual(run(values.slice(0, k)).map((o) => o.score), out.slice(0, k).map((o) => o.score), `cut after ${k}`);
   });
 

@@ -1,7 +1,8 @@
 import { DEFAULT_CONFIG, type DetectorConfig } from './config';
 import { LevelShift } from './levelShift';
-import { QuietWeight } from './quietWeight';
 import { AnomalyLikelihood, tailLog10 } from './likelihood';
+import { PatternContext } from './patternContext';
+import { QuietWeight } from './quietWeight';
 import { RecordRatio } from './recordRatio';
 import { ShapeNovelty } from './shapeNovelty';
 import { StepChange } from './stepChange';
@@ -11,10 +12,12 @@ import type { Detector, DetectorOutput, Reason, SubDetector } from './types';
 import { ValueDeviation } from './valueDeviation';
 
 type Channel = Exclude<SubDetector, 'suppression' | 'quiet' | 'no-data'>;
-/** The sub-detectors that measure a row directly; the likelihood watches each of them. */
-type Direct = Exclude<Channel, 'likelihood'>;
+/** The sub-detectors that measure a row directly in robust σ; the likelihood watches each of them. */
+type Direct = Exclude<Channel, 'likelihood' | 'context'>;
+/** The sub-detectors with one record each here (the context detector keeps one per scale itself). */
+type Recorded = Exclude<Channel, 'context'>;
 const DIRECT: readonly Direct[] = ['value', 'step', 'level', 'shape', 'predict'];
-const CHANNELS: readonly Channel[] = [...DIRECT, 'likelihood'];
+const RECORDED: readonly Recorded[] = [...DIRECT, 'likelihood'];
 
 const DESCRIBE: Record<Direct, string> = {
   value: 'value against the median of the value window',
@@ -28,16 +31,18 @@ function fmt(x: number): string {
   return Number.isInteger(x) ? String(x) : x.toPrecision(4);
 }
 
-/** One fresh `make()` per channel. */
-const perChannel = <T>(make: () => T): Record<Channel, T> => Object.fromEntries(CHANNELS.map((ch) => [ch, make()])) as Record<Channel, T>;
+/** One fresh `make()` per recorded channel. */
+const perChannel = <T>(make: () => T): Record<Recorded, T> => Object.fromEntries(RECORDED.map((ch) => [ch, make()])) as Record<Recorded, T>;
 
 /**
  * An online anomaly detector for one univariate stream. Five robust sub-detectors (value, step,
- * level, shape, predict) each measure a surprise in robust σ, and an anomaly likelihood watches
- * each one for a run of surprises above its usual level. Each surprise is divided by that
- * sub-detector's record over the recent past; the largest ratio r, weighted up when it is a record
- * after a quiet spell, becomes the score r/(1+r), and bursts are suppressed after their first high
- * score. Every score depends only on rows already seen.
+ * level, shape, predict) each measure a surprise in robust σ, an anomaly likelihood watches each
+ * one for a run of surprises above its usual level, and a pattern memory (context) measures the
+ * surprisal of the latest pattern of segment means. Each surprise is divided by that
+ * sub-detector's record over the recent past. The largest ratio r is damped unless a new pattern
+ * has just appeared (more so when the stream has stayed within known patterns for a while), weighted
+ * up when it is a record after a quiet spell, and becomes the score r/(1+r); bursts are suppressed
+ * after their first high score. Every score depends only on rows already seen.
  */
 export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const cfg: DetectorConfig = { ...DEFAULT_CONFIG, ...config, detectors: { ...DEFAULT_CONFIG.detectors, ...config.detectors } };
@@ -45,6 +50,7 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   const step = new StepChange(cfg.stepWindow);
   const level = new LevelShift(cfg.levelWindow);
   const shape = new ShapeNovelty(cfg.shapeLength, cfg.shapeHorizon);
+  const context = new PatternContext(cfg.contextSegments, cfg.contextWord, cfg.contextBins, cfg.contextDecay, cfg.recordHorizon, cfg.warmup, cfg.contextWeight);
   const likelihoods = perChannel(() => new AnomalyLikelihood(cfg.likelihoodWindow, cfg.likelihoodShort, cfg.likelihoodMinSigma));
   const records = perChannel(() => new RecordRatio(cfg.recordHorizon, 11));
   const suppression = new Suppression(cfg.suppressRows, cfg.suppressFactor);
@@ -54,6 +60,7 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
   let hi = Number.NEGATIVE_INFINITY;
 
   function describe(ch: Channel, s: Surprise, source: Direct): string {
+    if (ch === 'context') return `surprisal of the pattern of the latest segment means, given the patterns seen before, is ${fmt(s.z)} nats`;
     if (ch !== 'likelihood') return `${DESCRIBE[ch]} is ${fmt(s.z)} robust σ`;
     return (
       `mean log(1 + ${source} surprise) over the last ${cfg.likelihoodShort} rows is ${fmt(s.z)} σ above its ${cfg.likelihoodWindow}-row mean ` +
@@ -63,13 +70,26 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
 
   function reason(ch: Channel, s: Surprise, record: number, ratio: number, source: Direct): Reason {
     const side = s.observed >= s.baseline ? 1 : -1;
+    const unit = ch === 'context' ? 'nats' : 'σ';
     return {
       metric: cfg.metric,
       detector: ch,
       value: s.observed,
       baseline: s.baseline,
       threshold: s.baseline + side * record * s.scale,
-      detail: `${ch}: ${describe(ch, s, source)}, ${fmt(ratio)}× the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} σ)`,
+      detail: `${ch}: ${describe(ch, s, source)}, ${fmt(ratio)}× the bar set by the largest of the last ${cfg.recordHorizon} rows (${fmt(record)} ${unit})`,
+    };
+  }
+
+  /** The reason for the context damping: how long the stream has stayed within known patterns. */
+  function dampingReason(familiarFor: number, factor: number): Reason {
+    return {
+      metric: cfg.metric,
+      detector: 'context',
+      value: familiarFor,
+      baseline: 0,
+      threshold: cfg.contextNewRows,
+      detail: `context: every pattern of the last ${familiarFor} rows was seen before (a new one would count within ${cfg.contextNewRows} rows); score damped ×${factor}`,
     };
   }
 
@@ -103,17 +123,26 @@ export function createDetector(config: Partial<DetectorConfig> = {}): Detector {
         step: step.update(x, floor),
         value: value.update(x, floor),
       };
+      const ctx = cfg.detectors.context ? context.update(x, long) : undefined;
       const run = likelihood(direct);
-      const surprises: Record<Channel, Surprise> = { ...direct, likelihood: run.s };
+      const surprises: Record<Recorded, Surprise> = { ...direct, likelihood: run.s };
       let best = 0;
       const fired: Reason[] = [];
-      for (const ch of CHANNELS) {
-        if (!cfg.detectors[ch]) continue;
-        const record = records[ch].record();
-        const ratio = records[ch].push(surprises[ch].z);
-        if (n < cfg.warmup) continue;
+      const consider = (ch: Channel, s: Surprise, record: number, ratio: number): void => {
+        if (n < cfg.warmup) return;
         if (ratio > best) best = ratio;
-        if (ratio >= 1) fired.push(reason(ch, surprises[ch], record, ratio, run.source));
+        if (ratio >= 1) fired.push(reason(ch, s, record, ratio, run.source));
+      };
+      for (const ch of RECORDED) {
+        if (!cfg.detectors[ch]) continue;
+        consider(ch, surprises[ch], records[ch].record(), records[ch].push(surprises[ch].z));
+      }
+      if (ctx) {
+        consider('context', ctx.surprise, ctx.bar, ctx.ratio);
+        // A deviation that comes with a new pattern is more anomalous than one inside patterns the stream keeps repeating.
+        const factor = ctx.familiarFor <= cfg.contextNewRows ? 1 : ctx.familiarFor <= cfg.contextGateRows ? cfg.contextKnownFactor : cfg.contextGateFactor;
+        best *= factor;
+        if (factor < 1 && fired.length > 0) fired.push(dampingReason(ctx.familiarFor, factor));
       }
       const weight = quiet.weight(best);
       best *= weight;

@@ -1,5 +1,5 @@
 /** The sub-detectors of the ensemble; each one is a file in this folder. */
-export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'predict' | 'likelihood' | 'quiet' | 'suppression' | 'no-data';
+export type SubDetector = 'value' | 'step' | 'level' | 'shape' | 'predict' | 'likelihood' | 'context' | 'quiet' | 'suppression' | 'no-data';
 
 /** Why a score is what it is: which sub-detector fired, on what, against which baseline and threshold. */
 export interface Reason {
@@ -7,8 +7,9 @@ export interface Reason {
   readonly metric?: string;
   readonly detector: SubDetector;
   /**
-   * What the sub-detector observed: the value, the step, the recent median, the shape distance, or
-   * (likelihood) the short-term mean of log(1 + surprise) of the sub-detector it names.
+   * What the sub-detector observed: the value, the step, the recent median, the shape distance, the
+   * pattern's surprisal, (likelihood) the short-term mean of log(1 + surprise) of the sub-detector
+   * it names, or (context damping) the rows since the last new pattern.
    */
   readonly value: number;
   readonly baseline: number;
