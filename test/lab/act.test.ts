@@ -76,19 +76,7 @@ describe('actions on real lab hosts', { skip }, () => {
   });
 
   it('switches blue → green with zero failed requests through nginx while it happens', async (t) => {
-    let stop = false;
-    let sent = 0;
-    const failures: string[] = [];
-    const loop = (async () => {
-      while (!stop && sent < 5000) {
-        sent++;
-        const r = await get(`http://${address('web-1')}/`);
-        if (r !== 200) failures.push(String(r));
-      }
-    })();
-    const { code, report } = await act('web-1', 'switch', '--yes');
-    stop = true;
-    await loop;
+    const { result: { code, report }, sent, failures } = await requestsDuring(`http://${address('web-1')}/`, () => act('web-1', 'switch', '--yes'));
     assert.equal(code, 0, report.message);
     assert.equal(report.status, 'done');
     assert.ok(report.verification?.ok);
@@ -116,19 +104,7 @@ describe('actions on real lab hosts', { skip }, () => {
     const pid = async (colour: string) => (await lab.exec('web-2', ['cat', `/run/plumbline-app-${colour}.pid`])).trim();
     const before = { blue: await pid('blue'), green: await pid('green') };
     const upstream = await lab.exec('web-2', ['cat', '/etc/nginx/conf.d/upstream.conf']);
-    let stop = false;
-    let sent = 0;
-    const failures: string[] = [];
-    const loop = (async () => {
-      while (!stop && sent < 5000) {
-        sent++;
-        const r = await get(`http://${address('web-2')}/`);
-        if (r !== 200) failures.push(String(r));
-      }
-    })();
-    const { code, report } = await act('web-2', 'remediate', '--yes');
-    stop = true;
-    await loop;
+    const { result: { code, report }, sent, failures } = await requestsDuring(`http://${address('web-2')}/`, () => act('web-2', 'remediate', '--yes'));
     assert.equal(code, 0, report.message);
     assert.ok(report.verification?.ok);
     for (const colour of ['blue', 'green'] as const) {
@@ -252,6 +228,26 @@ describe('actions on real lab hosts', { skip }, () => {
     assert.match(bad.stderr, new RegExp(`audit chain is broken at entry ${edited}: .*edited`));
   });
 });
+
+/** Requests to `url`, one after another, while `work` runs: its result, how many were sent, the failures. */
+async function requestsDuring<T>(url: string, work: () => Promise<T>): Promise<{ result: T; sent: number; failures: string[] }> {
+  let stop = false;
+  let sent = 0;
+  const failures: string[] = [];
+  const loop = (async () => {
+    while (!stop && sent < 5000) {
+      sent++;
+      const r = await get(url);
+      if (r !== 200) failures.push(String(r));
+    }
+  })();
+  try {
+    return { result: await work(), sent, failures };
+  } finally {
+    stop = true;
+    await loop;
+  }
+}
 
 /** One request on a new connection; the status, or the error's code. */
 function get(url: string): Promise<number | string> {

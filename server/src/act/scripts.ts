@@ -94,19 +94,26 @@ done
 `;
 
 /**
+ * Preamble shared by the HTTP scripts: defines `status URL SECONDS`, which prints the HTTP status
+ * of one GET (empty when nothing answered), with curl or else wget; exits 3 when neither exists.
+ */
+const HTTP_STATUS_FN = `if command -v curl >/dev/null 2>&1; then
+  status() { curl -s -o /dev/null -w '%{http_code}' --connect-timeout "$2" --max-time "$2" --url "$1" 2>/dev/null; }
+elif command -v wget >/dev/null 2>&1; then
+  status() { wget -q -S -O /dev/null -T "$2" -t 1 -- "$1" 2>&1 | awk '$1 ~ /^HTTP\\// { c = $2 } END { print c }'; }
+else
+  echo 'NOCLIENT neither curl nor wget is installed'; exit 3
+fi
+`;
+
+/**
  * $1 URL, $2 seconds: asks every 0.2 s until the URL answers 2xx (a restarted process listens a
  * moment after its pid exists). Prints the last status; exit 0 once healthy, 1 at the deadline.
  */
 export const WAIT_HEALTHY_SCRIPT = `set -u
-url=$1 wait=$2 t=0 c=000
+${HTTP_STATUS_FN}url=$1 wait=$2 t=0 c=000
 while [ "$t" -lt $((wait * 5)) ]; do
-  if command -v curl >/dev/null 2>&1; then
-    c=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 1 --max-time 2 --url "$url" 2>/dev/null)
-  elif command -v wget >/dev/null 2>&1; then
-    c=$(wget -q -S -O /dev/null -T 2 -t 1 -- "$url" 2>&1 | awk '$1 ~ /^HTTP\\// { c = $2 } END { print c }')
-  else
-    echo 'NOCLIENT neither curl nor wget is installed'; exit 3
-  fi
+  c=$(status "$url" 2)
   case \${c:-000} in 2??) echo "$c"; exit 0 ;; esac
   t=$((t + 1))
   sleep 0.2
@@ -117,15 +124,9 @@ exit 1
 
 /** $1 URL, $2 how many requests: prints one HTTP status per request (000: no response). */
 export const HTTP_CHECK_SCRIPT = `set -u
-url=$1 n=$2 i=0
+${HTTP_STATUS_FN}url=$1 n=$2 i=0
 while [ "$i" -lt "$n" ]; do
-  if command -v curl >/dev/null 2>&1; then
-    c=$(curl -s -o /dev/null -w '%{http_code}' --connect-timeout 2 --max-time 3 --url "$url" 2>/dev/null)
-  elif command -v wget >/dev/null 2>&1; then
-    c=$(wget -q -S -O /dev/null -T 3 -t 1 -- "$url" 2>&1 | awk '$1 ~ /^HTTP\\// { c = $2 } END { print c }')
-  else
-    echo 'NOCLIENT neither curl nor wget is installed'; exit 3
-  fi
+  c=$(status "$url" 3)
   echo "\${c:-000}"
   i=$((i + 1))
 done
