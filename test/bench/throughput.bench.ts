@@ -19,24 +19,15 @@ import { backendInfo, ensureBackend } from '../../server/src/detect/model/backen
 import { renderTable } from '../../server/src/cli/table';
 import { RISK_LAYERS, type Layer } from '../../server/src/risk/types';
 import type { LayerObservation } from '../../server/src/detect/layer/types';
+import { gauss, rng } from '../support/random';
 import { flag, writeResults } from './benchUtil';
 
 const STEP = 5000;
 const T0 = 1_700_000_000_000;
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** Ten metrics per layer, some following a shared load factor, the rest independent noise. */
 function sample(layer: Layer, r: () => number, i: number): Record<string, number | null> {
-  const g = (): number => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+  const g = (): number => gauss(r);
   const load = 0.5 + 0.5 * Math.sin(i / 50) + 0.1 * g();
   switch (layer) {
     case 'hardware':
