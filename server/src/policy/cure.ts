@@ -1,3 +1,4 @@
+import { metricProfile } from '../detect/layer/metricProfile';
 import type { Reason } from '../risk/types';
 import type { ActionKind, Tier } from './types';
 
@@ -6,13 +7,10 @@ import type { ActionKind, Tier } from './types';
  * (nginx), so after a switch they describe the colour that serves. Process metrics (cpu, rss,
  * restarts) include the idle colour too and say nothing about what users get.
  */
-export const SERVICE_METRICS: ReadonlySet<string> = new Set(['healthOk', 'healthLatencyMs', 'errorRatio']);
+const SERVICE_METRICS: ReadonlySet<string> = new Set(['healthOk', 'healthLatencyMs', 'errorRatio']);
 
 /** A service signal counts as users affected from this score (the default minor threshold). */
 export const SERVICE_IMPACT_MIN = 0.3;
-
-/** Which way each service signal gets worse. */
-const WORSE: Readonly<Record<string, 1 | -1>> = { healthOk: -1, healthLatencyMs: 1, errorRatio: 1 };
 
 /**
  * Whether users are affected: a service signal measured worse than its baseline, scoring at least `minScore`.
@@ -29,7 +27,7 @@ export function serviceImpact(reasons: readonly Reason[], minScore = SERVICE_IMP
       r.source !== 'config' &&
       typeof r.value === 'number' &&
       typeof r.baseline === 'number' &&
-      WORSE[r.metric] * (r.value - r.baseline) > 0,
+      (metricProfile(r.metric).direction === 'down' ? r.baseline - r.value : r.value - r.baseline) > 0,
   );
 }
 

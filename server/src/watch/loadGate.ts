@@ -1,5 +1,5 @@
 import type { Finding, Layer } from '../detect/layer/types';
-import { SERVICE_METRICS } from '../policy/cure';
+import { serviceImpact } from '../policy/cure';
 
 /** Metrics that follow the work a host is given: on a healthy service they rise with its traffic. */
 const FOLLOWS_LOAD: Readonly<Record<Layer, ReadonlySet<string>>> = {
@@ -31,7 +31,7 @@ export class LoadGate {
   constructor(private readonly o: LoadGateOptions = DEFAULT_LOAD_GATE) {}
 
   apply(findings: readonly Finding[], now: number): Finding[] {
-    const healthy = !findings.some((f) => f.layer === 'app' && SERVICE_METRICS.has(f.metric) && f.score > 0);
+    const healthy = !serviceImpact(findings, Number.MIN_VALUE);
     const rate = findings.find((f) => f.layer === 'app' && f.metric === 'requestRate' && f.score > 0 && f.source !== 'config');
     if (rate && typeof rate.value === 'number' && typeof rate.baseline === 'number' && rate.value > rate.baseline) {
       this.raisedUntil = now + this.o.holdMs;

@@ -10,7 +10,7 @@ import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
-import { Policy, cureFor, policyFromConfig, type Cure, type Decision } from '../policy';
+import { Policy, cureFor, policyFromConfig, type Cure, type CureContext, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { HostWatch, type HostPhase } from './hostWatch';
 
@@ -71,6 +71,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private readonly hosts = new Map<string, HostWatch>();
   private readonly streams = new Map<string, HostStreamState>();
   private readonly policy: Policy;
+  /** What the environment's configuration says about cures; the release part is per host. */
+  private readonly cureContext: Omit<CureContext, 'release'>;
   private readonly lastDecision = new Map<string, string>();
   private readonly releases = new Map<string, string | null>();
   /** The release target in each host's latest snapshot (read once, again after an action). */
@@ -89,6 +91,11 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const env = engine.environment(envName);
     this.intervalMs = env.intervalMs;
     this.policy = new Policy(policyFromConfig(env));
+    this.cureContext = {
+      configured: this.policy.cfg.configured,
+      cleanup: (env.actions.remediate?.commands?.length ?? 0) > 0,
+      switchFile: switchOwnedFile(env),
+    };
     const risk = riskOptionsFromConfig(env);
     // The autoencoder needs 30 rows; a minute of samples when the interval is short.
     const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
@@ -240,9 +247,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const snapshot = this.snapshotReleases.get(host) ?? null;
     const now = this.releases.has(host) ? (this.releases.get(host) ?? null) : null;
     const release = snapshot === null || !this.releases.has(host) ? null : { now, snapshot };
-    const env = this.engine.environment(this.envName);
-    const cleanup = (env.actions.remediate?.commands?.length ?? 0) > 0;
-    return cureFor(risk.reasons, { release, configured: this.policy.cfg.configured, cleanup, switchFile: switchOwnedFile(env) });
+    return cureFor(risk.reasons, { ...this.cureContext, release });
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
