@@ -5,7 +5,9 @@ import * as path from 'node:path';
 import { describe, test } from 'node:test';
 import { readHostState, snapshotInput } from '../../server/src/act/hostState';
 import { HostLock } from '../../server/src/act/lock';
-import { remediate, restartService } from '../../server/src/act/remediate';
+import { remediate } from '../../server/src/act/remediate';
+import { restartService } from '../../server/src/act/restart';
+import { coversColours } from '../../server/src/act/rolling';
 import { rollback } from '../../server/src/act/rollback';
 import { WRITE_FILE_SCRIPT, scriptArgv } from '../../server/src/act/scripts';
 import { StepRunner } from '../../server/src/act/steps';
@@ -277,5 +279,16 @@ describe('act: verification', () => {
     assert.equal(v.otherDrift.length, 0, 'the intended upstream change is not drift');
     const wrong = verifyAction({ action: 'switch', live: base, baseline: base, diff: diffFingerprints(base, base), upstream });
     assert.equal(wrong.ok, false);
+  });
+});
+
+describe('rolling restarts', () => {
+  test('cover both colours when the name is both services or their common prefix', () => {
+    const services = { blue: 'app-blue', green: 'app-green' };
+    assert.equal(coversColours('app', services), true);
+    assert.equal(coversColours('app-blue', services), false);
+    assert.equal(coversColours('nginx', services), false);
+    assert.equal(coversColours('app', undefined), false);
+    assert.equal(coversColours('app', { blue: 'app@blue', green: 'app@green' }), true);
   });
 });

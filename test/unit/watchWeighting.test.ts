@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coversColours } from '../../server/src/act/rolling';
 import type { Finding } from '../../server/src/detect/layer/types';
 import { weighByHeadroom } from '../../server/src/watch/headroom';
 import { LoadGate } from '../../server/src/watch/loadGate';
@@ -50,17 +49,6 @@ describe('load gate', () => {
   it('config findings pass untouched', () => {
     const out = new LoadGate().apply([f('app', 'requestRate', { value: 150, baseline: 10 }), f('app', 'fds', { source: 'config' })], T0);
     assert.equal(score(out, 'app', 'fds'), 0.8);
-  });
-});
-
-describe('rolling restarts', () => {
-  it('cover both colours when the name is both services or their common prefix', () => {
-    const services = { blue: 'app-blue', green: 'app-green' };
-    assert.equal(coversColours('app', services), true);
-    assert.equal(coversColours('app-blue', services), false);
-    assert.equal(coversColours('nginx', services), false);
-    assert.equal(coversColours('app', undefined), false);
-    assert.equal(coversColours('app', { blue: 'app@blue', green: 'app@green' }), true);
   });
 });
 

@@ -3,8 +3,6 @@ import { restartApp } from './rolling';
 import type { StepRunner } from './steps';
 import { ActionStop } from './types';
 
-export { RESTART_WAIT_S, hasSystemd, restartService } from './restart';
-
 /** Tier 1: restart the configured services, then run the user's own commands (argv lists, as root). */
 export async function remediate(run: StepRunner, env: EnvironmentConfig): Promise<string[]> {
   const cfg = env.actions.remediate;
