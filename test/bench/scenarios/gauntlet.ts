@@ -80,6 +80,22 @@ function diskBreachAt(now: number, samples: Sample[]): number | null {
   return now + Math.max(0, (DISK_LIMIT_PCT - pts[pts.length - 1][1]) / k);
 }
 
+/** A fault switched on in the blue (serving) colour at once: immediately harmful, cured by a switch. */
+function blueFault(name: string, failure: string, fault: Record<string, unknown>): Scenario {
+  return {
+    name,
+    kind: 'harmful',
+    expectTier: 2,
+    failure,
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      await setFaults(ctx.dir, ctx.host, { blue: fault });
+      return {};
+    },
+  };
+}
+
 function cronBurstScript(seconds: number): string {
   return `end=$(( $(date +%s) + ${seconds} )); while [ $(date +%s) -lt $end ]; do :; done`;
 }
@@ -97,18 +113,7 @@ export const GAUNTLET: Scenario[] = [
     // The leak starts with the release; "injection" is the moment watching starts.
     inject: async () => ({ projectedFailureAt: rssBreachAt }),
   },
-  {
-    name: 'CPU spin (blue)',
-    kind: 'harmful',
-    expectTier: 2,
-    failure: 'immediately harmful (active colour busy ~90%)',
-    slow: false,
-    timeoutMs: 150_000,
-    inject: async (ctx) => {
-      await setFaults(ctx.dir, ctx.host, { blue: { cpuSpin: true } });
-      return {};
-    },
-  },
+  blueFault('CPU spin (blue)', 'immediately harmful (active colour busy ~90%)', { cpuSpin: true }),
   {
     name: 'latency creep (blue)',
     kind: 'harmful',
@@ -143,18 +148,7 @@ export const GAUNTLET: Scenario[] = [
       };
     },
   },
-  {
-    name: 'error burst (blue 50%)',
-    kind: 'harmful',
-    expectTier: 2,
-    failure: 'immediately harmful (half the requests fail)',
-    slow: false,
-    timeoutMs: 150_000,
-    inject: async (ctx) => {
-      await setFaults(ctx.dir, ctx.host, { blue: { errorRate: 0.5 } });
-      return {};
-    },
-  },
+  blueFault('error burst (blue 50%)', 'immediately harmful (half the requests fail)', { errorRate: 0.5 }),
   {
     name: 'corrupted config file',
     kind: 'harmful',
@@ -167,18 +161,7 @@ export const GAUNTLET: Scenario[] = [
       return {};
     },
   },
-  {
-    name: 'crashed service (blue crashLoop)',
-    kind: 'harmful',
-    expectTier: 2,
-    failure: 'immediately harmful (active colour down)',
-    slow: false,
-    timeoutMs: 150_000,
-    inject: async (ctx) => {
-      await setFaults(ctx.dir, ctx.host, { blue: { crashLoop: true } });
-      return {};
-    },
-  },
+  blueFault('crashed service (blue crashLoop)', 'immediately harmful (active colour down)', { crashLoop: true }),
   {
     name: 'disk filling',
     kind: 'harmful',
