@@ -41,12 +41,26 @@ describe('Plumbline in the workbench (Chromium)', { skip }, () => {
     await browser?.close();
   });
 
+  /**
+   * Runs a command through the palette. Once in CI the palette never listed a registered command
+   * within 60 s (the cause was not visible in the log; focus moving mid-typing is the likely one):
+   * a palette without the row after 15 s is closed and opened again, at most four times.
+   */
   async function runCommand(title: string): Promise<void> {
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
-    await input.fill(`>${title}`);
-    await page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first().waitFor();
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: title }).first();
+    for (let attempt = 1; ; attempt++) {
+      await page.keyboard.press('F1');
+      await input.waitFor();
+      await input.fill(`>${title}`);
+      try {
+        await row.waitFor({ timeout: 15_000 });
+        break;
+      } catch (e) {
+        if (attempt === 4) throw e;
+        await page.keyboard.press('Escape');
+      }
+    }
     await page.keyboard.press('Enter');
   }
 
