@@ -158,6 +158,42 @@ describe('resolveHost', () => {
     assert.equal(r.error.kind, 'ConfigError');
   });
 
+  test('a jump host reached through `Host *` ProxyJump naming itself is reached directly (OpenSSH: "jumphost loop")', () => {
+    const f = write('bastion_config', 'Host bastion\n  HostName bastion.example.com\n  User jump\nHost *\n  ProxyJump bastion\n');
+    const web = resolveHost('web-9', { configFile: f, homeDir: home, localUser: 'me' });
+    assert.ok(web.ok, web.ok ? '' : describeSshError(web.error));
+    assert.equal(web.value.proxyJump?.length, 1);
+    const [hop] = web.value.proxyJump;
+    assert.equal(hop.hostname, 'bastion.example.com');
+    assert.equal(hop.user, 'jump');
+    assert.equal(hop.proxyJump, undefined, 'the jump host is not reached through itself');
+    const direct = resolveHost('bastion', { configFile: f, homeDir: home, localUser: 'me' });
+    assert.ok(direct.ok, direct.ok ? '' : describeSshError(direct.error));
+    assert.equal(direct.value.proxyJump, undefined);
+    assert.match(direct.value.warnings.join('\n'), /ProxyJump bastion names the host itself/);
+    // Without a HostName of its own too (ssh -G says "jumphost loop via bastion" for the jump host).
+    const g = write('bastion_config2', 'Host *\n  ProxyJump bastion\n');
+    const viaBare = resolveHost('web-9', { configFile: g, homeDir: home, localUser: 'me' });
+    assert.ok(viaBare.ok, viaBare.ok ? '' : describeSshError(viaBare.error));
+    assert.equal(viaBare.value.proxyJump?.[0].hostname, 'bastion');
+    assert.equal(viaBare.value.proxyJump?.[0].proxyJump, undefined);
+  });
+
+  test('Host patterns are case-sensitive against the name as typed; HostName is lowercased (as ssh -G does)', () => {
+    const f = write('case_config', 'Host Web1\n  Port 2000\nHost web2\n  HostName MyHost.Example.COM\nMatch host myhost.example.com\n  User matched\n');
+    const typedUpper = resolveHost('Web1', { configFile: f, homeDir: home, localUser: 'me' });
+    const typedLower = resolveHost('web1', { configFile: f, homeDir: home, localUser: 'me' });
+    const upper2 = resolveHost('WEB2', { configFile: f, homeDir: home, localUser: 'me' });
+    const lower2 = resolveHost('web2', { configFile: f, homeDir: home, localUser: 'me' });
+    assert.ok(typedUpper.ok && typedLower.ok && upper2.ok && lower2.ok);
+    assert.equal(typedUpper.value.port, 2000);
+    assert.equal(typedUpper.value.hostname, 'web1');
+    assert.equal(typedLower.value.port, 22, 'Host Web1 does not match web1');
+    assert.equal(upper2.value.hostname, 'web2', 'Host web2 does not match WEB2');
+    assert.equal(lower2.value.hostname, 'myhost.example.com');
+    assert.equal(lower2.value.user, 'matched', 'Match host compares hostnames case-insensitively');
+  });
+
   test('Match exec never runs; the block is skipped with a warning', () => {
     const marker = path.join(home, 'match-exec-ran');
     const f = write(

@@ -10,8 +10,8 @@ import {
   fingerprintSha256,
   knownHostsName,
   parseKnownHosts,
-  wildcardMatch,
 } from '../../server/src/ssh/knownHosts';
+import { wildcardMatch } from '../../server/src/ssh/wildcard';
 import { keygenFingerprint, run } from '../support/sshd';
 
 const skip = (() => {
@@ -127,6 +127,8 @@ describe('known_hosts', { skip }, () => {
     assert.equal(knownHostsName('Web', 22), 'web');
     assert.equal(knownHostsName('web', 2222), '[web]:2222');
     assert.ok(wildcardMatch('[web-*]:2222', '[web-1]:2222'));
+    assert.ok(wildcardMatch('WEB-?', 'web-1', true) && !wildcardMatch('WEB-?', 'web-1'), 'case folds only when asked');
+    assert.ok(!wildcardMatch('*a*a*a*a*a*a*a*a*a*a*b', 'a'.repeat(5000)), 'a hostile pattern ends quickly');
     assert.ok(!wildcardMatch('web.example.com', 'webXexample.com'), 'dots are literal');
   });
 });

@@ -1,6 +1,7 @@
 import * as crypto from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { wildcardMatch } from './wildcard';
 
 /**
  * known_hosts as OpenSSH reads it (sshd(8) "SSH_KNOWN_HOSTS FILE FORMAT"): plain names, comma
@@ -99,17 +100,6 @@ export function parseKnownHosts(text: string, file: string): ParsedKnownHosts {
   return { entries, notes };
 }
 
-/** OpenSSH wildcard match: `*` any run, `?` exactly one character, case-insensitive. */
-export function wildcardMatch(pattern: string, text: string): boolean {
-  let re = '^';
-  for (const ch of pattern.toLowerCase()) {
-    if (ch === '*') re += '.*';
-    else if (ch === '?') re += '.';
-    else re += ch.replace(/[\\^$.|+()[\]{}]/g, '\\$&');
-  }
-  return new RegExp(re + '$', 's').test(text.toLowerCase());
-}
-
 /**
  * Whether an entry names the host. Negations win: a matching `!pattern` excludes the line even
  * when another pattern on it matches.
@@ -122,8 +112,8 @@ export function entryMatchesHost(entry: KnownHostEntry, name: string): boolean {
   let matched = false;
   for (const p of entry.patterns) {
     if (p.startsWith('!')) {
-      if (wildcardMatch(p.slice(1), name)) return false;
-    } else if (wildcardMatch(p, name)) {
+      if (wildcardMatch(p.slice(1), name, true)) return false;
+    } else if (wildcardMatch(p, name, true)) {
       matched = true;
     }
   }

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import SSHConfig, { LineType, type Line } from 'ssh-config';
 import { err, ok, type Result } from '../common/result';
 import type { SshError } from './errors';
+import { wildcardMatch } from './wildcard';
 
 /**
  * Resolves a host spec the way `ssh` would, from ssh_config(5) files, without running anything.
@@ -87,20 +88,16 @@ export function parseHostSpec(spec: string): Spec | undefined {
   return out.host ? out : undefined;
 }
 
-/** ssh_config pattern list match: `*`, `?` (one char), `!` negation wins. Case-insensitive. */
-export function patternListMatch(patterns: readonly string[], text: string): boolean {
+/**
+ * ssh_config pattern list match: `*`, `?` (one char), `!` negation wins. Like OpenSSH, `Host` and
+ * `Match user` compare case-sensitively (match_pattern); `Match host` and `Match originalhost`
+ * compare host names, which are case-insensitive (match_hostname): pass `ignoreCase` for those.
+ */
+export function patternListMatch(patterns: readonly string[], text: string, ignoreCase = false): boolean {
   let matched = false;
   for (const p of patterns) {
     const neg = p.startsWith('!');
-    const re = new RegExp(
-      '^' +
-        [...(neg ? p.slice(1) : p).toLowerCase()]
-          .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[\\^$.|+()[\]{}]/g, '\\$&')))
-          .join('') +
-        '$',
-      's',
-    );
-    if (re.test(text.toLowerCase())) {
+    if (wildcardMatch(neg ? p.slice(1) : p, text, ignoreCase)) {
       if (neg) return false;
       matched = true;
     }
@@ -198,10 +195,10 @@ function matchBlockApplies(line: Line, ctx: EvalContext, where: string): boolean
         hit = true;
         break;
       case 'host':
-        hit = patternListMatch(list, ctx.hostname);
+        hit = patternListMatch(list, ctx.hostname, true);
         break;
       case 'originalhost':
-        hit = patternListMatch(list, ctx.originalHost);
+        hit = patternListMatch(list, ctx.originalHost, true);
         break;
       case 'user':
         hit = patternListMatch(list, ctx.user ?? ctx.localUser);
@@ -323,7 +320,8 @@ function resolveDepth(spec: string, opts: ResolveOptions, depth: number): Result
   }
 
   const get = (k: string): string | undefined => ctx.values.get(k)?.[0];
-  const hostname = ctx.hostname;
+  // OpenSSH lowercases the host name it connects to (and %h) once the config is read.
+  const hostname = ctx.hostname.toLowerCase();
   let port = parsed.port;
   if (port === undefined) {
     const p = get('port');
@@ -391,9 +389,17 @@ function resolveDepth(spec: string, opts: ResolveOptions, depth: number): Result
 
   const jump = get('proxyjump');
   if (jump !== undefined && jump.toLowerCase() !== 'none') {
-    if (depth >= MAX_JUMP_DEPTH) return fail(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} hops (a loop?)`);
-    const hops: ResolvedHost[] = [];
     const parts = jump.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    // A last hop that is this very host (typically `Host *` + `ProxyJump bastion`, read again for
+    // bastion) would reach the host through itself: ssh refuses that as a "jumphost loop", or
+    // recurses when the alias and its HostName differ. The jump host is reached directly instead.
+    const last = parts.length > 0 ? parseHostSpec(parts[parts.length - 1]) : undefined;
+    if (last && (last.host === parsed.host || last.host.toLowerCase() === hostname) && (last.port ?? port) === port && (last.user ?? user) === user) {
+      out.warnings.push(`ProxyJump ${parts[parts.length - 1]} names the host itself; ${parsed.host} is reached ${parts.length > 1 ? `through ${parts.slice(0, -1).join(',')}` : 'directly'}`);
+      parts.pop();
+    }
+    if (parts.length > 0 && depth >= MAX_JUMP_DEPTH) return fail(`ProxyJump chain deeper than ${MAX_JUMP_DEPTH} hops: the jump hosts' ProxyJump settings lead back to each other (${jump})`);
+    const hops: ResolvedHost[] = [];
     for (let i = 0; i < parts.length; i++) {
       const r = resolveDepth(parts[i], { ...opts, user: undefined }, depth + 1);
       if (!r.ok) return fail(`ProxyJump ${parts[i]}: ${r.error.kind === 'ConfigError' ? r.error.message : r.error.kind}`);
