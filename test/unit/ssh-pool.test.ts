@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { describeSshError } from '../../server/src/ssh/errors';
+import { DEFAULT_MAX_LINE_BYTES, DEFAULT_MAX_OUTPUT_BYTES } from '../../server/src/ssh/connection';
 import { SshPool, type PoolOptions } from '../../server/src/ssh/pool';
 import { freePort, pidAlive, run, Sshd, sshdSkipReason, waitFor } from '../support/sshd';
 
@@ -40,6 +41,28 @@ describe('SshPool against a real sshd', { skip }, () => {
       const key = await pool.hostKey('target');
       assert.ok(key.ok);
       assert.deepEqual(key.value, { keyType: 'ssh-ed25519', fingerprint: d.hostFingerprint() });
+    } finally {
+      await pool.close();
+    }
+  });
+
+  test('output caps: too much stdout or an endless stream line is an OutputTooLarge error for that host, and the connection stays usable', async () => {
+    const pool = poolFor(d);
+    try {
+      const big = await pool.exec('target', ['head', '-c', '3000000', '/dev/zero'], { maxOutputBytes: 1_000_000 });
+      assert.ok(!big.ok, 'a capped exec must not return 3 MB');
+      assert.equal(big.error.kind, 'OutputTooLarge');
+      assert.match(describeSshError(big.error), /target sent more than 1,000,000 bytes on stdout/);
+      const lines: string[] = [];
+      const s = await pool.stream('target', ['sh', '-c', 'echo first; head -c 3000000 /dev/zero | tr "\\0" x; echo; echo never'], (l) => lines.push(l), { maxLineBytes: 100_000 });
+      assert.ok(s.ok);
+      const done = await s.value.done;
+      assert.equal(done.error?.kind, 'OutputTooLarge', JSON.stringify(done.error));
+      assert.deepEqual(lines, ['first'], 'nothing of the endless line and nothing after it is delivered');
+      assert.ok(DEFAULT_MAX_OUTPUT_BYTES > 0 && DEFAULT_MAX_LINE_BYTES > 0, 'caps apply without options too');
+      const next = await pool.exec('target', ['echo', 'still here']);
+      assert.ok(next.ok);
+      assert.equal(next.value.stdout, 'still here\n');
     } finally {
       await pool.close();
     }

@@ -36,8 +36,19 @@ export interface ExecResult {
   error?: SshError;
 }
 
+/** Most stdout one exec may return (a capture with every package and managed file is a few MB). */
+export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+/** Most stderr kept per exec; past it the rest is dropped with a note (stderr is only shown). */
+export const DEFAULT_MAX_STDERR_BYTES = 1024 * 1024;
+/** Longest line a stream may send (one agent sample is a few KB). */
+export const DEFAULT_MAX_LINE_BYTES = 4 * 1024 * 1024;
+
 export interface ExecOptions {
   stdin?: string | Buffer;
+  /** Exec: stdout past this stops the command with OutputTooLarge. Default DEFAULT_MAX_OUTPUT_BYTES. */
+  maxOutputBytes?: number;
+  /** Stream: a line longer than this stops the stream with OutputTooLarge. Default DEFAULT_MAX_LINE_BYTES. */
+  maxLineBytes?: number;
   /** Counted from when the channel opens on the host, not while queued for a channel slot. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -189,6 +200,11 @@ export class HostConnection {
     const out: Buffer[] = [];
     const errOut: Buffer[] = [];
     const decoder = new StringDecoder('utf8');
+    const maxOut = o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
+    const maxLine = o.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
+    let outBytes = 0;
+    let errBytes = 0;
+    let errDropped = 0;
     let partial = '';
     let code: number | null = null;
     let signal: string | undefined;
@@ -214,19 +230,45 @@ export class HostConnection {
     const onAbort = (): void => stop({ kind: 'ChannelError', host, message: 'cancelled by the caller' });
 
     channel.on('data', (chunk: Buffer) => {
+      if (outcome) return; // stopped: whatever still arrives is dropped, never buffered
       if (!onLine) {
+        outBytes += chunk.length;
+        if (outBytes > maxOut) {
+          out.length = 0;
+          return stop({ kind: 'OutputTooLarge', host, what: 'stdout', limit: maxOut });
+        }
         out.push(chunk);
         return;
       }
-      partial += decoder.write(chunk);
+      const text = decoder.write(chunk);
+      let from = 0;
       let nl: number;
-      while ((nl = partial.indexOf('\n')) >= 0) {
-        const line = partial.slice(0, nl);
-        partial = partial.slice(nl + 1);
+      while ((nl = text.indexOf('\n', from)) >= 0) {
+        const line = partial + text.slice(from, nl);
+        partial = '';
+        from = nl + 1;
+        if (Buffer.byteLength(line) > maxLine) return stop({ kind: 'OutputTooLarge', host, what: 'stream line', limit: maxLine });
         onLine(line);
+        if (outcome) return;
+      }
+      partial += text.slice(from);
+      // Characters count at most 4 bytes each: compare bytes only when it could matter.
+      if (partial.length * 4 > maxLine && Buffer.byteLength(partial) > maxLine) {
+        partial = '';
+        stop({ kind: 'OutputTooLarge', host, what: 'stream line', limit: maxLine });
       }
     });
-    channel.stderr.on('data', (chunk: Buffer) => errOut.push(chunk));
+    channel.stderr.on('data', (chunk: Buffer) => {
+      const room = DEFAULT_MAX_STDERR_BYTES - errBytes;
+      if (room <= 0) {
+        errDropped += chunk.length;
+        return;
+      }
+      const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+      errOut.push(kept);
+      errBytes += kept.length;
+      errDropped += chunk.length - kept.length;
+    });
     channel.on('exit', (c: number | null, sig?: string) => {
       if (typeof c === 'number') code = c;
       if (sig) signal = sig;
@@ -236,9 +278,9 @@ export class HostConnection {
         closed = true;
         if (timer) clearTimeout(timer);
         o.signal?.removeEventListener('abort', onAbort);
-        if (onLine) {
+        if (onLine && !outcome) {
           partial += decoder.end();
-          if (partial !== '') onLine(partial);
+          if (partial !== '' && Buffer.byteLength(partial) <= maxLine) onLine(partial);
         }
         finish();
         if (outcome && outcome !== 'closed') return resolveDone(err(outcome));
@@ -248,7 +290,7 @@ export class HostConnection {
         const r: ExecResult = {
           host,
           stdout: Buffer.concat(out).toString('utf8'),
-          stderr: Buffer.concat(errOut).toString('utf8'),
+          stderr: Buffer.concat(errOut).toString('utf8') + (errDropped > 0 ? `\n[${errDropped} more bytes of stderr dropped]` : ''),
           code,
           durationMs: Date.now() - started,
         };

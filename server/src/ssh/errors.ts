@@ -20,7 +20,9 @@ export type SshError =
   | { kind: 'Timeout'; host: string; phase: 'connect' | 'command'; ms: number }
   | { kind: 'AuthFailed'; host: string; message: string }
   | { kind: 'ConfigError'; host: string; message: string }
-  | { kind: 'ChannelError'; host: string; message: string };
+  | { kind: 'ChannelError'; host: string; message: string }
+  /** The host sent more than the cap on one output: the command was stopped, nothing kept. */
+  | { kind: 'OutputTooLarge'; host: string; what: 'stdout' | 'stream line'; limit: number };
 
 export type SshErrorKind = SshError['kind'];
 
@@ -56,5 +58,10 @@ export function describeSshError(e: SshError): string {
       return `SSH configuration for ${e.host} is not usable: ${e.message}.`;
     case 'ChannelError':
       return `Running a command on ${e.host} failed: ${e.message}.`;
+    case 'OutputTooLarge':
+      return (
+        `${e.host} sent more than ${e.limit.toLocaleString('en')} bytes ${e.what === 'stdout' ? 'on stdout' : 'in one line of its stream'}, ` +
+        `so Plumbline stopped the command and kept none of it; the host (or a file it reads) is misbehaving — look at it before trusting its answers.`
+      );
   }
 }
