@@ -20,7 +20,8 @@ export type HostStreamState =
  * continues the sequence from the server's last one, so only the host clock shows the hole.
  */
 export interface GapInfo {
-  reason: 'seq' | 'time';
+  /** `reset`: the host's sequence started again below ours (agent reinstalled, buffer wiped). */
+  reason: 'seq' | 'time' | 'reset';
   afterSeq: number;
   nextSeq: number;
   /** Samples missing: by seq, or estimated from the time between samples. */
@@ -72,6 +73,18 @@ export interface HostStreamStats {
   pauses: number;
 }
 
+/**
+ * A seq may run ahead of ours by the samples the host could have taken since our last one (its
+ * clock, its interval) times this, plus SEQ_SLACK: more is a corrupt or hostile line, which would
+ * otherwise blind the stream for good (every later sample would look like a duplicate).
+ */
+const SEQ_JUMP_FACTOR = 4;
+const SEQ_SLACK = 100_000;
+/** With nothing to compare against (a new stream), a seq is still at most this: 35,000 years of 1 s samples. */
+const MAX_SEQ = 2 ** 40;
+/** Newer samples (by host time) with a seq at or below ours, in a row, before we follow them. */
+const RESET_AFTER = 3;
+
 /** The agent says "not installed" with this exit code (agent/plumbline-agent.sh, follow). */
 export const NOT_INSTALLED_EXIT = 4;
 
@@ -99,6 +112,7 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
   private wakeSleep: (() => void) | undefined;
   private paused = false;
   private healedFrom = -1;
+  private behind = 0;
   private followMissing = false;
   private readonly counters: HostStreamStats = { received: 0, malformed: 0, duplicates: 0, gaps: 0, connects: 0, pauses: 0 };
   private readonly now: () => number;
@@ -239,10 +253,24 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
       return 'ignored';
     }
     const s = p.value;
-    if (s.seq <= this.seq) {
-      this.counters.duplicates++;
+    const jump = this.implausibleJump(s);
+    if (jump) {
+      this.counters.malformed++;
+      this.emit('malformed', { kind: 'MalformedSample', reason: jump, excerpt: `seq ${s.seq}, ts ${s.ts}`, count: this.counters.malformed });
       return 'ignored';
     }
+    if (s.seq <= this.seq) {
+      // A replay is older than what we have; samples newer by the host's clock with a lower seq
+      // mean the host's sequence started again. Following it beats going blind for good.
+      if (this.lastTs === null || s.ts <= this.lastTs || ++this.behind < RESET_AFTER) {
+        this.counters.duplicates++;
+        return 'ignored';
+      }
+      this.counters.gaps++;
+      this.emit('gap', { reason: 'reset', afterSeq: this.seq, nextSeq: s.seq, missing: 0, lastTs: this.lastTs, nextTs: s.ts });
+      this.seq = s.seq - 1;
+    }
+    this.behind = 0;
     this.armStall();
     if (this.seq > 0 && s.seq > this.seq + 1) {
       const gap: GapInfo = { reason: 'seq', afterSeq: this.seq, nextSeq: s.seq, missing: s.seq - this.seq - 1, lastTs: this.lastTs, nextTs: s.ts };
@@ -274,6 +302,16 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
       this.clearStall();
     }
     return 'accepted';
+  }
+
+  /** Why a seq cannot be right (it runs further ahead than the host could have counted), or undefined. */
+  private implausibleJump(s: Sample): string | undefined {
+    if (s.seq > MAX_SEQ) return `seq ${s.seq} is beyond any an agent reaches (${MAX_SEQ}); line ignored`;
+    if (s.seq <= this.seq || this.lastTs === null) return undefined;
+    const elapsed = Math.max(0, s.ts - this.lastTs);
+    const allowed = SEQ_SLACK + Math.ceil((elapsed / s.intervalMs) * SEQ_JUMP_FACTOR);
+    if (s.seq - this.seq <= allowed) return undefined;
+    return `seq ${s.seq} jumps ${s.seq - this.seq} past the last one (${this.seq}), more than the host could have taken since (${allowed}); line ignored`;
   }
 
   private armStall(): void {
