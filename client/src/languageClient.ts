@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
+import { printableDeep } from '../../server/src/common/printable';
 import { ConfirmHostKey, Passphrase, type InitializationOptions } from '../../server/src/protocol/protocol';
 
 /** Fixed so `.vscode/launch.json` can attach to the server. */
@@ -18,6 +19,9 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     outputChannel: output,
     initializationOptions,
     synchronize: { configurationSection: 'plumbline' },
+    // Every message from the server carries host text somewhere (reasons, errors, file lines):
+    // all of it is made printable here, once, before any view, diagnostic or webview shows it.
+    connectionOptions: { messageStrategy: { handleMessage: (message, next) => next(printableDeep(message, { keep: '\n\t\r' })) } },
   };
   const client = new LanguageClient('plumbline', 'Plumbline', serverOptions, clientOptions);
   client.onRequest(ConfirmHostKey.type, async ({ host, keyType, fingerprint }) => {

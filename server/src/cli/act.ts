@@ -8,10 +8,7 @@ import { shellQuote } from '../ssh/quote';
 import { note } from './progress';
 import { renderTable } from './table';
 import { CliExit, withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
-
-function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
+import { print, printErr, printJson } from './output';
 
 /** Script bodies make exact commands long; people see their name and size, JSON carries them whole. */
 export function displayCommand(step: Pick<StepRecord, 'argv' | 'command'>): string {
@@ -56,7 +53,7 @@ async function confirm(question: string): Promise<boolean> {
 
 function printReport(r: ActionReport, json: boolean): void {
   if (json) {
-    print(JSON.stringify(r));
+    printJson(r);
     return;
   }
   print(`${r.env}/${r.host} ${r.action}${r.dryRun ? ' (dry run)' : ''}: ${r.status}`);
@@ -115,11 +112,11 @@ async function act(engine: Engine, envName: string, host: string, kind: ActionKi
       return exitCodeOf(plan);
     }
     if (!process.stdin.isTTY) {
-      process.stderr.write(`${describeSteps(plan.steps, 'change')}\n`);
+      printErr(`${describeSteps(plan.steps, 'change')}`);
       const r = engine.auditLog().record({ env: envName, host, kind: 'action', action: kind, outcome: 'refused', actor: engine.actor(), summary: `${kind} on ${host} not confirmed (no terminal to ask, no --yes)` });
       throw new CliExit(EXIT_REFUSED, `not confirmed: there is no terminal to ask; re-run with --yes to approve the commands above (audit entry ${r.id})`);
     }
-    process.stderr.write(`On ${envName}/${host}, ${kind} will run:\n${describeSteps(plan.steps, 'change')}\n`);
+    printErr(`On ${envName}/${host}, ${kind} will run:\n${describeSteps(plan.steps, 'change')}`);
     if (!(await confirm(`Run these ${plan.steps.filter((s) => s.effect === 'change').length} command(s) on ${host}? [y/N] `))) {
       const r = engine.auditLog().record({ env: envName, host, kind: 'action', action: kind, outcome: 'refused', actor: engine.actor(), summary: `${kind} on ${host} declined by ${engine.actor()}` });
       throw new CliExit(EXIT_REFUSED, `declined; nothing was changed (audit entry ${r.id})`);
@@ -127,7 +124,7 @@ async function act(engine: Engine, envName: string, host: string, kind: ActionKi
   }
   const r = await engine.act(envName, host, kind, opts);
   printReport(r, Boolean(flags.json));
-  if (r.status !== 'done') process.stderr.write(`plumbline: ${r.message}\n`);
+  if (r.status !== 'done') printErr(`plumbline: ${r.message}`);
   return exitCodeOf(r);
 }
 
@@ -146,16 +143,14 @@ export function registerActCommands(program: Command): void {
     process.exitCode = await withEngine(flags, envName, 'snapshot of', async (engine, progress) => {
       const outcomes = await engine.snapshot(envName, { reason: flags.reason }, progress);
       if (flags.json) {
-        print(
-          JSON.stringify({
-            environment: envName,
-            hosts: outcomes.map((o) =>
-              o.ok
-                ? { host: o.host, status: 'ok', id: o.value.id, takenAt: o.value.takenAt, release: o.value.release, files: o.value.files.length }
-                : { host: o.host, status: 'error', error: o.error },
-            ),
-          }),
-        );
+        printJson({
+          environment: envName,
+          hosts: outcomes.map((o) =>
+            o.ok
+              ? { host: o.host, status: 'ok', id: o.value.id, takenAt: o.value.takenAt, release: o.value.release, files: o.value.files.length }
+              : { host: o.host, status: 'error', error: o.error },
+          ),
+        });
       } else {
         print(
           renderTable(
@@ -193,12 +188,12 @@ export function registerActCommands(program: Command): void {
         const log = engine.auditLog();
         const check = log.verify();
         const entries = log.entries({ env: envName });
-        if (flags.json) print(JSON.stringify({ environment: envName, chain: check, entries }));
+        if (flags.json) printJson({ environment: envName, chain: check, entries });
         else {
           print(renderTable(['ID', 'TIME', 'HOST', 'ACTION', 'OUTCOME', 'BY', 'SUMMARY'], auditRows(entries), 90));
           print(check.ok ? `chain ok: ${check.entries} entries, head ${check.head ?? '-'}` : `CHAIN BROKEN at entry ${check.badId}: ${check.message}`);
         }
-        if (!check.ok) process.stderr.write(`plumbline: the audit chain is broken at entry ${check.badId}: ${check.message}\n`);
+        if (!check.ok) printErr(`plumbline: the audit chain is broken at entry ${check.badId}: ${check.message}`);
         return Promise.resolve(check.ok ? EXIT_OK : EXIT_ERROR);
       });
     },

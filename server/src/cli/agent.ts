@@ -3,22 +3,17 @@ import type { HostOutcome } from '../engine/outcome';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
-
-function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
-}
+import { print, printErr, printJson } from './output';
 
 function report<T>(envName: string, outcomes: Array<HostOutcome<T>>, json: boolean, columns: string[], row: (host: string, v: T) => string[]): number {
   if (json) {
-    print(
-      JSON.stringify({
-        environment: envName,
-        hosts: outcomes.map((o) => (o.ok ? { host: o.host, status: 'ok', ...o.value } : { host: o.host, status: 'error', error: o.error })),
-      }),
-    );
+    printJson({
+      environment: envName,
+      hosts: outcomes.map((o) => (o.ok ? { host: o.host, status: 'ok', ...o.value } : { host: o.host, status: 'error', error: o.error })),
+    });
   } else {
     print(renderTable(['HOST', ...columns], outcomes.map((o) => (o.ok ? [o.host, ...row(o.host, o.value)] : [o.host, ...columns.map((_, i) => (i === 0 ? `error: ${o.error.kind}` : ''))]))));
-    for (const o of outcomes) if (!o.ok) process.stderr.write(`error: ${o.error.message}\n`);
+    for (const o of outcomes) if (!o.ok) printErr(`error: ${o.error.message}`);
   }
   return outcomes.every((o) => o.ok) ? EXIT_OK : EXIT_ERROR;
 }

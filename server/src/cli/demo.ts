@@ -11,12 +11,13 @@ import type { Watcher } from '../watch/watcher';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { CliExit } from './workspace';
+import { print } from './output';
 
 const CANARY = 'web-1';
 const LEAK_MB_PER_SEC = 1;
 const LIMIT_MIB = 512;
 
-const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+const out = (line = ''): void => print(line);
 const step = (n: number, text: string): void => out(`\n== ${n}. ${text}`);
 const clock = (t0: number): string => `+${((Date.now() - t0) / 1000).toFixed(0).padStart(3)} s`;
 

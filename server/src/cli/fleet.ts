@@ -4,17 +4,14 @@ import { formatDiffTable } from '../fingerprint/diffFormat';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
+import { print, printErr, printJson } from './output';
 
 function failures(outcomes: Array<HostOutcome<unknown>>): Array<{ host: string; kind: string; message: string }> {
   return outcomes.flatMap((o) => (o.ok ? [] : [{ host: o.host, kind: o.error.kind, message: o.error.message }]));
 }
 
 function printFailures(outcomes: Array<HostOutcome<unknown>>): void {
-  for (const f of failures(outcomes)) process.stderr.write(`error: ${f.message}\n`);
-}
-
-function print(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+  for (const f of failures(outcomes)) printErr(`error: ${f.message}`);
 }
 
 /** `baseline`, `diff` and `hosts`: the fleet commands over one environment of plumbline.yaml. */
@@ -28,16 +25,14 @@ export function registerFleetCommands(program: Command): void {
     process.exitCode = await withEngine(flags, envName, 'captured', async (engine, progress) => {
       const outcomes = await engine.baseline(envName, { reason: flags.reason }, progress);
       if (flags.json) {
-        print(
-          JSON.stringify({
-            environment: envName,
-            hosts: outcomes.map((o) =>
-              o.ok
-                ? { host: o.host, status: 'ok', version: o.value.baseline.version, promotedAt: o.value.baseline.promotedAt, durationMs: o.durationMs }
-                : { host: o.host, status: 'error', error: o.error },
-            ),
-          }),
-        );
+        printJson({
+          environment: envName,
+          hosts: outcomes.map((o) =>
+            o.ok
+              ? { host: o.host, status: 'ok', version: o.value.baseline.version, promotedAt: o.value.baseline.promotedAt, durationMs: o.durationMs }
+              : { host: o.host, status: 'error', error: o.error },
+          ),
+        });
       } else {
         print(
           renderTable(
@@ -60,18 +55,16 @@ export function registerFleetCommands(program: Command): void {
       const outcomes = await engine.diff(envName, progress);
       const drift = outcomes.some((o) => o.ok && o.value.diff.drift);
       if (flags.json) {
-        print(
-          JSON.stringify({
-            environment: envName,
-            drift,
-            errors: failures(outcomes).length,
-            hosts: outcomes.map((o) =>
-              o.ok
-                ? { host: o.host, status: 'ok', baselineVersion: o.value.baseline.version, drift: o.value.diff.drift, highest: o.value.diff.highest ?? null, items: o.value.diff.items }
-                : { host: o.host, status: 'error', error: o.error },
-            ),
-          }),
-        );
+        printJson({
+          environment: envName,
+          drift,
+          errors: failures(outcomes).length,
+          hosts: outcomes.map((o) =>
+            o.ok
+              ? { host: o.host, status: 'ok', baselineVersion: o.value.baseline.version, drift: o.value.diff.drift, highest: o.value.diff.highest ?? null, items: o.value.diff.items }
+              : { host: o.host, status: 'error', error: o.error },
+          ),
+        });
       } else {
         const diffs = outcomes.flatMap((o) => (o.ok ? [o.value.diff] : []));
         print(drift ? formatDiffTable(diffs.filter((d) => d.drift)) : 'no drift: every host that answered matches its baseline');
@@ -88,7 +81,7 @@ export function registerFleetCommands(program: Command): void {
         const outcomes = await engine.hosts(envName, progress);
         const infos = outcomes.flatMap((o) => (o.ok ? [{ host: o.host, ...o.value }] : []));
         if (flags.json) {
-          print(JSON.stringify({ environment: envName, hosts: infos }));
+          printJson({ environment: envName, hosts: infos });
         } else {
           print(
             renderTable(

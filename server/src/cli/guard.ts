@@ -7,6 +7,7 @@ import { EXIT_DRIFT, EXIT_ERROR, EXIT_GUARD_ACTED, EXIT_OK, EXIT_VERIFY_FAILED }
 import { note } from './progress';
 import { renderTable } from './table';
 import { CliExit, withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
+import { print, printErr, printJson } from './output';
 
 interface GuardFlags extends WorkspaceFlags {
   settle: string;
@@ -19,7 +20,7 @@ function runDeploy(argv: string[]): Promise<number | null> {
   return new Promise((resolve) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
     child.on('error', (e) => {
-      process.stderr.write(`guard: cannot run ${argv[0]}: ${e.message}\n`);
+      printErr(`guard: cannot run ${argv[0]}: ${e.message}`);
       resolve(null);
     });
     child.on('close', (code) => resolve(code));
@@ -56,13 +57,13 @@ export function registerGuardCommand(program: Command): void {
       note(`guard: 1/5 pre-deployment snapshot of ${envName}`, quiet);
       const snaps = await engine.snapshot(envName, { reason: `guard: before ${command.join(' ')}` }, progress);
       if (snaps.some((s) => !s.ok)) {
-        for (const s of snaps) if (!s.ok) process.stderr.write(`error: ${s.error.message}\n`);
+        for (const s of snaps) if (!s.ok) printErr(`error: ${s.error.message}`);
         return EXIT_ERROR;
       }
       note(`guard: 2/5 deploying: ${command.join(' ')}`, quiet);
       const code = await runDeploy(command);
       if (code !== 0) {
-        process.stderr.write(`guard: the deploy command exited ${code ?? 'without running'}; nothing was promoted (snapshots are kept for a rollback)\n`);
+        printErr(`guard: the deploy command exited ${code ?? 'without running'}; nothing was promoted (snapshots are kept for a rollback)`);
         return EXIT_ERROR;
       }
       note(`guard: 3/5 settling for ${flags.settle}`, quiet);
@@ -70,7 +71,7 @@ export function registerGuardCommand(program: Command): void {
       note(`guard: 4/5 promoting the new baseline`, quiet);
       const base = await engine.baseline(envName, { reason: `guard: after ${command.join(' ')}` }, progress);
       if (base.some((b) => !b.ok)) {
-        for (const b of base) if (!b.ok) process.stderr.write(`error: ${b.error.message}\n`);
+        for (const b of base) if (!b.ok) printErr(`error: ${b.error.message}`);
         return EXIT_ERROR;
       }
       note(`guard: 5/5 watching for ${flags.window} (actions per the environment's mode: ${engine.environment(envName).actions.mode})`, quiet);
@@ -96,9 +97,9 @@ export function registerGuardCommand(program: Command): void {
 
       const rows = final.map((s) => [s.host, s.risk?.state ?? 'nodata', s.risk ? s.risk.value.toFixed(2) : '-', actions.filter((a) => a.host === s.host).map((a) => `${a.action} ${a.status}`).join(', ') || '-']);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify({ environment: envName, command, decisions, actions, final: final.map((s) => ({ host: s.host, state: s.risk?.state ?? 'nodata', value: s.risk?.value ?? null })) })}\n`);
+        printJson({ environment: envName, command, decisions, actions, final: final.map((s) => ({ host: s.host, state: s.risk?.state ?? 'nodata', value: s.risk?.value ?? null })) });
       } else {
-        process.stdout.write(`${renderTable(['HOST', 'RISK', 'VALUE', 'ACTIONS'], rows)}\n`);
+        print(renderTable(['HOST', 'RISK', 'VALUE', 'ACTIONS'], rows));
       }
       if (actions.some((a) => a.status === 'verify-failed' || a.status === 'failed')) return EXIT_VERIFY_FAILED;
       if (actions.some((a) => a.status === 'done')) return EXIT_GUARD_ACTED;

@@ -9,6 +9,7 @@ import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
 import { registerWatchCommand } from './watch';
 import { CliExit } from './workspace';
+import { printErr } from './output';
 
 const program = new Command('plumbline')
   .description('Fingerprint hosts after a good deployment, watch for drift per layer, and act before failures land.')
@@ -27,12 +28,12 @@ registerGuardCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {
-    if (e.message && e.message !== `exit ${e.code}`) process.stderr.write(`plumbline: ${e.message}\n`);
+    if (e.message && e.message !== `exit ${e.code}`) printErr(`plumbline: ${e.message}`);
     process.exitCode = e.code;
   } else if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_ERROR;
   } else {
-    process.stderr.write(`plumbline: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    printErr(`plumbline: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     process.exitCode = EXIT_ERROR;
   }
 });

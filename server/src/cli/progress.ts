@@ -1,3 +1,4 @@
+import { printErr } from './output';
 import type { HostOutcome } from '../engine/outcome';
 
 /** Progress goes to stderr so stdout stays clean for tables and JSON. */
@@ -7,10 +8,10 @@ export function hostProgress(verb: string, total: number, quiet: boolean): (o: H
     done++;
     if (quiet) return;
     const status = o.ok ? 'ok' : `FAILED: ${o.error.message}`;
-    process.stderr.write(`[${done}/${total}] ${verb} ${o.host} ${status} (${o.durationMs} ms)\n`);
+    printErr(`[${done}/${total}] ${verb} ${o.host} ${status} (${o.durationMs} ms)`);
   };
 }
 
 export function note(line: string, quiet = false): void {
-  if (!quiet) process.stderr.write(`${line}\n`);
+  if (!quiet) printErr(`${line}`);
 }

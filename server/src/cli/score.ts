@@ -4,6 +4,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
 import { createDetector, type DetectorConfig } from '../detect';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
+import { printErr } from './output';
 
 export interface ScoreStreamOptions {
   /** Value column; default: the first column, other than the timestamp, whose first row is numeric. */
@@ -158,12 +159,12 @@ export function registerScoreCommand(program: Command): void {
           column: flags.column,
           timestampColumn: flags.timestampColumn,
           strict: flags.strict,
-          warn: (m) => process.stderr.write(`warning: ${m}\n`),
+          warn: (m) => printErr(`warning: ${m}`),
         });
-        if (summary.skipped > 0) process.stderr.write(`warning: ${summary.skipped} bad row(s) skipped, ${summary.rows} scored\n`);
+        if (summary.skipped > 0) printErr(`warning: ${summary.skipped} bad row(s) skipped, ${summary.rows} scored`);
         process.exitCode = EXIT_OK;
       } catch (e) {
-        process.stderr.write(`plumbline score: ${flags.input}: ${e instanceof Error ? e.message : String(e)}\n`);
+        printErr(`plumbline score: ${flags.input}: ${e instanceof Error ? e.message : String(e)}`);
         process.exitCode = EXIT_ERROR;
       } finally {
         if (output !== process.stdout) await new Promise<void>((resolve) => output.end(resolve));

@@ -7,10 +7,11 @@ import type { HostWatchStatus } from '../watch/watcher';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { CliExit, withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
+import { control, print, printJson } from './output';
 
 /** One JSON object per line on stdout; `type` says which. Documented in the README as stable. */
 function jsonLine(obj: Record<string, unknown>): void {
-  process.stdout.write(`${JSON.stringify(obj)}\n`);
+  printJson(obj);
 }
 
 function riskJson(r: HostRisk): Record<string, unknown> {
@@ -50,7 +51,13 @@ function liveTable(env: string, rows: HostWatchStatus[], events: string[]): stri
     }),
     70,
   );
-  return `\x1b[H\x1b[2J plumbline watch ${env} — ${new Date().toISOString()} (Ctrl-C to stop)\n\n${table}\n\n${events.slice(-12).join('\n')}\n`;
+  return ` plumbline watch ${env} — ${new Date().toISOString()} (Ctrl-C to stop)\n\n${table}\n\n${events.slice(-12).join('\n')}\n`;
+}
+
+/** Clears the screen (the CLI's own control sequence), then the table as printable text. */
+function drawLive(text: string): void {
+  control('\x1b[H\x1b[2J');
+  print(text);
 }
 
 async function askApproval(d: Decision, rl: readline.Interface): Promise<boolean> {
@@ -83,7 +90,7 @@ export function registerWatchCommand(program: Command): void {
         const stamped = `${new Date().toISOString().slice(11, 19)} ${line}`;
         if (flags.json) return;
         if (live) events.push(stamped);
-        else process.stdout.write(`${stamped}\n`);
+        else print(stamped);
       };
       watcher.on('log', (line) => (flags.json ? jsonLine({ type: 'log', message: line }) : say(line)));
       watcher.on('sample', (host, s) => flags.json && jsonLine({ type: 'sample', host, sample: s }));
@@ -111,7 +118,7 @@ export function registerWatchCommand(program: Command): void {
       });
 
       watcher.start();
-      const redraw = live ? setInterval(() => process.stdout.write(liveTable(envName, watcher.status(), events)), 1000) : undefined;
+      const redraw = live ? setInterval(() => drawLive(liveTable(envName, watcher.status(), events)), 1000) : undefined;
       await new Promise<void>((resolve) => {
         const done = (): void => resolve();
         process.once('SIGINT', done);
@@ -122,7 +129,7 @@ export function registerWatchCommand(program: Command): void {
       rl?.close();
       const final = watcher.status();
       await watcher.stop();
-      if (live) process.stdout.write(liveTable(envName, final, events));
+      if (live) drawLive(liveTable(envName, final, events));
       if (flags.json) for (const s of final) jsonLine({ type: 'final', host: s.host, state: s.risk?.state ?? 'nodata', value: s.risk ? round(s.risk.value) : null });
       const unhealthy = final.filter((s) => !s.risk || s.risk.state !== 'ok');
       return unhealthy.length > 0 ? EXIT_DRIFT : EXIT_OK;

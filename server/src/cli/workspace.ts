@@ -5,6 +5,7 @@ import { formatConfigError } from '../config/format';
 import { Engine, UnknownEnvironment, type OnHostDone } from '../engine/engine';
 import { EXIT_ERROR } from './exitCodes';
 import { hostProgress } from './progress';
+import { printErr } from './output';
 
 export interface WorkspaceFlags {
   config?: string;
@@ -56,7 +57,7 @@ export async function withEngine<T>(
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
   const opened = await Engine.open({ configFile, dataDir: flags.data });
   if (!opened.ok) {
-    for (const e of opened.error) process.stderr.write(`${formatConfigError(e)}\n`);
+    for (const e of opened.error) printErr(`${formatConfigError(e)}`);
     throw new CliExit(EXIT_ERROR, `${opened.error.length} error(s) in ${configFile}`);
   }
   const engine = opened.value;
