@@ -7,7 +7,7 @@ import { readHostState, snapshotInput } from '../../server/src/act/hostState';
 import { HostLock } from '../../server/src/act/lock';
 import { remediate } from '../../server/src/act/remediate';
 import { restartService } from '../../server/src/act/restart';
-import { coversColours } from '../../server/src/act/rolling';
+import { coversColours, rollingRestart } from '../../server/src/act/rolling';
 import { rollback } from '../../server/src/act/rollback';
 import { WRITE_FILE_SCRIPT, scriptArgv } from '../../server/src/act/scripts';
 import { StepRunner } from '../../server/src/act/steps';
@@ -18,6 +18,9 @@ import type { EnvironmentConfig } from '../../server/src/config/types';
 import type { Fingerprint } from '../../server/src/fingerprint/types';
 import { diffFingerprints } from '../../server/src/fingerprint/diff';
 import { Store } from '../../server/src/store/store';
+import { ok, err } from '../../server/src/common/result';
+import type { HostShell } from '../../server/src/act/types';
+import type { ExecResult } from '../../server/src/ssh/connection';
 import { localShell } from '../support/localShell';
 
 const range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -290,5 +293,77 @@ describe('rolling restarts', () => {
     assert.equal(coversColours('nginx', services), false);
     assert.equal(coversColours('app', undefined), false);
     assert.equal(coversColours('app', { blue: 'app@blue', green: 'app@green' }), true);
+  });
+});
+
+/**
+ * A host answering an nginx blue/green rolling restart under systemd, in memory: the upstream
+ * file, health checks that pass, and `cat` of the upstream failing the first `flakyReads` times
+ * after the first one (a slow SSH exec on a loaded machine: the channel closes with no exit status).
+ */
+function rollingHost(flakyReads: number): HostShell & { log: string[] } {
+  let upstream = 'upstream app {\n    server 127.0.0.1:8081;\n}\n';
+  let reads = 0;
+  const log: string[] = [];
+  const res = (stdout: string, code: number | null = 0): ExecResult => ({ host: 'h', stdout, stderr: '', code, durationMs: 1 });
+  return {
+    log,
+    exec(_h, argv, o) {
+      const a = argv.join(' ');
+      log.push(a.slice(0, 60));
+      if (argv[0] === 'cat') {
+        reads++;
+        if (reads > 1 && reads <= 1 + flakyReads) return Promise.resolve(ok(res('', null)));
+        return Promise.resolve(ok(res(upstream)));
+      }
+      if (argv[0] === 'systemctl' && argv[1] === 'is-active') return Promise.resolve(ok(res('active\n')));
+      if (argv[0] === 'sh' && argv[3] === 'plumbline-http-check') return Promise.resolve(ok(res('200\n'.repeat(5))));
+      if (argv[0] === 'stat') return Promise.resolve(ok(res('644 root:root\n')));
+      if (argv[0] === 'sh' && argv[3] === 'plumbline-write-file') {
+        upstream = String(o?.stdin ?? '');
+        return Promise.resolve(ok(res('')));
+      }
+      if (argv[0] === 'sh' && argv[3] === 'plumbline-restart') return Promise.resolve(err({ kind: 'ChannelError', host: 'h', message: 'not expected under systemd' }));
+      return Promise.resolve(ok(res('')));
+    },
+    stream() {
+      return Promise.resolve(err({ kind: 'ChannelError', host: 'h', message: 'no streams here' }));
+    },
+  };
+}
+
+describe('rolling restarts under load', () => {
+  const env = envConfig({
+    actions: { mode: 'confirm', switch: { strategy: 'nginx-upstream', upstream: '/etc/nginx/conf.d/upstream.conf', blue: '127.0.0.1:8081', green: '127.0.0.1:8082', services: { blue: 'app-blue', green: 'app-green' } } },
+    app: { health: 'http://127.0.0.1/healthz' },
+  });
+
+  test('a read that ends without an exit status is retried: traffic moves and comes back as planned', async () => {
+    const run = new StepRunner(rollingHost(1), 'h', false, true);
+    const notes = await rollingRestart(run, env, true);
+    assert.ok(notes.some((n) => n.startsWith('traffic back:')), notes.join('\n'));
+    assert.ok(!notes.some((n) => /restarted in place/.test(n)), notes.join('\n'));
+  });
+
+  test('reads that keep failing stop the action; the serving colour is never restarted in place as a silent fallback', async () => {
+    const shell = rollingHost(10);
+    const run = new StepRunner(shell, 'h', false, true);
+    await assert.rejects(rollingRestart(run, env, true), (e: unknown) => e instanceof ActionStop && e.status === 'failed' && /read the upstream file/.test(e.message) && !/exit null/.test(e.message));
+    assert.ok(!shell.log.some((l) => l.includes('restart -- app-blue')), `blue (serving) must not be restarted: ${shell.log.join(' | ')}`);
+  });
+});
+
+describe('lock messages', () => {
+  test('a lock command that ends without an exit status says so (never "exit undefined")', async () => {
+    const shell: HostShell = {
+      exec: () => Promise.resolve(err({ kind: 'ChannelError', host: 'h', message: 'unused' })),
+      stream: () => Promise.resolve(ok({ close: () => undefined, done: Promise.resolve({ host: 'h', stdout: '', stderr: '', code: null, durationMs: 1 }) })),
+    };
+    const r = await HostLock.acquire(shell, 'h', { owner: 'me', waitS: 0, sudo: false });
+    assert.ok(!r.ok);
+    assert.equal(r.error.kind, 'LockUnavailable');
+    const message = r.error.kind === 'LockUnavailable' ? r.error.message : '';
+    assert.doesNotMatch(message, /undefined|null/);
+    assert.match(message, /without an exit status/);
   });
 });

@@ -41,7 +41,7 @@ export class HostLock {
     readonly holderWhileWaiting: string | undefined,
   ) {
     void handle.done.then((r) => {
-      this.lostReason ??= `the lock channel ended (${r.error ? describeSshError(r.error) : `exit ${r.code ?? r.signal}`})`;
+      this.lostReason ??= `the lock channel ended (${r.error ? describeSshError(r.error) : exitText(r)})`;
     });
   }
 
@@ -101,5 +101,12 @@ function explainEnd(r: ExecResult, lines: string[]): string {
   if (said) return said.slice(8);
   if (r.error) return describeSshError(r.error);
   const why = r.stderr.trim().split('\n').slice(-1)[0];
-  return `the lock command exited ${r.code ?? r.signal}${why ? `: ${why}` : ''}`;
+  return `the lock command ${exitText(r)}${why ? `: ${why}` : ''}`;
+}
+
+/** How a command ended, in words: an exit code, a signal, or neither (the host never said). */
+export function exitText(r: Pick<ExecResult, 'code' | 'signal'>): string {
+  if (r.code !== null) return `exited ${r.code}`;
+  if (r.signal) return `was killed by signal ${r.signal}`;
+  return 'ended without an exit status (the channel closed first)';
 }

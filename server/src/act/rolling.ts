@@ -18,8 +18,10 @@ export function coversColours(name: string, services: { blue: string; green: str
  * colour: the idle colour first (no traffic goes there), then traffic moves to it through the
  * usual switch (which health-checks it and refuses if it is not healthy), then the colour that
  * served is restarted and traffic goes back to it once healthy — the upstream ends as it began.
- * If the idle colour does not come back healthy, the serving colour is restarted in place and
- * the note says requests may have failed meanwhile.
+ * If the idle colour does not come back healthy (the host said so: a refused switch, a failed
+ * restart), the serving colour is restarted in place and the note says requests may have failed
+ * meanwhile. If the host did not answer at all (SSH trouble under load), nothing is known about
+ * the colours, so the action stops: it never falls back to the riskier path on a guess.
  */
 export async function rollingRestart(run: StepRunner, env: EnvironmentConfig, systemd: boolean): Promise<string[]> {
   const sw = env.actions.switch;
@@ -37,7 +39,7 @@ export async function rollingRestart(run: StepRunner, env: EnvironmentConfig, sy
     moved = await moveTraffic(run, env, idle);
   } catch (e) {
     // The idle colour does not come back (it crashes on start): it takes no traffic either way.
-    if (!(e instanceof ActionStop)) throw e;
+    if (!(e instanceof ActionStop) || e.transport) throw e;
     moved = { ok: false, note: e.message };
   }
   if (moved.ok) notes.push(`traffic ${moved.note}`);

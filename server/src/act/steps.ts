@@ -1,4 +1,7 @@
 import { redactOutput } from '../audit/redact';
+import type { Result } from '../common/result';
+import type { ExecResult } from '../ssh/connection';
+import type { SshError } from '../ssh/errors';
 import { describeSshError } from '../ssh/errors';
 import { shellCommand } from '../ssh/quote';
 import { ActionStop, type HostShell, type StepRecord } from './types';
@@ -19,9 +22,21 @@ export interface Step {
 
 export interface StepResult {
   ran: boolean;
+  /** null: the command ended without an exit status (killed by `signal`, or the host never said). */
   code: number | null;
+  signal?: string;
   stdout: string;
   stderr: string;
+  attempts?: number;
+}
+
+/** Tries of a read step whose host did not answer. */
+export const READ_ATTEMPTS = 3;
+
+/** The host gave no answer: SSH trouble, or the channel closed with neither exit status nor signal. */
+function noAnswer(r: Result<ExecResult, SshError>): boolean {
+  if (!r.ok) return r.error.kind === 'ChannelError' || r.error.kind === 'Timeout' || r.error.kind === 'Unreachable';
+  return r.value.code === null && r.value.signal === undefined;
 }
 
 /** Called before each change step; throws ActionStop when the action must not go on (lock lost). */
@@ -62,24 +77,38 @@ export class StepRunner {
     this.records.push(record);
     if (this.dryRun && step.effect === 'change') return { ran: false, code: 0, stdout: '', stderr: '' };
     if (step.effect === 'change') this.guard();
-    const r = await this.shell.exec(this.host, argv, { stdin: step.stdin, timeoutMs: step.timeoutMs });
+    // A read changes nothing, so when the host did not answer (a slow exec on a loaded machine,
+    // a channel closed with no exit status) it is asked again; a change is never re-run.
+    const attempts = step.effect === 'read' ? READ_ATTEMPTS : 1;
+    let r = await this.shell.exec(this.host, argv, { stdin: step.stdin, timeoutMs: step.timeoutMs });
+    for (let n = 2; n <= attempts && noAnswer(r); n++) {
+      await new Promise((resolve) => setTimeout(resolve, 250 * (n - 1)));
+      record.attempts = n;
+      r = await this.shell.exec(this.host, argv, { stdin: step.stdin, timeoutMs: step.timeoutMs });
+    }
     record.ran = true;
     if (!r.ok) {
       record.error = describeSshError(r.error);
-      throw new ActionStop('failed', `${step.title}: ${record.error}`);
+      throw new ActionStop('failed', `${step.title}: ${record.error}${record.attempts ? ` (tried ${record.attempts} times)` : ''}`, true);
     }
     record.code = r.value.code;
     record.durationMs = r.value.durationMs;
     record.stdout = step.privateOutput ? `[${r.value.stdout.length} characters of file content, not kept]` : redactOutput(r.value.stdout, this.secrets);
     record.stderr = redactOutput(r.value.stderr, this.secrets);
-    return { ran: true, code: r.value.code, stdout: r.value.stdout, stderr: r.value.stderr };
+    if (r.value.code === null && r.value.signal !== undefined) record.error = `ended by signal ${r.value.signal}`;
+    return { ran: true, code: r.value.code, stdout: r.value.stdout, stderr: r.value.stderr, ...(r.value.signal ? { signal: r.value.signal } : {}), ...(record.attempts ? { attempts: record.attempts } : {}) };
   }
 
   /** Runs a step that must exit 0; anything else stops the action as failed. */
   async must(step: Step): Promise<StepResult> {
     const r = await this.run(step);
-    if (r.code !== 0) throw new ActionStop('failed', `${step.title} failed (exit ${r.code}): ${lastLine(r.stderr || r.stdout)}`);
-    return r;
+    if (r.code === 0) return r;
+    if (r.code === null && r.signal === undefined) {
+      const tries = r.attempts ? ` (tried ${r.attempts} times)` : '';
+      throw new ActionStop('failed', `${step.title}: the host closed the command without an exit status${tries}; its outcome is unknown`, true);
+    }
+    const how = r.code === null ? `killed by signal ${r.signal}` : `exit ${r.code}`;
+    throw new ActionStop('failed', `${step.title} failed (${how}): ${lastLine(r.stderr || r.stdout)}`);
   }
 }
 

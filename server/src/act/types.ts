@@ -30,6 +30,8 @@ export interface StepRecord {
   stderr?: string;
   durationMs?: number;
   error?: string;
+  /** Read steps are tried again when the host did not answer; present when it took more than one. */
+  attempts?: number;
 }
 
 export interface VerificationCheck {
@@ -74,6 +76,8 @@ export class ActionStop extends Error {
   constructor(
     readonly status: 'refused' | 'failed',
     message: string,
+    /** True when the host never answered (SSH trouble, no exit status): nothing is known of its state. */
+    readonly transport = false,
   ) {
     super(message);
     this.name = 'ActionStop';

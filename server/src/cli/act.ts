@@ -22,7 +22,8 @@ function describeSteps(steps: StepRecord[], only?: 'change'): string {
   return steps
     .filter((s) => !only || s.effect === only)
     .map((s, k) => {
-      const status = !s.ran ? 'planned' : s.error ? `error: ${s.error}` : `exit ${s.code}${s.durationMs !== undefined ? `, ${s.durationMs} ms` : ''}`;
+      const ms = s.durationMs !== undefined ? `, ${s.durationMs} ms` : '';
+      const status = !s.ran ? 'planned' : s.error ? `error: ${s.error}` : s.code === undefined ? `done${ms}` : `exit ${s.code ?? 'none'}${ms}`;
       return `  ${k + 1}. ${s.title} [${s.effect}, ${status}]\n     $ ${displayCommand(s)}${s.stdinNote ? `\n     stdin: ${s.stdinNote}` : ''}`;
     })
     .join('\n');
