@@ -127,7 +127,7 @@ describe('act: the host lock protocol (real sh and flock)', () => {
     assert.ok(b.ok, 'the lease should have freed the lock');
     // The holder learns it lost the lock when its channel ends, which may come after b got it.
     await (a.value as unknown as { handle: { done: Promise<unknown> } }).handle.done;
-    assert.match(a.value.lost ?? '', /exit 0/);
+    assert.match(a.value.lost ?? '', /exited 0/);
     await b.value.release();
   });
 
