@@ -3,7 +3,7 @@
  */
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
-import { ServerStatus, TrustGranted, type ActivationTimings, type PlumblineApi } from '../../server/src/protocol/protocol';
+import { ServerStatus, TrustGranted, type ActivationTimings, type PlumblineApi, type PlumblineTestApi } from '../../server/src/protocol/protocol';
 import { registerActionCommands } from './actionCommands';
 import { registerApprovals } from './actions';
 import { DriftCodeActions } from './codeActions';
@@ -19,7 +19,7 @@ import { EnvironmentsTree } from './trees/environments';
 
 let client: LanguageClient | undefined;
 
-export function activate(context: vscode.ExtensionContext): PlumblineApi {
+export function activate(context: vscode.ExtensionContext): PlumblineApi | PlumblineTestApi {
   const timings: ActivationTimings = { activateStart: performance.now(), activateEnd: 0 };
   const output = vscode.window.createOutputChannel('Plumbline', { log: true });
   const lc = createLanguageClient(context, output);
@@ -78,7 +78,7 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
   );
 
   timings.activateEnd = performance.now();
-  return {
+  const api: PlumblineApi = {
     timings,
     onDidChange: model.onDidChange,
     settled: () => model.settled(),
@@ -87,9 +87,11 @@ export function activate(context: vscode.ExtensionContext): PlumblineApi {
     statusText: () => status.text,
     firstTreeRender,
     activityTree: () => activity.render(),
-    setModalHook: (hook) => modals.setHook(hook),
     dashboardCharts: () => DashboardPanel.open?.charts,
   };
+  // Test hooks exist only while the extension host runs tests; the published API has none.
+  if (context.extensionMode !== vscode.ExtensionMode.Test) return api;
+  return { ...api, setModalHook: (hook) => modals.setHook(hook) } satisfies PlumblineTestApi;
 }
 
 export async function deactivate(): Promise<void> {

@@ -86,13 +86,20 @@ export interface PlumblineApi {
   firstTreeRender: Promise<number>;
   /** The Activity tree as rows. */
   activityTree(): Promise<RenderedRow[]>;
+  /** Whether the dashboard panel is open, and how many charts it last reported drawing. */
+  dashboardCharts(): number | undefined;
+}
+
+/**
+ * The API plus test hooks, returned only when the extension host runs tests
+ * (ExtensionMode.Test): no other extension may answer Plumbline's modals.
+ */
+export interface PlumblineTestApi extends PlumblineApi {
   /**
    * Test hook on every modal Plumbline shows (destructive actions, approvals): while set, the
    * modal's exact text goes to `answer` instead of the screen and its return is the button chosen.
    */
   setModalHook(answer: ((modal: ModalRequest) => Promise<string | undefined>) | undefined): void;
-  /** Whether the dashboard panel is open, and how many charts it last reported drawing. */
-  dashboardCharts(): number | undefined;
 }
 
 /** A modal question exactly as shown: message, detail (host and commands) and the buttons. */

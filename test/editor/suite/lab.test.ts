@@ -11,13 +11,13 @@ import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { labExec } from '../../../server/src/lab/lab';
-import type { ActionReportView, ModalRequest, OperationResult, PlumblineApi, RenderedRow } from '../../../server/src/protocol/protocol';
+import type { ActionReportView, ModalRequest, OperationResult, PlumblineTestApi, RenderedRow } from '../../../server/src/protocol/protocol';
 import { runSettings } from './settings';
 import { waitFor } from './waitFor';
 
 const EXTENSION_ID = 'plumbline.plumbline';
 
-function hostRows(api: PlumblineApi): RenderedRow[] {
+function hostRows(api: PlumblineTestApi): RenderedRow[] {
   return api.environmentsTree().find((r) => r.label === 'lab')?.children ?? [];
 }
 
@@ -30,7 +30,7 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
   const labDir = settings.labDir;
   const appConf = vscode.Uri.file(path.join(labDir, 'deploy', 'nginx', 'app.conf'));
   const config = vscode.Uri.file(path.join(labDir, 'plumbline.yaml'));
-  let api: PlumblineApi;
+  let api: PlumblineTestApi;
   let changed: vscode.Event<void>;
 
   const exec = async (host: string, argv: string[]) => {
@@ -40,7 +40,7 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
   };
 
   before(async () => {
-    const ext = vscode.extensions.getExtension<PlumblineApi>(EXTENSION_ID);
+    const ext = vscode.extensions.getExtension<PlumblineTestApi>(EXTENSION_ID);
     assert.ok(ext, `${EXTENSION_ID} is loaded`);
     // workspaceContains:plumbline.yaml activates it on its own; activate() just hands over the API.
     api = await ext.activate();

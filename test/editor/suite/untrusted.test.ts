@@ -9,19 +9,19 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
-import type { ModalRequest, PlumblineApi } from '../../../server/src/protocol/protocol';
+import type { ModalRequest, PlumblineTestApi } from '../../../server/src/protocol/protocol';
 import { runSettings } from './settings';
 import { waitFor } from './waitFor';
 
 describe('Plumbline in an untrusted workspace (restricted mode)', () => {
   const labDir = runSettings().labDir;
   const config = vscode.Uri.file(path.join(labDir, 'plumbline.yaml'));
-  let api: PlumblineApi;
+  let api: PlumblineTestApi;
   let changed: vscode.Event<void>;
 
   before(async () => {
     assert.equal(vscode.workspace.isTrusted, false, 'the harness opens the lab untrusted');
-    const ext = vscode.extensions.getExtension<PlumblineApi>('plumbline.plumbline');
+    const ext = vscode.extensions.getExtension<PlumblineTestApi>('plumbline.plumbline');
     assert.ok(ext);
     api = await ext.activate();
     changed = api.onDidChange;
