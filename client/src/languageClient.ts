@@ -1,7 +1,8 @@
 import * as vscode from 'vscode';
 import { LanguageClient, TransportKind, type LanguageClientOptions, type ServerOptions } from 'vscode-languageclient/node';
 import { printableDeep } from '../../server/src/common/printable';
-import { ConfirmHostKey, Passphrase, type InitializationOptions } from '../../server/src/protocol/protocol';
+import { seal } from '../../server/src/common/sealed';
+import { ConfirmHostKey, Passphrase, PassphraseChecked, type InitializationOptions } from '../../server/src/protocol/protocol';
 
 /** Fixed so `.vscode/launch.json` can attach to the server. */
 export const SERVER_INSPECT_PORT = 6011;
@@ -33,20 +34,29 @@ export function createLanguageClient(context: vscode.ExtensionContext, output: v
     );
     return { trust: answer === trust };
   });
-  client.onRequest(Passphrase.type, async ({ identityFile }) => {
-    // Passphrases live in SecretStorage (the OS keychain where there is one), never in settings.
-    const key = `plumbline.passphrase:${identityFile}`;
-    const stored = await context.secrets.get(key);
-    if (stored !== undefined) return { passphrase: stored };
+  // Passphrases live in SecretStorage (the OS keychain where there is one), never in settings, and
+  // only once the server said they open the key. They cross the connection sealed for the server.
+  const pending = new Map<string, string>();
+  const secretKey = (identityFile: string): string => `plumbline.passphrase:${identityFile}`;
+  client.onRequest(Passphrase.type, async ({ identityFile, publicKey, previousWrong }) => {
+    if (previousWrong) await context.secrets.delete(secretKey(identityFile));
+    const stored = previousWrong ? undefined : await context.secrets.get(secretKey(identityFile));
+    if (stored !== undefined) return { sealed: seal(publicKey, stored) };
     const entered = await vscode.window.showInputBox({
       title: 'Plumbline: SSH key passphrase',
-      prompt: `Passphrase for ${identityFile} (kept in VS Code's secret storage)`,
+      prompt: `${previousWrong ? 'That passphrase did not open the key. ' : ''}Passphrase for ${identityFile} (kept in VS Code's secret storage once it works)`,
       password: true,
       ignoreFocusOut: true,
     });
     if (entered === undefined) return {};
-    await context.secrets.store(key, entered);
-    return { passphrase: entered };
+    pending.set(identityFile, entered);
+    return { sealed: seal(publicKey, entered) };
+  });
+  client.onNotification(PassphraseChecked.type, ({ identityFile, good }) => {
+    const entered = pending.get(identityFile);
+    pending.delete(identityFile);
+    if (good && entered !== undefined) void context.secrets.store(secretKey(identityFile), entered);
+    else if (!good) void context.secrets.delete(secretKey(identityFile));
   });
   return client;
 }

@@ -38,6 +38,7 @@ import {
   CheckHosts,
   ConfirmHostKey,
   Passphrase,
+  PassphraseChecked,
   DiffEnvironment,
   ManagedFileContent,
   ServerStatus,
@@ -46,6 +47,10 @@ import {
   WorkspaceState,
   type InitializationOptions,
 } from './protocol/protocol';
+import { SealKeys } from './common/sealed';
+
+/** Made on the first passphrase request; the private half never leaves this process. */
+let sealKeys: SealKeys | undefined;
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -72,7 +77,18 @@ connection.onInitialize((params) => {
         configFile,
         settings: () => settings.get(folderUri!),
         confirmHostKey: async (p) => (await connection.sendRequest(ConfirmHostKey.type, p)).trust,
-        passphrase: async (identityFile) => (await connection.sendRequest(Passphrase.type, { identityFile })).passphrase,
+        passphrase: async (identityFile, attempt) => {
+          sealKeys ??= new SealKeys();
+          const r = await connection.sendRequest(Passphrase.type, { identityFile, publicKey: sealKeys.publicKey, previousWrong: attempt.previousWrong });
+          if (r.sealed === undefined) return undefined;
+          try {
+            return sealKeys.open(r.sealed);
+          } catch {
+            log(`the passphrase answer for ${identityFile} could not be opened; ignored`);
+            return undefined;
+          }
+        },
+        passphraseChecked: (identityFile, good) => void connection.sendNotification(PassphraseChecked.type, { identityFile, good }),
         log,
         changed: () => {
           if (configFile) publisher?.publish(configFile);

@@ -271,6 +271,26 @@ describe('SshPool against a real sshd', { skip }, () => {
     } finally {
       await pool.close();
     }
+    // A wrong passphrase is reported as wrong (so nobody stores it) and asked again; the right one is confirmed.
+    const events: string[] = [];
+    const answers = ['not it', 'open sesame'];
+    const retry = new SshPool({
+      sshConfigFile: cfg,
+      agentSocket: '',
+      homeDir: d.dir,
+      passphrase: (_file, attempt) => {
+        events.push(`ask ${attempt.previousWrong ? 'again' : 'first'}`);
+        return Promise.resolve(answers.shift());
+      },
+      passphraseChecked: (_file, good) => events.push(good ? 'good' : 'wrong'),
+    });
+    try {
+      const r = await retry.exec('target', ['echo', 'unlocked']);
+      assert.ok(r.ok, r.ok ? '' : describeSshError(r.error));
+      assert.deepEqual(events, ['ask first', 'wrong', 'ask again', 'good']);
+    } finally {
+      await retry.close();
+    }
     const logged: string[] = [];
     const without = new SshPool({ sshConfigFile: cfg, agentSocket: '', homeDir: d.dir, log: (l) => logged.push(l) });
     try {

@@ -39,6 +39,7 @@ export interface EngineOptions {
   ssh?: { config?: string; knownHosts?: string };
   /** Asked for an identity file's passphrase (the editor keeps them in its SecretStorage). */
   passphrase?: PoolOptions['passphrase'];
+  passphraseChecked?: PoolOptions['passphraseChecked'];
 }
 
 /** Called as each host finishes, for progress output. */
@@ -119,6 +120,7 @@ export class Engine {
       knownHostsFile: opts.ssh?.knownHosts ?? config.ssh.knownHosts,
       confirmUnknownHost: opts.confirmUnknownHost,
       passphrase: opts.passphrase,
+      passphraseChecked: opts.passphraseChecked,
       log: opts.log,
     });
     return ok(new Engine(config, store, pool, opts, dataDir));

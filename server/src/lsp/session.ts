@@ -37,13 +37,15 @@ import { hostProgress, untilCancelled } from './progress';
 import { ActionDesk } from './actions';
 import { auditEntryView } from './riskViews';
 import { WatchManager, type WatchDeps } from './watching';
+import type { PoolOptions } from '../ssh/pool';
 
 export interface SessionDeps {
   configFile: string;
   settings: () => Promise<PlumblineSettings>;
   confirmHostKey: (p: ConfirmHostKeyParams) => Promise<boolean>;
   /** An identity file's passphrase, from the editor's SecretStorage or the person. */
-  passphrase?: (identityFile: string) => Promise<string | undefined>;
+  passphrase?: PoolOptions['passphrase'];
+  passphraseChecked?: PoolOptions['passphraseChecked'];
   log: (line: string) => void;
   /** Called whenever views or drifts changed: publish diagnostics, tell the client. */
   changed: () => void;
@@ -116,6 +118,7 @@ export class WorkspaceSession {
         ...(settings.dataFolder ? { dataDir: path.resolve(this.workspaceDir, settings.dataFolder) } : {}),
         confirmUnknownHost: (host, keyType, fingerprint) => this.deps.confirmHostKey({ host, keyType, fingerprint }),
         ...(this.deps.passphrase ? { passphrase: this.deps.passphrase } : {}),
+        ...(this.deps.passphraseChecked ? { passphraseChecked: this.deps.passphraseChecked } : {}),
         log: (l) => this.deps.log(l),
       });
       if (r.ok) {

@@ -478,15 +478,27 @@ export namespace ConfirmHostKey {
 export interface PassphraseParams {
   /** The encrypted identity file (a path on this machine; never its content). */
   identityFile: string;
+  /** PEM public key (RSA-OAEP) the answer must be sealed with (server/src/common/sealed.ts). */
+  publicKey: string;
+  /** The passphrase given last time did not open the key: ask the person, do not reuse it. */
+  previousWrong: boolean;
 }
 
 /**
  * server → client: an identity file needs its passphrase. The client answers from SecretStorage,
- * else asks the person (password input) and keeps the answer there; never in settings or logs.
+ * else asks the person (password input), sealed with `publicKey`: the passphrase never crosses
+ * the connection (or its trace) in clear. The client stores a new one only once PassphraseChecked
+ * says it opened the key.
  */
 export namespace Passphrase {
   export const method = 'plumbline/passphrase';
-  export const type = new RequestType<PassphraseParams, { passphrase?: string }, void>(method);
+  export const type = new RequestType<PassphraseParams, { sealed?: string }, void>(method);
+}
+
+/** server → client: whether the passphrase given for `identityFile` opened it (store it only then). */
+export namespace PassphraseChecked {
+  export const method = 'plumbline/passphraseChecked';
+  export const type = new NotificationType<{ identityFile: string; good: boolean }>(method);
 }
 
 /** What the policy decided for a watched host in `confirm` mode, with the exact commands (from a dry run). */

@@ -15,9 +15,17 @@ export interface ConnectSettings {
   keepaliveMs: number;
   /** Path of the ssh-agent socket; empty or undefined means no agent. */
   agentSocket?: string;
-  passphrase?: (identityFile: string) => Promise<string | undefined>;
+  passphrase?: PassphraseAsk;
+  /** Told whether a passphrase opened the key, so a caller stores only one that did. */
+  passphraseChecked?: (identityFile: string, good: boolean) => void;
   log: (line: string) => void;
 }
+
+/** Asks for an identity file's passphrase; `previousWrong` after one that did not open it. */
+export type PassphraseAsk = (identityFile: string, attempt: { previousWrong: boolean }) => Promise<string | undefined>;
+
+/** Passphrases asked per identity file before it is skipped. */
+export const PASSPHRASE_ATTEMPTS = 3;
 
 export interface HostKeyInfo {
   keyType: string;
@@ -85,12 +93,18 @@ async function loadIdentities(host: ResolvedHost, s: ConnectSettings): Promise<{
     }
     let parsed = utils.parseKey(data);
     if (parsed instanceof Error && /passphrase/i.test(parsed.message)) {
-      const pass = s.passphrase ? await s.passphrase(id.path) : undefined;
-      if (pass === undefined) {
-        s.log(`identity ${id.path} needs a passphrase and none was given; skipped`);
+      let previousWrong = false;
+      for (let n = 0; n < PASSPHRASE_ATTEMPTS && parsed instanceof Error; n++) {
+        const pass = s.passphrase ? await s.passphrase(id.path, { previousWrong }) : undefined;
+        if (pass === undefined) break;
+        parsed = utils.parseKey(data, pass);
+        previousWrong = parsed instanceof Error;
+        s.passphraseChecked?.(id.path, !previousWrong);
+      }
+      if (parsed instanceof Error) {
+        s.log(`identity ${id.path} needs a passphrase and ${previousWrong ? 'none given opened it' : 'none was given'}; skipped`);
         continue;
       }
-      parsed = utils.parseKey(data, pass);
     }
     const key = Array.isArray(parsed) ? (parsed[0] as ParsedKey | undefined) : parsed;
     if (!key || key instanceof Error) {

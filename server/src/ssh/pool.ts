@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { err, ok, type Result } from '../common/result';
-import { connectClient, type ConnectSettings } from './connect';
+import { connectClient, type ConnectSettings, type PassphraseAsk } from './connect';
 import { HostConnection, type ExecOptions, type ExecResult, type StreamHandle } from './connection';
 import type { SshError } from './errors';
 import { Limiter } from './limiter';
@@ -23,7 +23,9 @@ export interface PoolOptions {
   keepaliveMs?: number; // default 15000
   /** Default process.env.SSH_AUTH_SOCK; an empty string turns the agent off. */
   agentSocket?: string;
-  passphrase?: (identityFile: string) => Promise<string | undefined>;
+  passphrase?: PassphraseAsk;
+  /** Whether a passphrase opened its key: store it only then. */
+  passphraseChecked?: (identityFile: string, good: boolean) => void;
   /** Never receives secrets: no key material, no passphrases, no command output. */
   log?: (line: string) => void;
   /** Home folder for ~ in SSH config and defaults; default os.homedir(). */
@@ -237,6 +239,7 @@ export class SshPool {
     };
     if (this.opts.confirmUnknownHost) s.confirmUnknownHost = this.opts.confirmUnknownHost;
     if (this.opts.passphrase) s.passphrase = this.opts.passphrase;
+    if (this.opts.passphraseChecked) s.passphraseChecked = this.opts.passphraseChecked;
     return s;
   }
 }
