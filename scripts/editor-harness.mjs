@@ -37,7 +37,7 @@ export function freePort() {
  * resolves once it listens. Workspace trust is off in its user settings (the tests trust the lab)
  * unless `untrusted`: then trust is on, nothing is trusted and nobody is asked (restricted mode).
  */
-export async function startCodeServer({ entry, root, env = {}, log = () => undefined, untrusted = false }) {
+export async function startCodeServer({ entry, root, env = {}, log = () => undefined, untrusted = false, userSettings = {} }) {
   const dirs = Object.fromEntries(['home', 'tmp', 'user-data', 'extensions'].map((d) => [d, path.join(root, d)]));
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const settings = path.join(dirs['user-data'], 'User', 'settings.json');
@@ -56,6 +56,7 @@ export async function startCodeServer({ entry, root, env = {}, log = () => undef
         'update.mode': 'none',
         'chat.disableAIFeatures': true,
         'workbench.colorTheme': 'Default Dark Modern',
+        ...userSettings,
       },
       null,
       2,

@@ -13,6 +13,7 @@ import { Engine } from '../../server/src/engine/engine';
 import { labDown, labUp, requireRoot } from '../../server/src/lab/lab';
 import { renderTable } from '../../server/src/cli/table';
 import { flag, median, quantile, writeResults } from './benchUtil';
+import { labSshSettings } from '../../server/src/lab/workspace';
 
 async function plumblineRound(configFile: string, dataDir: string, hosts: number): Promise<number> {
   const opened = await Engine.open({ configFile, dataDir });
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   const labDir = path.join(dir, 'lab');
   process.stderr.write(`bringing up ${hosts} lab hosts…\n`);
   const lab = await labUp({ dir: labDir, hosts });
+  process.env.PLUMBLINE_SSH_CONFIG = labSshSettings(lab.dir).config; // plumbline.yaml cannot choose it
   try {
     const inventory = path.join(dir, 'inventory.ini');
     fs.writeFileSync(inventory, `${lab.hosts.map((h) => h.name).join('\n')}\n`);

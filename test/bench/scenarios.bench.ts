@@ -19,6 +19,7 @@ import { Watcher } from '../../server/src/watch/watcher';
 import { flag, writeResults } from './benchUtil';
 import { GAUNTLET, LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
 import { flipTime, requestLoop, resetHost, tallyBetween, type RequestTally } from './scenarios/labOps';
+import { labSshSettings } from '../../server/src/lab/workspace';
 
 const TARGET = 'web-1';
 const WARMUP = 30;
@@ -291,6 +292,7 @@ async function main(): Promise<void> {
   let engine: Engine | undefined;
   try {
     const lab = await labUp({ dir: labDir, hosts });
+    process.env.PLUMBLINE_SSH_CONFIG = labSshSettings(lab.dir).config; // plumbline.yaml cannot choose it
     const yamlFile = path.join(labDir, 'plumbline.yaml');
     fs.writeFileSync(yamlFile, yamlForBench(fs.readFileSync(yamlFile, 'utf8')));
     const opened = await Engine.open({ configFile: yamlFile, dataDir: path.join(dir, 'data') });

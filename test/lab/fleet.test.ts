@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { HOST_KEY_PATH, labDown, labExec, labUnavailableReason, labUp, type LabState } from '../../server/src/lab/lab';
 import { runCli } from '../support/cli';
+import { useLabSsh } from '../support/lab';
 
 const unavailable = labUnavailableReason();
 if (unavailable && process.env.CI) throw new Error(`lab tests must run in CI, but ${unavailable}`);
@@ -51,6 +52,7 @@ describe('baseline and diff on real lab hosts', { skip: unavailable }, () => {
   before(async () => {
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-fleet-'));
     lab = await labUp({ dir: path.join(work, 'lab'), hosts: 3 });
+    useLabSsh(lab.dir);
     config = path.join(lab.dir, 'plumbline.yaml');
     data = path.join(work, 'data');
   });

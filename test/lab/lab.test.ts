@@ -14,6 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import { parseConfig } from '../../server/src/config/load';
 import { labDown, labExec, labStatus, labUp, type LabState } from '../../server/src/lab/lab';
 import { labSkipReason } from '../support/lab';
+import { useLabSsh } from '../support/lab';
 
 const skip = labSkipReason();
 
@@ -66,6 +67,7 @@ describe('the lab', { skip }, () => {
     dir = path.join(work, 'lab');
     const t = Date.now();
     lab = await labUp({ dir, hosts: 3 });
+    useLabSsh(lab.dir);
     upMs = Date.now() - t;
   });
 

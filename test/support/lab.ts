@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { labDown, labExec, labUnavailableReason, labUp, type LabState } from '../../server/src/lab/lab';
+import { labSshSettings } from '../../server/src/lab/workspace';
 
 /**
  * Lab hosts for tests: real sshd, nginx and a blue/green app in namespaces, in a temp dir.
@@ -30,6 +31,14 @@ export interface LabFixture {
   close(): Promise<void>;
 }
 
+/**
+ * This test process (and the CLIs it starts) reaches lab hosts through the lab's ssh_config, as a
+ * person would with PLUMBLINE_SSH_CONFIG: plumbline.yaml cannot choose it.
+ */
+export function useLabSsh(dir: string): void {
+  process.env.PLUMBLINE_SSH_CONFIG = labSshSettings(dir).config;
+}
+
 export async function startLab(hosts: number): Promise<LabFixture> {
   const reason = labSkipReason();
   if (reason) throw new Error(`startLab: ${reason} (check labSkipReason() first)`);
@@ -38,6 +47,7 @@ export async function startLab(hosts: number): Promise<LabFixture> {
   let state: LabState;
   try {
     state = await labUp({ dir, hosts });
+    useLabSsh(dir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;

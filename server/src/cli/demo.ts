@@ -12,6 +12,7 @@ import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { renderTable } from './table';
 import { CliExit } from './workspace';
 import { print } from './output';
+import { labSshSettings } from '../lab/workspace';
 
 const CANARY = 'web-1';
 const LEAK_MB_PER_SEC = 1;
@@ -60,7 +61,7 @@ async function demo(opts: { dir: string; keep: boolean; timeoutMs: number }): Pr
       .replace('mode: confirm', 'mode: auto\n      escalateAfter: 30s');
     fs.writeFileSync(yamlFile, yaml);
     out(renderTable(['HOST', 'ADDRESS'], lab.hosts.map((h) => [h.name, h.address])));
-    const opened = await Engine.open({ configFile: yamlFile });
+    const opened = await Engine.open({ configFile: yamlFile, ssh: labSshSettings(dir) });
     if (!opened.ok) throw new Error(opened.error.map((e) => e.message).join('; '));
     engine = opened.value;
 

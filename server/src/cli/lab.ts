@@ -32,6 +32,7 @@ export function registerLabCommands(program: Command): void {
       process.stdout.write(`${state.hosts.length} hosts up in ${Date.now() - started} ms on ${state.bridge} (${state.subnet})\n`);
       process.stdout.write(`ssh config:  ${path.join(state.dir, WORKSPACE_FILES.sshConfig)}   (ssh -F … web-1)\n`);
       process.stdout.write(`workspace:   ${path.join(state.dir, WORKSPACE_FILES.workspace)}\n`);
+      process.stdout.write(`to use it:   export PLUMBLINE_SSH_CONFIG=${path.join(state.dir, WORKSPACE_FILES.sshConfig)}   (or --ssh-config; plumbline.yaml cannot choose it)\n`);
     });
 
   lab

@@ -12,6 +12,8 @@ export interface WorkspaceFlags {
   data?: string;
   json?: boolean;
   quiet?: boolean;
+  sshConfig?: string;
+  knownHosts?: string;
 }
 
 /** Adds the flags every workspace command shares. */
@@ -19,6 +21,8 @@ export function workspaceOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'plumbline.yaml (default: the nearest one from the current folder up)')
     .option('--data <dir>', 'data folder for the store (default: .plumbline beside plumbline.yaml)')
+    .option('--ssh-config <file>', 'ssh_config file (default: $PLUMBLINE_SSH_CONFIG, else ~/.ssh/config); plumbline.yaml cannot choose it')
+    .option('--known-hosts <file>', 'known_hosts file (default: $PLUMBLINE_KNOWN_HOSTS, else the ssh config\'s UserKnownHostsFile)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no progress on stderr');
 }
@@ -55,12 +59,14 @@ export async function withEngine<T>(
 ): Promise<T> {
   const configFile = flags.config ?? findConfig(process.cwd());
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
-  const opened = await Engine.open({ configFile, dataDir: flags.data });
+  const ssh = { ...(flags.sshConfig ? { config: path.resolve(flags.sshConfig) } : {}), ...(flags.knownHosts ? { knownHosts: path.resolve(flags.knownHosts) } : {}) };
+  const opened = await Engine.open({ configFile, dataDir: flags.data, ssh });
   if (!opened.ok) {
     for (const e of opened.error) printErr(`${formatConfigError(e)}`);
     throw new CliExit(EXIT_ERROR, `${opened.error.length} error(s) in ${configFile}`);
   }
   const engine = opened.value;
+  if (!flags.quiet) for (const n of engine.notes) printErr(`note: ${n}`);
   try {
     let total: number;
     try {

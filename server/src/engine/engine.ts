@@ -33,8 +33,10 @@ export interface EngineOptions {
   /** Ask a person about an unknown host key; without it unknown keys are refused. */
   confirmUnknownHost?: PoolOptions['confirmUnknownHost'];
   /**
-   * The person's machine-level SSH paths (the editor's machine-scoped settings); they win over
-   * plumbline.yaml's `ssh:` section, which comes with the workspace.
+   * The person's SSH paths: the editor's machine-scoped settings or the CLI's flags; else
+   * PLUMBLINE_SSH_CONFIG / PLUMBLINE_KNOWN_HOSTS from the environment; else ssh's defaults.
+   * plumbline.yaml's `ssh:` section is never used: a repository must not decide which host
+   * keys are trusted.
    */
   ssh?: { config?: string; knownHosts?: string };
   /** Asked for an identity file's passphrase (the editor keeps them in its SecretStorage). */
@@ -88,6 +90,13 @@ export interface AgentStatusInfo {
   storedSeq: number;
 }
 
+/** The person's SSH paths: given by the caller, else from the environment; never from the workspace. */
+function personalSshSettings(given: EngineOptions['ssh']): { config?: string; knownHosts?: string } {
+  const config = given?.config || process.env.PLUMBLINE_SSH_CONFIG || undefined;
+  const knownHosts = given?.knownHosts || process.env.PLUMBLINE_KNOWN_HOSTS || undefined;
+  return { ...(config ? { config } : {}), ...(knownHosts ? { knownHosts } : {}) };
+}
+
 export class UnknownEnvironment extends Error {
   constructor(name: string, known: string[]) {
     super(`no environment "${name}" in plumbline.yaml (environments: ${known.join(', ') || 'none'})`);
@@ -106,6 +115,10 @@ export class Engine {
     private readonly opts: EngineOptions,
     /** The store's folder; trained models live under it too. */
     readonly dataDir: string,
+    /** The SSH config and known_hosts in use (absent: ssh's defaults). */
+    readonly sshSettings: { config?: string; knownHosts?: string },
+    /** Things the person should know about how the workspace was read (printed by the CLI, logged by the server). */
+    readonly notes: string[],
   ) {}
 
   static async open(opts: EngineOptions): Promise<Result<Engine, ConfigError[]>> {
@@ -115,15 +128,24 @@ export class Engine {
     const dataDir = path.resolve(opts.dataDir ?? path.join(path.dirname(configFile), '.plumbline'));
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const store = Store.open(path.join(dataDir, 'plumbline.db'));
+    const sshSettings = personalSshSettings(opts.ssh);
+    const notes: string[] = [];
+    if (config.ssh.config !== undefined || config.ssh.knownHosts !== undefined) {
+      notes.push(
+        `ssh.config and ssh.knownHosts in plumbline.yaml are ignored: a workspace must not choose which SSH config and host keys are trusted; ` +
+          'use --ssh-config / --known-hosts, PLUMBLINE_SSH_CONFIG / PLUMBLINE_KNOWN_HOSTS, or the plumbline.sshConfig / plumbline.knownHosts settings',
+      );
+      opts.log?.(notes[notes.length - 1]);
+    }
     const pool = new SshPool({
-      sshConfigFile: opts.ssh?.config ?? config.ssh.config,
-      knownHostsFile: opts.ssh?.knownHosts ?? config.ssh.knownHosts,
+      sshConfigFile: sshSettings.config,
+      knownHostsFile: sshSettings.knownHosts,
       confirmUnknownHost: opts.confirmUnknownHost,
       passphrase: opts.passphrase,
       passphraseChecked: opts.passphraseChecked,
       log: opts.log,
     });
-    return ok(new Engine(config, store, pool, opts, dataDir));
+    return ok(new Engine(config, store, pool, opts, dataDir, sshSettings, notes));
   }
 
   environment(name: string): EnvironmentConfig {

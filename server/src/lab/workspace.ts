@@ -18,6 +18,14 @@ export function knownHostsText(state: LabState, hostKeys: Map<string, string>): 
   return state.hosts.map((h) => `${h.name},${h.address} ${hostKeys.get(h.name)?.split(' ').slice(0, 2).join(' ')}\n`).join('');
 }
 
+/**
+ * The lab's SSH settings, for the engine's caller to pass (plumbline.yaml cannot choose them):
+ * `--ssh-config DIR/ssh_config` on the command line, or PLUMBLINE_SSH_CONFIG.
+ */
+export function labSshSettings(dir: string): { config: string } {
+  return { config: path.join(dir, WORKSPACE_FILES.sshConfig) };
+}
+
 export function sshConfigText(state: LabState): string {
   const key = path.join(state.dir, WORKSPACE_FILES.userKey);
   const known = path.join(state.dir, WORKSPACE_FILES.knownHosts);
@@ -38,9 +46,6 @@ export function sshConfigText(state: LabState): string {
 
 export function workspaceYaml(state: LabState): string {
   return `# Plumbline lab workspace: written by "plumbline lab up" for the hosts in ${state.subnet}.
-ssh:
-  config: ./ssh_config
-
 environments:
   lab:
     hosts: [${state.hosts.map((h) => h.name).join(', ')}]
