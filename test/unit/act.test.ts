@@ -9,7 +9,7 @@ import { remediate } from '../../server/src/act/remediate';
 import { restartService } from '../../server/src/act/restart';
 import { coversColours, rollingRestart } from '../../server/src/act/rolling';
 import { rollback } from '../../server/src/act/rollback';
-import { WRITE_FILE_SCRIPT, scriptArgv } from '../../server/src/act/scripts';
+import { writeFileArgv } from '../../server/src/act/scripts';
 import { StepRunner } from '../../server/src/act/steps';
 import { ActionStop } from '../../server/src/act/types';
 import { activeColour, colourHealthUrl, rewriteUpstream } from '../../server/src/act/upstream';
@@ -182,12 +182,29 @@ describe('act: hostile values from plumbline.yaml never run (real sh)', () => {
     for (const [i, name] of hostile(markers).entries()) {
       const target = path.join(dir, name.replace(/\//g, '_'));
       const content = `line ${i} $(touch ${markers}/c${i}) '\n`;
-      await run.must({ title: 'write', effect: 'change', argv: scriptArgv('plumbline-write-file', WRITE_FILE_SCRIPT, [target, '640', '']), stdin: content });
+      await run.must({ title: 'write', effect: 'change', argv: writeFileArgv(target, '640', '', content), stdin: content });
       assert.equal(fs.readFileSync(target, 'utf8'), content);
       assert.equal(fs.statSync(target).mode & 0o777, 0o640);
     }
     assertNoMarkers(markers);
     assert.equal(fs.readdirSync(dir).filter((f) => f.startsWith('.plumbline.')).length, 0, 'no temp files left');
+  });
+
+  test('a file cut short on its way (stream cut) is never installed: size and sha256 are checked before the rename', async () => {
+    const dir = tempDir();
+    const target = path.join(dir, 'app.conf');
+    fs.writeFileSync(target, 'old content\n');
+    const run = new StepRunner(localShell(), 'local', false, true);
+    const full = 'new content, a long line that the cut stream will not deliver entirely\n'.repeat(50);
+    const argv = writeFileArgv(target, '644', '', full);
+    await assert.rejects(
+      run.must({ title: 'write', effect: 'change', argv, stdin: full.slice(0, full.length / 2) }),
+      (e: unknown) => e instanceof ActionStop && /arrived with \d+ bytes/.test(e.message),
+    );
+    assert.equal(fs.readFileSync(target, 'utf8'), 'old content\n', 'the old file is untouched');
+    assert.deepEqual(fs.readdirSync(dir), ['app.conf'], 'no temp file left');
+    await run.must({ title: 'write', effect: 'change', argv, stdin: full });
+    assert.equal(fs.readFileSync(target, 'utf8'), full);
   });
 
   test('snapshot and rollback of a release link and files with hostile names restore them exactly', async () => {

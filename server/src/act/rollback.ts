@@ -2,7 +2,7 @@ import type { EnvironmentConfig } from '../config/types';
 import type { SnapshotRecord } from '../store/store';
 import { fileDifferences, readHostState, snapshotContent, type SnapshotFile } from './hostState';
 import { restartApp } from './rolling';
-import { WRITE_FILE_SCRIPT, scriptArgv } from './scripts';
+import { writeFileArgv } from './scripts';
 import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
 
@@ -68,7 +68,7 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
         title: `restore ${want.remote} (${diffs.join(', ')})`,
         effect: 'change',
         root: true,
-        argv: scriptArgv('plumbline-write-file', WRITE_FILE_SCRIPT, [want.remote, want.mode ?? '', owner]),
+        argv: writeFileArgv(want.remote, want.mode ?? '', owner, content),
         stdin: content,
         stdinNote: want.secret ? `${Buffer.byteLength(content)} bytes of secret content from the snapshot (not shown)` : `${Buffer.byteLength(content)} bytes, sha256 ${want.sha256}`,
       });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 /**
  * The shell programs actions run on hosts. Each is constant text sent as `sh -c SCRIPT NAME
  * ARG...`: values from plumbline.yaml arrive as positional parameters, always used quoted, and
@@ -134,14 +135,23 @@ done
 
 /**
  * Replaces a file atomically with stdin: $1 path, $2 octal mode, $3 owner[:group] (either may be
- * empty to leave it). Writes a temp file in the same folder, sets mode and owner, then renames it
- * over the path, so readers see the old file or the new one, never half of one.
+ * empty to leave it), $4 byte count and $5 sha256 the content must have. Writes a temp file in the
+ * same folder, checks its size and sha256 (a stream cut short would otherwise install half a
+ * file), syncs it, sets mode and owner, then renames it over the path: readers see the old file or
+ * the new one, never half of one. Exit 6 and the old file untouched when the content is not whole.
  */
 export const WRITE_FILE_SCRIPT = `set -eu
-path=$1 mode=$2 owner=$3
+path=$1 mode=$2 owner=$3 size=$4 sum=$5
 tmp=$(mktemp "\${path%/*}/.plumbline.XXXXXX")
 trap 'rm -f -- "$tmp"' EXIT
 cat >"$tmp"
+got=$(wc -c <"$tmp" | tr -d ' ')
+if [ "$got" != "$size" ]; then echo "SHORT the content arrived with $got bytes of $size; nothing installed" >&2; exit 6; fi
+if command -v sha256sum >/dev/null 2>&1; then
+  have=$(sha256sum <"$tmp" | cut -d ' ' -f 1)
+  if [ "$have" != "$sum" ]; then echo "BADSUM the content arrived with sha256 $have, not $sum; nothing installed" >&2; exit 6; fi
+fi
+sync -- "$tmp" 2>/dev/null || sync
 [ -z "$mode" ] || chmod "$mode" -- "$tmp"
 [ -z "$owner" ] || chown -- "$owner" "$tmp"
 mv -f -- "$tmp" "$path"
@@ -196,3 +206,9 @@ while :; do
   sleep 0.05
 done
 `;
+
+/** The argv that installs `content` at `path` (mode, owner may be ''), checked by size and sha256 on the host. */
+export function writeFileArgv(path: string, mode: string, owner: string, content: string): string[] {
+  const bytes = Buffer.from(content, 'utf8');
+  return scriptArgv('plumbline-write-file', WRITE_FILE_SCRIPT, [path, mode, owner, String(bytes.length), createHash('sha256').update(bytes).digest('hex')]);
+}

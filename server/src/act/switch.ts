@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from '../config/types';
-import { HTTP_CHECK_SCRIPT, NGINX_WORKERS_SCRIPT, WAIT_GONE_SCRIPT, WRITE_FILE_SCRIPT, scriptArgv } from './scripts';
+import { HTTP_CHECK_SCRIPT, NGINX_WORKERS_SCRIPT, WAIT_GONE_SCRIPT, scriptArgv, writeFileArgv } from './scripts';
 import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
 import { activeColour, colourHealthUrl, otherColour, rewriteUpstream, type Colour } from './upstream';
@@ -60,7 +60,7 @@ export async function switchColour(run: StepRunner, env: EnvironmentConfig, opts
       title,
       effect: 'change',
       root: true,
-      argv: scriptArgv('plumbline-write-file', WRITE_FILE_SCRIPT, [upstream, mode ?? '', owner ?? '']),
+      argv: writeFileArgv(upstream, mode ?? '', owner ?? '', text),
       stdin: text,
       stdinNote: `${Buffer.byteLength(text)} bytes: the upstream with server ${addresses[colour]}`,
     });
