@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import type { HostInfo } from '../engine/engine';
 import type { HostOutcome } from '../engine/outcome';
 import { formatDiffTable } from '../fingerprint/diffFormat';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
@@ -67,7 +68,11 @@ export function registerFleetCommands(program: Command): void {
         });
       } else {
         const diffs = outcomes.flatMap((o) => (o.ok ? [o.value.diff] : []));
-        print(drift ? formatDiffTable(diffs.filter((d) => d.drift)) : 'no drift: every host that answered matches its baseline');
+        const failed = failures(outcomes).length;
+        if (drift) print(formatDiffTable(diffs.filter((d) => d.drift)));
+        else if (diffs.length === 0) print(`nothing compared: none of the ${outcomes.length} host(s) could be diffed (errors below)`);
+        else if (failed > 0) print(`no drift on the ${diffs.length} host(s) that answered; ${failed} host(s) could not be compared (errors below), so drift there is unknown`);
+        else print('no drift: every host matches its baseline');
         printFailures(outcomes);
       }
       if (failures(outcomes).length > 0) return EXIT_ERROR;
@@ -75,11 +80,15 @@ export function registerFleetCommands(program: Command): void {
     });
   });
 
-  workspaceOptions(program.command('hosts <env>').description("reachability, verified host key and last baseline of ENV's hosts")).action(
+  workspaceOptions(program.command('hosts <env>').description("reachability, verified host key and last baseline of ENV's hosts (exit 2 when any host is not reachable)")).action(
     async (envName: string, flags: WorkspaceFlags) => {
       process.exitCode = await withEngine(flags, envName, 'checked', async (engine, progress) => {
-        const outcomes = await engine.hosts(envName, progress);
-        const infos = outcomes.flatMap((o) => (o.ok ? [{ host: o.host, ...o.value }] : []));
+        // A host that answered with a refused key is not "ok": progress says what went wrong.
+        const outcomes = await engine.hosts(envName, (o) => {
+          const v = o.ok ? (o.value as HostInfo) : undefined;
+          progress(v && !v.reachable ? { host: o.host, ok: false, error: { kind: v.errorKind ?? 'Unreachable', message: v.error ?? 'not reachable' }, durationMs: o.durationMs } : o);
+        });
+        const infos = outcomes.map((o) => (o.ok ? { host: o.host, ...o.value } : { host: o.host, reachable: false, error: o.error.message, errorKind: o.error.kind }));
         if (flags.json) {
           printJson({ environment: envName, hosts: infos });
         } else {
@@ -88,16 +97,15 @@ export function registerFleetCommands(program: Command): void {
               ['HOST', 'REACHABLE', 'HOST KEY', 'BASELINE'],
               infos.map((i) => [
                 i.host,
-                i.reachable ? 'yes' : 'NO',
-                i.reachable ? `${i.keyType} ${i.keyFingerprint}` : (i.error ?? ''),
-                i.baseline ? `v${i.baseline.version} ${i.baseline.promotedAt} by ${i.baseline.promotedBy}` : 'none',
+                i.reachable ? 'yes' : `NO (${i.errorKind ?? 'error'})`,
+                i.reachable && 'keyType' in i ? `${i.keyType} ${i.keyFingerprint}` : (i.error ?? ''),
+                'baseline' in i && i.baseline ? `v${i.baseline.version} ${i.baseline.promotedAt} by ${i.baseline.promotedBy}` : 'none',
               ]),
               100,
             ),
           );
         }
-        printFailures(outcomes);
-        return infos.every((i) => i.reachable) && failures(outcomes).length === 0 ? EXIT_OK : EXIT_ERROR;
+        return infos.every((i) => i.reachable) ? EXIT_OK : EXIT_ERROR;
       });
     },
   );

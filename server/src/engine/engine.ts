@@ -58,10 +58,13 @@ export interface DiffResult {
 }
 
 export interface HostInfo {
+  /** True only when the host answered with a host key that known_hosts accepts. */
   reachable: boolean;
   keyType?: string;
   keyFingerprint?: string;
   error?: string;
+  /** The SshError kind when not reachable: Unreachable, Timeout, HostKeyMismatch, UnknownHostKey, AuthFailed... */
+  errorKind?: string;
   baseline?: { version: number; promotedAt: string; promotedBy: string; reason: string };
 }
 
@@ -215,7 +218,7 @@ export class Engine {
       const b = this.store.activeBaseline(env.name, host);
       const baseline = b && { version: b.version, promotedAt: b.promotedAt, promotedBy: b.promotedBy, reason: b.reason };
       const key = await this.pool.hostKey(host);
-      if (!key.ok) return { ok: true, value: { reachable: false, error: describeSshError(key.error), baseline } };
+      if (!key.ok) return { ok: true, value: { reachable: false, error: describeSshError(key.error), errorKind: key.error.kind, baseline } };
       return { ok: true, value: { reachable: true, keyType: key.value.keyType, keyFingerprint: key.value.fingerprint, baseline } };
     });
   }
