@@ -149,6 +149,21 @@ function unreachableMessage(e: Error & { level?: string; code?: string }, host: 
 }
 
 /**
+ * Drops the client's socket now. ssh2's own destroy() does nothing once end() has run (it only
+ * destroys a writable socket), so a peer that never answers would keep the socket, and the
+ * process, alive for good.
+ */
+export function destroyClient(client: Client): void {
+  const sock = (client as unknown as { _sock?: { destroy(): void } })._sock;
+  try {
+    client.end();
+  } catch {
+    // the socket may already be gone
+  }
+  sock?.destroy();
+}
+
+/**
  * Connects and authenticates. Never throws; the client is ended on failure.
  * `sock` is a stream already reaching the host (a ProxyJump forward); without it ssh2 opens TCP.
  */
@@ -180,8 +195,7 @@ export async function connectClient(host: ResolvedHost, label: string, s: Connec
       if (timer) clearTimeout(timer);
       if (!r.ok) {
         client.removeAllListeners('ready');
-        client.end();
-        client.destroy();
+        destroyClient(client);
       }
       resolve(r);
     };

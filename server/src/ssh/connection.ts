@@ -2,7 +2,7 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { err, ok, type Result } from '../common/result';
 import type { SshError } from './errors';
-import type { HostKeyInfo } from './connect';
+import { destroyClient, type HostKeyInfo } from './connect';
 import { Limiter } from './limiter';
 
 /**
@@ -120,7 +120,7 @@ export class HostConnection {
     if (!this.ended) {
       this.client.end();
       // end() waits for the server's reply; a dead peer must not keep us waiting forever.
-      const t = setTimeout(() => this.client.destroy(), 2000);
+      const t = setTimeout(() => destroyClient(this.client), 2000);
       t.unref();
     }
     return this.closed;
