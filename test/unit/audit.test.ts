@@ -10,6 +10,7 @@ import { AuditLog } from '../../server/src/audit/log';
 import { redactOutput } from '../../server/src/audit/redact';
 import { sqliteModule } from '../../server/src/store/sqlite';
 import { Store } from '../../server/src/store/store';
+import { auditEdge } from '../../server/src/store/auditEdge';
 
 function tempDb(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-audit-'));
@@ -36,7 +37,7 @@ describe('audit: canonical JSON and hashes', () => {
 describe('audit: the log in the store', () => {
   test('appends a chain that verifies, per environment and across them', () => {
     const store = Store.open(':memory:');
-    const log = new AuditLog(store);
+    const log = new AuditLog(auditEdge(store));
     const a = log.record(entry(1));
     const b = log.record({ ...entry(2), env: 'prod' });
     const c = log.record(entry(3));
@@ -52,7 +53,7 @@ describe('audit: the log in the store', () => {
   test('an entry edited directly in SQLite is named by the chain check', () => {
     const file = tempDb();
     const store = Store.open(file);
-    const log = new AuditLog(store);
+    const log = new AuditLog(auditEdge(store));
     for (let i = 1; i <= 5; i++) log.record(entry(i));
     assert.equal(log.verify().ok, true);
     store.close();
@@ -66,7 +67,7 @@ describe('audit: the log in the store', () => {
     db.close();
 
     const reopened = Store.open(file);
-    const check = new AuditLog(reopened).verify();
+    const check = new AuditLog(auditEdge(reopened)).verify();
     assert.equal(check.ok, false);
     assert.ok(!check.ok && check.badId === 3 && check.problem === 'edited', JSON.stringify(check));
     reopened.close();
@@ -75,7 +76,7 @@ describe('audit: the log in the store', () => {
   test('a deleted entry breaks the link of the one after it', () => {
     const file = tempDb();
     const store = Store.open(file);
-    const log = new AuditLog(store);
+    const log = new AuditLog(auditEdge(store));
     for (let i = 1; i <= 4; i++) log.record(entry(i));
     store.close();
     const { DatabaseSync } = sqliteModule();
@@ -84,7 +85,7 @@ describe('audit: the log in the store', () => {
     db.exec('DELETE FROM audit_log WHERE id = 2');
     db.close();
     const reopened = Store.open(file);
-    const check = new AuditLog(reopened).verify();
+    const check = new AuditLog(auditEdge(reopened)).verify();
     assert.ok(!check.ok && check.badId === 3 && check.problem === 'relinked', JSON.stringify(check));
     reopened.close();
   });
@@ -108,5 +109,70 @@ describe('audit: output redaction', () => {
     assert.match(out, /\[redacted\]/);
     const long = redactOutput('x'.repeat(5000), [], 100);
     assert.ok(long.length < 150 && long.includes('4900 more characters'));
+  });
+});
+
+describe('audit: keyed chain, head kept elsewhere, unfinished actions', () => {
+  const KEY = Buffer.alloc(32, 7);
+  const open = (file: string, head?: { value?: string }) => {
+    const store = Store.open(file);
+    const keeper = head ?? {};
+    const log = new AuditLog(auditEdge(store), { key: KEY, head: { read: () => keeper.value, write: (h) => (keeper.value = h) } });
+    return { store, log, keeper };
+  };
+
+  test('an entry edited and the rest re-hashed (by someone without the key) is detected', () => {
+    const file = tempDb();
+    const { store, log } = open(file);
+    for (let i = 1; i <= 5; i++) log.record(entry(i));
+    assert.equal(log.verify().ok, true);
+    store.close();
+    const { DatabaseSync } = sqliteModule();
+    const db = new DatabaseSync(file);
+    db.exec('DROP TRIGGER audit_log_no_update');
+    const rows = db.prepare('SELECT id, prev_hash, json FROM audit_log ORDER BY id').all() as Array<{ id: number; prev_hash: string | null; json: string }>;
+    let prev: string | null = rows[1].prev_hash;
+    for (const r of rows.slice(2)) {
+      const json = r.id === 3 ? r.json.replace('"outcome":"done"', '"outcome":"failed"') : r.json;
+      const hash = entryHash(prev, JSON.parse(json) as Parameters<typeof entryHash>[1]);
+      db.prepare('UPDATE audit_log SET json = ?, prev_hash = ?, hash = ? WHERE id = ?').run(json, prev, hash, r.id);
+      prev = hash;
+    }
+    db.close();
+    const again = open(file);
+    const check = again.log.verify();
+    assert.ok(!check.ok && check.badId === 3, JSON.stringify(check));
+    again.store.close();
+  });
+
+  test('truncating the newest entries is detected against the head kept outside the store', () => {
+    const file = tempDb();
+    const { store, log, keeper } = open(file);
+    for (let i = 1; i <= 5; i++) log.record(entry(i));
+    const head = log.verify();
+    assert.ok(head.ok && head.head === keeper.value, 'the head is written outside the store on each append');
+    store.close();
+    const { DatabaseSync } = sqliteModule();
+    const db = new DatabaseSync(file);
+    db.exec('DROP TRIGGER audit_log_no_delete');
+    db.exec('DELETE FROM audit_log WHERE id >= 4');
+    db.close();
+    const again = open(file, keeper);
+    const check = again.log.verify();
+    assert.ok(!check.ok && check.problem === 'truncated', JSON.stringify(check));
+    assert.match(check.ok ? '' : check.message, /head .* is not in the chain/);
+    again.store.close();
+  });
+
+  test('"started" before acting, "finished" after; an action that never finished is listed until it is closed', () => {
+    const { store, log } = open(tempDb());
+    const started = log.record({ ...entry(1), outcome: 'started', summary: 'remediate started' });
+    assert.deepEqual(log.unfinished().map((e) => e.id), [started.id]);
+    log.record({ ...entry(2), details: { startedId: started.id } });
+    assert.deepEqual(log.unfinished(), []);
+    const other = log.record({ ...entry(3), host: 'web-2', outcome: 'started' });
+    log.record({ ...entry(4), host: 'web-2', outcome: 'interrupted', details: { startedId: other.id } });
+    assert.deepEqual(log.unfinished(), []);
+    store.close();
   });
 });

@@ -16,6 +16,8 @@ const OUTCOME_ICONS: Record<AuditEntryView['outcome'], [string, string | undefin
   refused: ['circle-slash', 'list.warningForeground'],
   failed: ['error', 'list.errorForeground'],
   'verify-failed': ['error', 'list.errorForeground'],
+  started: ['play', undefined],
+  interrupted: ['debug-disconnect', 'list.errorForeground'],
 };
 
 const REFRESH_DEBOUNCE_MS = 300;

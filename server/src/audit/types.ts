@@ -17,7 +17,11 @@ export type AuditOutcome =
   /** Every command ran, but the host did not verify back to its baseline. */
   | 'verify-failed'
   /** A policy decision was recorded (no command of its own). */
-  | 'decided';
+  | 'decided'
+  /** Written before an action's first command: a crash leaves it without its finishing entry. */
+  | 'started'
+  /** Closes a `started` entry whose action never finished (the process died): found at start-up. */
+  | 'interrupted';
 
 export interface AuditEntryInput {
   env: string;
@@ -37,6 +41,8 @@ export interface AuditEntryInput {
 /** What is hashed and stored: the input plus the store's timestamp. */
 export interface AuditEntry extends AuditEntryInput {
   ts: string;
+  /** `hmac-sha256`: the hash is keyed with the key kept outside the store. Absent on entries written before keys. */
+  mac?: 'hmac-sha256';
 }
 
 /** A stored row: the entry as canonical JSON, chained to the row before it. */

@@ -20,6 +20,8 @@ import { HostLock, type LockError, type LockOptions } from '../act/lock';
 import { probeRoot, StepRunner } from '../act/steps';
 import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
 import { AuditLog } from '../audit/log';
+import { auditEdge } from '../store/auditEdge';
+import { storeKeys, type StoreKeys } from '../store/keys';
 import type { SnapshotRecord } from '../store/store';
 
 export interface EngineOptions {
@@ -225,8 +227,19 @@ export class Engine {
 
   /** The workspace's audit log (append-only, hash-chained). */
   auditLog(): AuditLog {
-    return new AuditLog(this.store);
+    this.audit ??= new AuditLog(auditEdge(this.store), { key: this.keys.key, head: this.keys.head });
+    return this.audit;
   }
+
+  private audit: AuditLog | undefined;
+
+  /** The audit key and head files, outside the store. */
+  get keys(): StoreKeys {
+    this.storeKeys ??= storeKeys(this.store);
+    return this.storeKeys;
+  }
+
+  private storeKeys: StoreKeys | undefined;
 
   /** Who acts from this process: recorded as lock owner and in the audit log. */
   actor(): string {

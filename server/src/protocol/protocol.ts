@@ -330,7 +330,7 @@ export interface AuditEntryView {
   host?: string;
   kind: 'decision' | 'action' | 'snapshot';
   action?: string;
-  outcome: 'done' | 'planned' | 'refused' | 'failed' | 'verify-failed' | 'decided';
+  outcome: 'done' | 'planned' | 'refused' | 'failed' | 'verify-failed' | 'decided' | 'started' | 'interrupted';
   actor: string;
   summary: string;
   /** Exact commands that changed something (actions), for the tooltip. */

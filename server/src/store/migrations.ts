@@ -137,6 +137,19 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'store identity',
+    sql: `
+      -- One row: a random id naming this store's keys, which live outside it (the audit chain's
+      -- HMAC key and the head kept elsewhere: server/src/store/keys.ts).
+      CREATE TABLE store_identity (
+        one INTEGER PRIMARY KEY CHECK (one = 1),
+        id TEXT NOT NULL
+      ) STRICT;
+      INSERT INTO store_identity (one, id) VALUES (1, lower(hex(randomblob(16))));
+    `,
+  },
 ];
 
 /** The database was written by a newer Plumbline; opening it with this one could corrupt it. */

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { DatabaseSync } from 'node:sqlite';
-import { entryHash } from '../audit/chain';
 import { canonicalJson } from '../audit/canonical';
 import type { AuditEntry, AuditEntryInput, AuditRecord } from '../audit/types';
 import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
@@ -192,6 +191,11 @@ export class Store {
     };
   }
 
+  /** This store's random id (names its keys kept outside it). */
+  identity(): string {
+    return (this.db.prepare('SELECT id FROM store_identity WHERE one = 1').get() as { id: string }).id;
+  }
+
   environments(): string[] {
     return (this.db.prepare('SELECT name FROM environments ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name);
   }
@@ -317,16 +321,17 @@ export class Store {
   }
 
   /**
-   * Appends one audit entry, chained to the newest one: hash = sha256(prev_hash + canonical JSON).
-   * BEGIN IMMEDIATE makes two processes appending at once take turns, so the chain never forks.
+   * Appends one audit entry, chained to the newest one: `link(prev_hash, entry)` gives its hash
+   * (the audit log's keyed MAC). BEGIN IMMEDIATE makes two processes appending at once take
+   * turns, so the chain never forks.
    */
-  appendAudit(input: AuditEntryInput): AuditRecord {
+  appendAudit(input: AuditEntryInput & { mac?: AuditEntry['mac'] }, link: (prevHash: string | null, entry: AuditEntry) => string): AuditRecord {
     return this.transaction(() => {
       const last = this.db.prepare('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined;
       const prevHash = last?.hash ?? null;
       const entry: AuditEntry = { ...input, ts: this.stamp() };
       const json = canonicalJson(entry);
-      const hash = entryHash(prevHash, entry);
+      const hash = link(prevHash, entry);
       const r = this.db.prepare('INSERT INTO audit_log (ts, prev_hash, hash, json) VALUES (?, ?, ?, ?)').run(entry.ts, prevHash, hash, json);
       return { id: Number(r.lastInsertRowid), ts: entry.ts, prevHash, hash, json };
     });
