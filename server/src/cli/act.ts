@@ -183,16 +183,25 @@ export function registerActCommands(program: Command): void {
     process.exitCode = await withEngine({ ...flags, quiet: true }, envName, action, (engine) => act(engine, envName, host, action as ActionKind, flags));
   });
 
-  workspaceOptions(program.command('audit <env>').description("print ENV's audit log and verify the hash chain (exit 2 when it is broken)")).action(
-    async (envName: string, flags: WorkspaceFlags) => {
+  workspaceOptions(
+    program
+      .command('audit <env>')
+      .description("print ENV's audit log and verify the keyed hash chain (exit 2 when it is broken)")
+      .option('--head <hash>', 'a head you kept elsewhere: it must still be in the chain'),
+  ).action(
+    async (envName: string, flags: WorkspaceFlags & { head?: string }) => {
       process.exitCode = await withEngine(flags, envName, 'audit', (engine) => {
         const log = engine.auditLog();
-        const check = log.verify();
+        let check = log.verify();
+        if (check.ok && flags.head !== undefined && !log.entries().some((e) => e.hash === flags.head)) {
+          check = { ok: false, entries: check.entries, badId: check.entries + 1, problem: 'truncated', message: `the head you kept (${flags.head}) is not in the chain: entries were removed or the chain was rewritten` };
+        }
         const entries = log.entries({ env: envName });
         if (flags.json) printJson({ environment: envName, chain: check, entries });
         else {
           print(renderTable(['ID', 'TIME', 'HOST', 'ACTION', 'OUTCOME', 'BY', 'SUMMARY'], auditRows(entries), 90));
           print(check.ok ? `chain ok: ${check.entries} entries, head ${check.head ?? '-'}` : `CHAIN BROKEN at entry ${check.badId}: ${check.message}`);
+          if (check.ok) print(`keep this head somewhere else (a ticket, a chat, another machine): a later \`plumbline audit ${envName} --head ${check.head ?? '-'}\` proves nothing before it was removed or rewritten`);
         }
         if (!check.ok) printErr(`plumbline: the audit chain is broken at entry ${check.badId}: ${check.message}`);
         return Promise.resolve(check.ok ? EXIT_OK : EXIT_ERROR);

@@ -75,6 +75,8 @@ export async function withEngine<T>(
       if (e instanceof UnknownEnvironment) throw new CliExit(EXIT_ERROR, e.message);
       throw e;
     }
+    // An action this store started and never finished (a crash, kill -9): say so first, once.
+    for (const n of await engine.closeInterrupted(envName)) printErr(`plumbline: INTERRUPTED: ${n}`);
     return await fn(engine, hostProgress(verb, total, Boolean(flags.quiet)));
   } finally {
     await engine.close();

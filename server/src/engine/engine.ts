@@ -294,6 +294,11 @@ export class Engine {
       throw new Error(`no host "${host}" in environment ${env.name} (hosts: ${env.hosts.map((h) => h.spec).join(', ')})`);
     }
     const actor = this.actor();
+    // Written before the first command: if this process dies mid-action, the entry stays open and
+    // the next start-up reports it with the host's state (closeInterrupted).
+    const started = opts.dryRun
+      ? undefined
+      : this.auditLog().record({ env: env.name, host, kind: 'action', action: kind, outcome: 'started', actor, summary: `${kind} on ${host} started`, details: { reasons: opts.reasons ?? [], pid: process.pid } });
     const report = await runAction(
       kind,
       {
@@ -326,10 +331,40 @@ export class Engine {
       outcome: report.status,
       actor,
       summary: report.message,
-      details: { dryRun: report.dryRun, reasons: report.reasons, steps: report.steps, verification: report.verification, timings: report.timings },
+      details: { dryRun: report.dryRun, reasons: report.reasons, steps: report.steps, verification: report.verification, timings: report.timings, ...(started ? { startedId: started.id } : {}) },
     });
     report.auditId = entry.id;
     return report;
+  }
+
+  /**
+   * Actions of the environment that were started and never finished (the process was killed,
+   * the machine went down): each is closed with an `interrupted` entry that records the host's
+   * state now (release target, managed files, compared with the newest snapshot), and described
+   * in one sentence that says what to do. Called at start-up.
+   */
+  async closeInterrupted(envName: string): Promise<string[]> {
+    const env = this.environment(envName);
+    const notes: string[] = [];
+    for (const open of this.auditLog().unfinished({ env: env.name })) {
+      const host = open.host ?? '';
+      let state: string;
+      let details: Record<string, unknown> = { startedId: open.id };
+      try {
+        const root = await probeRoot(this.pool, host);
+        const now = await readHostState(new StepRunner(this.pool, host, false, root.isRoot), env, 'read the host state after an interrupted action');
+        const snap = this.store.latestSnapshot(env.name, host);
+        const same = snap && (snap.release?.target ?? null) === (now.release?.target ?? null) && snap.files.every((f) => now.files.find((n) => n.remote === f.remote)?.sha256 === f.sha256);
+        state = `release ${now.release?.target ?? '(none)'}, ${now.files.length} managed file(s)${snap ? (same ? `, as in snapshot ${snap.id}` : `, NOT as in snapshot ${snap.id}`) : ''}`;
+        details = { ...details, release: now.release, files: now.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256 })), snapshotId: snap?.id ?? null, asInSnapshot: Boolean(same) };
+      } catch (e) {
+        state = `unknown (${e instanceof ActionStop ? e.message : String(e)})`;
+      }
+      const what = `${open.action ?? 'an action'} on ${host} started ${open.ts} by ${open.actor} (audit entry ${open.id}) never finished; the host now: ${state}`;
+      this.auditLog().record({ env: env.name, host, kind: 'action', action: open.action, outcome: 'interrupted', actor: this.actor(), summary: what, details });
+      notes.push(`${what}. Check it with \`plumbline diff ${env.name}\`; if it is half-done, run the action again or \`plumbline act ${env.name} ${host} rollback\`.`);
+    }
+    return notes;
   }
 
   /** Takes the host's on-host lock for work of the caller's own (the watch loop, tests). */
