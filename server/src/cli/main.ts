@@ -7,6 +7,8 @@ import { registerFleetCommands } from './fleet';
 import { registerGuardCommand } from './guard';
 import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
+import { registerStoreCommands } from './store';
+import { SchemaMismatch, SchemaTooNew, StoreCorrupt } from '../store/store';
 import { registerWatchCommand } from './watch';
 import { CliExit } from './workspace';
 import { printErr } from './output';
@@ -25,11 +27,15 @@ registerDemoCommand(program);
 registerScoreCommand(program);
 registerWatchCommand(program);
 registerGuardCommand(program);
+registerStoreCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {
     if (e.message && e.message !== `exit ${e.code}`) printErr(`plumbline: ${e.message}`);
     process.exitCode = e.code;
+  } else if (e instanceof StoreCorrupt || e instanceof SchemaTooNew || e instanceof SchemaMismatch) {
+    printErr(`plumbline: ${e.message}`);
+    process.exitCode = EXIT_ERROR;
   } else if (e instanceof CommanderError) {
     process.exitCode = e.exitCode === 0 ? 0 : EXIT_ERROR;
   } else {

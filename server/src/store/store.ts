@@ -11,6 +11,32 @@ import { sqliteModule } from './sqlite';
 
 export { SchemaMismatch, SchemaTooNew } from './migrations';
 
+/** How to get a damaged store back, said the same way everywhere. */
+export function recoveryAdvice(file: string): string {
+  return (
+    `run \`plumbline store check --data ${path.dirname(file)}\` to see what is damaged; to start over, stop Plumbline, ` +
+    `move it aside (mv ${file} ${file}.damaged, with its -wal and -shm files) and restore your backup of it, or let Plumbline ` +
+    'create a new one (baselines, snapshots and the audit log in the old file are then only in the moved copy)'
+  );
+}
+
+/** The store file is not a SQLite database Plumbline can read: names the file, what is wrong and how to recover. */
+export class StoreCorrupt extends Error {
+  constructor(
+    readonly file: string,
+    readonly problem: string,
+  ) {
+    super(`the Plumbline store ${file} is damaged (${problem}); nothing was changed. To recover: ${recoveryAdvice(file)}.`);
+    this.name = 'StoreCorrupt';
+  }
+}
+
+/** SQLite's words for a file that is not, or no longer, a database. */
+export function isCorruption(e: unknown): boolean {
+  const m = e instanceof Error ? e.message : String(e);
+  return /file is not a database|database disk image is malformed|SQLITE_CORRUPT|SQLITE_NOTADB|malformed database schema/i.test(m);
+}
+
 /** How long a writer waits for another process's lock before SQLITE_BUSY. */
 export const BUSY_TIMEOUT_MS = 5000;
 
@@ -134,7 +160,13 @@ export class Store {
   static open(file: string, opts: StoreOptions = {}): Store {
     if (file !== ':memory:') createPrivateFile(file);
     const { DatabaseSync } = sqliteModule();
-    const db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+    let db: DatabaseSync;
+    try {
+      db = new DatabaseSync(file, { timeout: BUSY_TIMEOUT_MS, enableForeignKeyConstraints: true });
+    } catch (e) {
+      if (isCorruption(e)) throw new StoreCorrupt(file, (e as Error).message);
+      throw e;
+    }
     try {
       db.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
       db.exec('PRAGMA foreign_keys = ON');
@@ -146,6 +178,7 @@ export class Store {
       applyMigrations(db, file);
     } catch (e) {
       db.close();
+      if (isCorruption(e)) throw new StoreCorrupt(file, (e as Error).message);
       throw e;
     }
     return new Store(db, file, opts.now ?? (() => new Date()));
