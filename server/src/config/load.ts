@@ -26,7 +26,7 @@ export function parseConfig(text: string, file: string): ConfigResult {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: false, prettyErrors: false });
   const src = new SourceMap(doc, lines);
-  const toErrors = (problems: Problem[]): ConfigError[] => sortUnique(problems).map((p) => ({ file: abs, ...p }));
+  const toErrors = (problems: Problem[]): ConfigError[] => capped(sortUnique(problems)).map((p) => ({ file: abs, ...p }));
 
   const syntax: Problem[] = doc.errors.map((e) => ({ range: src.offsetRange(e.pos[0], e.pos[1]), message: syntaxMessage(e) }));
   // The parser accepts aliases to anchors that do not exist; converting would then throw without a position.
@@ -79,6 +79,15 @@ export function resolveLocal(config: WorkspaceConfig, local: string): string {
 function syntaxMessage(e: YAMLError): string {
   if (e.code === 'MULTIPLE_DOCS') return 'invalid YAML: plumbline.yaml must hold a single document; remove the "---" separator';
   return `invalid YAML: ${e.message}`;
+}
+
+/** Errors reported at most: a hostile or mangled file must not flood the editor (the rest are counted). */
+export const MAX_CONFIG_ERRORS = 100;
+
+function capped(problems: Problem[]): Problem[] {
+  if (problems.length <= MAX_CONFIG_ERRORS) return problems;
+  const shown = problems.slice(0, MAX_CONFIG_ERRORS);
+  return [...shown, { range: shown[shown.length - 1].range, message: `… and ${problems.length - MAX_CONFIG_ERRORS} more errors after this one (fix these first)` }];
 }
 
 function sortUnique(problems: Problem[]): Problem[] {

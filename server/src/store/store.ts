@@ -31,6 +31,15 @@ export class StoreCorrupt extends Error {
   }
 }
 
+/** A stored JSON column read back; a row that does not parse is a StoreCorrupt naming it, never a bare SyntaxError. */
+export function rowJson<T>(file: string, where: string, json: string): T {
+  try {
+    return JSON.parse(json) as T;
+  } catch (e) {
+    throw new StoreCorrupt(file, `${where} does not parse as JSON: ${(e as Error).message}`);
+  }
+}
+
 /** SQLite's words for a file that is not, or no longer, a database. */
 export function isCorruption(e: unknown): boolean {
   const m = e instanceof Error ? e.message : String(e);
@@ -254,7 +263,7 @@ export class Store {
 
   fingerprint(id: number): Fingerprint | undefined {
     const row = this.db.prepare('SELECT json FROM fingerprints WHERE id = ?').get(id) as { json: string } | undefined;
-    return row && (JSON.parse(row.json) as Fingerprint);
+    return row && rowJson<Fingerprint>(this.file, 'a fingerprint row', row.json);
   }
 
   /** The most recently stored fingerprint of the host, with its id. */
@@ -262,7 +271,7 @@ export class Store {
     const row = this.db
       .prepare('SELECT id, json FROM fingerprints WHERE env = ? AND host = ? ORDER BY id DESC LIMIT 1')
       .get(env, host) as { id: number; json: string } | undefined;
-    return row && { id: row.id, fingerprint: JSON.parse(row.json) as Fingerprint };
+    return row && { id: row.id, fingerprint: rowJson<Fingerprint>(this.file, `fingerprint ${row.id}`, row.json) };
   }
 
   /**
@@ -296,20 +305,20 @@ export class Store {
     const row = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? AND b.active = 1`).get(env, host) as
       | BaselineRow
       | undefined;
-    return row && toBaseline(row);
+    return row && toBaseline(row, this.file);
   }
 
   baselineVersion(env: string, host: string, version: number): BaselineRecord | undefined {
     const row = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? AND b.version = ?`).get(env, host, version) as
       | BaselineRow
       | undefined;
-    return row && toBaseline(row);
+    return row && toBaseline(row, this.file);
   }
 
   /** Every baseline of the host, oldest first. */
   baselineHistory(env: string, host: string): BaselineRecord[] {
     const rows = this.db.prepare(`${BASELINE_SELECT} WHERE b.env = ? AND b.host = ? ORDER BY b.version`).all(env, host) as unknown as BaselineRow[];
-    return rows.map(toBaseline);
+    return rows.map((r) => toBaseline(r, this.file));
   }
 
   /** Records the host's pre-deployment state. */
@@ -347,9 +356,9 @@ export class Store {
       takenBy: row.taken_by,
       reason: row.reason,
       release: row.release_path === null ? null : { path: row.release_path, target: row.release_target },
-      files: JSON.parse(row.json) as ManagedFileState[],
+      files: rowJson<ManagedFileState[]>(this.file, `snapshot ${row.id}`, row.json),
     };
-    if (opts.withSecrets && row.secret_json !== null) record.secretContents = JSON.parse(row.secret_json) as Record<string, string>;
+    if (opts.withSecrets && row.secret_json !== null) record.secretContents = rowJson<Record<string, string>>(this.file, `snapshot ${row.id} (secrets)`, row.secret_json);
     return record;
   }
 
@@ -414,7 +423,7 @@ export class Store {
     const rows = this.db
       .prepare('SELECT json FROM samples WHERE env = ? AND host = ? AND ts >= ? AND ts < ? ORDER BY ts, seq LIMIT ?')
       .all(env, host, q.fromTs ?? 0, q.toTs ?? Number.MAX_SAFE_INTEGER, q.limit ?? 10_000) as Array<{ json: string }>;
-    return rows.map((r) => JSON.parse(r.json) as Sample);
+    return rows.map((r) => rowJson<Sample>(this.file, `a sample row of ${env}/${host}`, r.json));
   }
 
   /** Stored seqs of the host in order (raw samples only), for gap checks. */
@@ -430,7 +439,7 @@ export class Store {
     const rows = this.db
       .prepare('SELECT minute, n, first_seq, last_seq, json FROM samples_1m WHERE env = ? AND host = ? AND minute >= ? AND minute < ? ORDER BY minute LIMIT ?')
       .all(env, host, q.fromTs ?? 0, q.toTs ?? Number.MAX_SAFE_INTEGER, q.limit ?? 10_000) as Array<{ minute: number; n: number; first_seq: number; last_seq: number; json: string }>;
-    return rows.map(toRollup);
+    return rows.map((r) => toRollup(r, this.file));
   }
 
   /**
@@ -467,7 +476,7 @@ export class Store {
               .all(env, host, end) as Array<{ seq: number; ts: number; json: string }>;
           }
         }
-        const samples = taken.map((r) => JSON.parse(r.json) as Sample);
+        const samples = taken.map((r) => rowJson<Sample>(this.file, `sample ${r.seq} of ${env}/${host}`, r.json));
         this.transaction(() => {
           const get = this.db.prepare('SELECT minute, n, first_seq, last_seq, json FROM samples_1m WHERE env = ? AND host = ? AND minute = ?');
           const put = this.db.prepare(
@@ -476,7 +485,7 @@ export class Store {
           );
           for (const r of rollUp(samples)) {
             const old = get.get(env, host, r.minute) as { minute: number; n: number; first_seq: number; last_seq: number; json: string } | undefined;
-            const m = old ? mergeRollups(toRollup(old), r) : r;
+            const m = old ? mergeRollups(toRollup(old, this.file), r) : r;
             put.run(env, host, m.minute, m.n, m.firstSeq, m.lastSeq, JSON.stringify(m.fields));
             rollupRows++;
           }
@@ -500,11 +509,11 @@ export class Store {
   }
 }
 
-function toRollup(row: { minute: number; n: number; first_seq: number; last_seq: number; json: string }): SampleRollup {
-  return { minute: row.minute, n: row.n, firstSeq: row.first_seq, lastSeq: row.last_seq, fields: JSON.parse(row.json) as SampleRollup['fields'] };
+function toRollup(row: { minute: number; n: number; first_seq: number; last_seq: number; json: string }, file: string): SampleRollup {
+  return { minute: row.minute, n: row.n, firstSeq: row.first_seq, lastSeq: row.last_seq, fields: rowJson<SampleRollup['fields']>(file, `rollup of minute ${row.minute}`, row.json) };
 }
 
-function toBaseline(row: BaselineRow): BaselineRecord {
+function toBaseline(row: BaselineRow, file: string): BaselineRecord {
   return {
     env: row.env,
     host: row.host,
@@ -514,7 +523,7 @@ function toBaseline(row: BaselineRow): BaselineRecord {
     promotedBy: row.promoted_by,
     reason: row.reason,
     active: row.active === 1,
-    fingerprint: JSON.parse(row.json) as Fingerprint,
+    fingerprint: rowJson<Fingerprint>(file, `the fingerprint of baseline v${row.version} of ${row.env}/${row.host}`, row.json),
   };
 }
 
