@@ -51,6 +51,8 @@ export interface CompareOptions {
   /** ssh takes ~ and %d from the password database, not $HOME. */
   homeDir?: string;
   localUser?: string;
+  /** Like `ssh -l USER`. */
+  user?: string;
 }
 
 function expandSshTokens(value: string, t: Record<string, string>): string {
@@ -61,8 +63,8 @@ function expandSshTokens(value: string, t: Record<string, string>): string {
 export async function compareWithSshG(configFile: string, spec: string, o: CompareOptions = {}): Promise<Comparison> {
   const home = o.homeDir ?? os.userInfo().homedir;
   const localUser = o.localUser ?? os.userInfo().username;
-  const theirs = await sshG(configFile, spec);
-  const r = resolveHost(spec, { configFile, homeDir: home, localUser });
+  const theirs = await sshG(configFile, spec, o.user !== undefined ? ['-l', o.user] : []);
+  const r = resolveHost(spec, { configFile, homeDir: home, localUser, ...(o.user !== undefined ? { user: o.user } : {}) });
   const ours: ResolvedHost | undefined = r.ok ? r.value : undefined;
   const oursError = r.ok ? '' : describeSshError(r.error);
   const out = (verdict: Verdict, differences: string[], explanation?: string): Comparison => ({ spec, verdict, differences, ...(explanation ? { explanation } : {}) });

@@ -222,6 +222,8 @@ function evalLines(lines: Line[], ctx: EvalContext, active: boolean, neverMatch:
   for (const line of lines) {
     if (line.type !== LineType.DIRECTIVE) continue;
     const param = line.param.toLowerCase();
+    // Like ssh, in any block whether it applies or not: every keyword takes an argument.
+    if (values(line).every((v) => v.trim() === '')) return { message: `${file}: no argument after keyword "${line.param}"` };
     if ('config' in line && (param === 'host' || param === 'match')) {
       const where = `${file}: ${line.param} ${values(line).join(' ')}`;
       let applies = false;
