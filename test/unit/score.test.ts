@@ -23,15 +23,17 @@ function series(n: number): string {
 }
 
 describe('plumbline score', () => {
-  it('writes timestamp,value,score,reason, picking the first numeric column', async () => {
+  it('writes timestamp,value,score,severity,state,reason, picking the first numeric column', async () => {
     const r = await score(series(300));
-    assert.equal(r.lines[0], 'timestamp,value,score,reason');
+    assert.equal(r.lines[0], 'timestamp,value,score,severity,state,reason');
     assert.equal(r.lines.length, 301);
     assert.equal(r.column, 'value');
     const spike = r.lines[251].split(',');
     assert.equal(spike[1], '500');
     assert.ok(Number(spike[2]) > 0.5, r.lines[251]);
-    assert.match(r.lines[251], /value: /);
+    assert.equal(spike[4], 'anomalous');
+    assert.match(r.lines[251], /500 is [\d.]+ robust σ above the expected/);
+    assert.equal(r.lines[1].split(',')[4], 'learning');
   });
 
   it('skips bad rows with a warning naming the line, or fails on them with --strict', async () => {
