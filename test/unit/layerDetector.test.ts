@@ -40,7 +40,7 @@ const worst = (fs: Finding[]): number => fs.reduce((m, f) => Math.max(m, f.score
 describe('layer detector', () => {
   it('combines statistics, forecasts and the model with reasons', async () => {
     // The correlation break below is 5 % of rss: narrower than the product's rss floor (15 %).
-    const d = new LayerDetector({ host: 'web-1', layer: 'app', facts: { memTotalKiB: 400_000 }, robust: { profiles: { rssKiB: { relFloor: 0.05 } } } });
+    const d = new LayerDetector({ host: 'web-1', layer: 'app', facts: { memTotalKiB: 400_000 }, profiles: { rssKiB: { relFloor: 0.05 } } });
     await d.train(stream(1, 0, 240));
     assert.ok(d.trained && d.autoencoder);
 

@@ -89,9 +89,25 @@ export interface MetricDetectorState {
   chosen: number;
   episode: Episode | null;
   acceptUntil: number;
+  expected: ExpectedDeviation[];
+  last: { expected: number; scale: number } | null;
+}
+
+/** A deviation a person marked expected ("mark expected"): rows that show it again are not flagged. */
+export interface ExpectedDeviation {
+  id: string;
+  /** The deviation from what the model expects, in the metric's unit, and how far around it still matches. */
+  delta: number;
+  width: number;
+  at: number;
+  by?: string;
+  why?: string;
 }
 
 const C = METRIC_CONSTANTS;
+
+/** Expected deviations kept per metric; the oldest goes first. */
+const MAX_EXPECTED = 6;
 
 /** A flagged state: when it began, how many rows, and its latest rows (time, value, expected, residual clipped at the alert level). */
 interface Episode {
@@ -146,6 +162,8 @@ export class MetricDetector {
   private readonly preds: Float64Array;
   private episode: Episode | null = null;
   private acceptUntil = -Infinity;
+  private expectedDeviations: ExpectedDeviation[] = [];
+  private last: { expected: number; scale: number } | null = null;
 
   constructor(options: MetricDetectorOptions = {}) {
     this.o = { direction: 'both', absFloor: 0, relFloor: 0, counters: true, ...options };
@@ -207,6 +225,47 @@ export class MetricDetector {
     if (!this.episode) return false;
     this.adopt();
     return true;
+  }
+
+  /**
+   * Feedback: the deviation `values` show from what the model expects now is expected, and stays
+   * so (a cron burst, a batch window): rows that show it again are not flagged, the level is not
+   * moved. Returns the remembered deviation (with its id, for `forget`), or null while learning.
+   */
+  expect(values: readonly number[], meta: { id: string; at: number; by?: string; why?: string }): ExpectedDeviation | null {
+    const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
+    if (!this.last || finite.length === 0) return null;
+    const med = finite[finite.length >> 1];
+    const spread = (finite[Math.floor(0.75 * (finite.length - 1))] - finite[Math.floor(0.25 * (finite.length - 1))]) / 1.349;
+    const dev: ExpectedDeviation = { ...meta, delta: med - this.last.expected, width: Math.max(this.last.scale, spread || 0) };
+    this.expectedDeviations = [...this.expectedDeviations.filter((d) => d.id !== meta.id), dev].slice(-MAX_EXPECTED);
+    this.episode = null;
+    return dev;
+  }
+
+  /** Undo of `expect`: the deviation is flagged again. */
+  forget(id: string): boolean {
+    const before = this.expectedDeviations.length;
+    this.expectedDeviations = this.expectedDeviations.filter((d) => d.id !== id);
+    return this.expectedDeviations.length < before;
+  }
+
+  /** What the model expected for the latest row, and its σ (NaN before the first judged row). */
+  get lastExpected(): number {
+    return this.last?.expected ?? NaN;
+  }
+
+  get lastScale(): number {
+    return this.last?.scale ?? NaN;
+  }
+
+  /** Whether a flagged state is running. */
+  get flagged(): boolean {
+    return this.episode !== null;
+  }
+
+  get expectations(): readonly ExpectedDeviation[] {
+    return this.expectedDeviations;
   }
 
   private plain(state: MetricState, value: number, detail: string): MetricOutput {
@@ -271,7 +330,15 @@ export class MetricDetector {
     const signed = (x - expected - center) / s;
     const z = this.o.direction === 'up' ? Math.max(0, signed) : this.o.direction === 'down' ? Math.max(0, -signed) : Math.abs(signed);
     const severity = (z * z) / (z * z + C.alertZ * C.alertZ);
-    const flagged = z >= C.alertZ && ts > this.acceptUntil;
+    this.last = { expected, scale: s };
+    const residual = x - expected - center;
+    const known = z >= C.alertZ ? this.expectedDeviations.find((d) => Math.abs(residual - d.delta) <= C.alertZ * d.width) : undefined;
+    const flagged = z >= C.alertZ && ts > this.acceptUntil && !known;
+    if (known) {
+      // Expected, but not the normal level: neither flagged nor learned, so the spread stays the normal one's.
+      this.episode = null;
+      return { score: 0, severity, state: 'normal', value: x, expected, scale: s, z, detail: `${this.describe(x, expected, s, signed)}; expected: marked at ${new Date(known.at).toISOString()}${known.by ? ` by ${known.by}` : ''}${known.why ? ` (${known.why})` : ''}` };
+    }
     if (!flagged) {
       const ended = this.episode;
       this.episode = null;
@@ -389,6 +456,8 @@ export class MetricDetector {
       chosen: this.chosen,
       episode: this.episode && { since: this.episode.since, rows: this.episode.rows, peak: this.episode.peak, buffer: this.episode.buffer.map((b) => [...b] as [number, number, number, number]) },
       acceptUntil: this.acceptUntil,
+      expected: this.expectedDeviations.map((d) => ({ ...d })),
+      last: this.last && { ...this.last },
     };
   }
 
@@ -411,6 +480,8 @@ export class MetricDetector {
     d.chosen = s.chosen;
     d.episode = s.episode && { since: s.episode.since, rows: s.episode.rows, peak: s.episode.peak, buffer: s.episode.buffer.map((b) => [...b] as [number, number, number, number]) };
     d.acceptUntil = s.acceptUntil ?? -Infinity;
+    d.expectedDeviations = (s.expected ?? []).map((x) => ({ ...x }));
+    d.last = s.last ?? null;
     return d;
   }
 }
