@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { createDetector, type MetricDetectorOptions } from '../detect';
+import { createDetector, type MetricDetector, type MetricDetectorOptions } from '../detect';
+import { detectorOptionsFor, isKnownMetric } from '../detect/layer/metricProfile';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 
 export interface ScoreStreamOptions {
@@ -84,7 +85,9 @@ function splitCsv(line: string): string[] {
  * flagged state lasts), `score` the news (it rises when a flagged state begins or worsens).
  */
 export async function scoreCsvStream(input: Readable, output: Writable, opts: ScoreStreamOptions = {}): Promise<ScoreStreamSummary> {
-  const detector = createDetector(opts.detector);
+  // A column named like a metric watch knows (cpuPct, rssKiB, healthLatencyMs...) is judged as watch
+  // judges it: its bad direction and floors; anything else by the data alone, counters included.
+  let detector: MetricDetector | undefined;
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   const warn = opts.warn ?? (() => undefined);
   let header: string[] | undefined;
@@ -135,6 +138,7 @@ export async function scoreCsvStream(input: Readable, output: Writable, opts: Sc
       bad(`value "${cells[vi]}" in column ${header[vi]} is not a number`);
       continue;
     }
+    detector ??= createDetector(opts.detector ?? (isKnownMetric(header[vi]) ? detectorOptionsFor(header[vi]) : { metric: header[vi] }));
     const out = detector.update(ts, value);
     rows++;
     await write(`${csvCell(cells[ti])},${cells[vi]},${out.score},${out.severity},${out.state},${csvCell(out.detail)}\n`);

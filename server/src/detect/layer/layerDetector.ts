@@ -2,7 +2,7 @@ import { MetricDetector, METRIC_CONSTANTS, type ExpectedDeviation, type MetricDe
 import { LayerAutoencoder, type AutoencoderOptions, type ModelScore } from '../model/autoencoder';
 import { BaselineRows, thin, type BaselineRowsJSON } from './baselineRows';
 import { Forecaster, type ForecastOptions, type LimitSpec } from './forecast';
-import { metricProfile, type MetricProfile } from './metricProfile';
+import { detectorOptionsFor, metricProfile, type MetricProfile } from './metricProfile';
 import { robustScale, robustStats, zToScore, type RobustStats } from './robust';
 import { fmt, type Finding, type HostFacts, type Layer, type LayerObservation } from './types';
 
@@ -100,9 +100,8 @@ export class LayerDetector {
   detectorOf(metric: string): MetricDetector {
     let d = this.metrics.get(metric);
     if (!d) {
-      const p = metricProfile(metric, this.o.profiles);
       // Observations already turn counters into rates (watch/observations.ts).
-      d = new MetricDetector({ metric, direction: p.direction, absFloor: p.absFloor, relFloor: p.relFloor, counters: false });
+      d = new MetricDetector(detectorOptionsFor(metric, this.o.profiles));
       this.metrics.set(metric, d);
     }
     return d;
@@ -320,10 +319,7 @@ export class LayerDetector {
   static fromJSON(state: LayerDetectorState, options: Omit<LayerDetectorOptions, 'host' | 'layer'> = {}): LayerDetector {
     if (state.version !== 2) throw new Error(`unknown layer detector state version ${String(state.version)}`);
     const d = new LayerDetector({ ...options, host: state.host, layer: state.layer });
-    for (const [m, st] of Object.entries(state.metrics)) {
-      const p = metricProfile(m, options.profiles);
-      d.metrics.set(m, MetricDetector.fromJSON(st, { metric: m, direction: p.direction, absFloor: p.absFloor, relFloor: p.relFloor, counters: false }));
-    }
+    for (const [m, st] of Object.entries(state.metrics)) d.metrics.set(m, MetricDetector.fromJSON(st, detectorOptionsFor(m, options.profiles)));
     d.baseline = BaselineRows.fromJSON(state.baseline);
     d.forecaster.restoreAccepted(state.acceptedSlopes);
     return d;
