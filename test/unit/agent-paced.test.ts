@@ -103,33 +103,34 @@ describe('agent paced by the server (--ticks stdin)', () => {
 
   test('a change with the stat put back (same size, mtime and ctime second) is caught by the full hash pass', async () => {
     const conf = path.join(dir, 'hidden.conf');
-    // At 1 s the agent looks at stats every 5th tick and hashes every file on every 2nd look (fullHashMs 10 s).
+    // At 1 s the agent looks at stats on ticks 5, 10, 15…; with fullHashMs 15 s every 3rd look
+    // (tick 15) hashes every file whatever its stat says.
     for (let attempt = 1; ; attempt++) {
-      // Start at the top of a second: the write, the agent's first look and the change below must share it.
-      await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
-      fs.writeFileSync(conf, 'value=1\n');
-      const before = fs.statSync(conf);
-      const agent = paced(['dash'], { files: [conf], fullHashMs: 10_000 });
+      fs.writeFileSync(conf, 'value=0\n');
+      const agent = paced(['dash'], { files: [conf], fullHashMs: 15_000 });
       try {
-        // Sample 1 shows what the start (a full look) hashed.
-        const first = (await agent.tick()).config.files[conf];
-        // Change it and put size and mtime back, still within the second of the first write, so
-        // the stat the agent keeps (seconds) cannot tell.
+        for (let i = 1; i <= 4; i++) await agent.tick();
+        // At the top of a second: write value=1, let tick 5 look at it (stat changed: hashed),
+        // then change it and put size and mtime back within that same second, so the stat the
+        // agent keeps (seconds) cannot tell.
+        await new Promise((r) => setTimeout(r, 1000 - (Date.now() % 1000) + 5));
+        fs.writeFileSync(conf, 'value=1\n');
+        const before = fs.statSync(conf);
+        const looked = (await agent.tick()).config.files[conf];
         fs.writeFileSync(conf, 'value=2\n');
         fs.utimesSync(conf, before.atime, before.mtime);
         const now = fs.statSync(conf);
-        const sameSecond = Math.floor(now.ctimeMs / 1000) === Math.floor(before.ctimeMs / 1000) && first === sha('value=1\n');
-        if (!sameSecond) {
-          assert.ok(attempt < 10, 'could not change the file within one second in 10 tries');
+        if (Math.floor(now.ctimeMs / 1000) !== Math.floor(before.ctimeMs / 1000) || looked !== sha('value=1\n')) {
+          assert.ok(attempt < 10, 'could not change the file within one second of the look in 10 tries');
           continue;
         }
         assert.equal(now.size, before.size);
         assert.equal(Math.floor(now.mtimeMs / 1000), Math.floor(before.mtimeMs / 1000));
         const seen: Array<string | null> = [];
-        for (let i = 2; i <= 10; i++) seen.push((await agent.tick()).config.files[conf] ?? null);
-        // Tick 5 is a stat look (no change seen: the old hash stays); tick 10 is the full pass.
-        assert.equal(seen[3], sha('value=1\n'), `the stat look cannot see the change: ${JSON.stringify(seen)}`);
-        assert.equal(seen[8], sha('value=2\n'), `the full pass sees it: ${JSON.stringify(seen)}`);
+        for (let i = 6; i <= 15; i++) seen.push((await agent.tick()).config.files[conf] ?? null);
+        // Tick 10 is a stat look (no change seen: the old hash stays); tick 15 is the full pass.
+        assert.equal(seen[4], sha('value=1\n'), `the stat look cannot see the change: ${JSON.stringify(seen)}`);
+        assert.equal(seen[9], sha('value=2\n'), `the full pass sees it: ${JSON.stringify(seen)}`);
         break;
       } finally {
         await agent.end();
