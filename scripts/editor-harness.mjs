@@ -136,7 +136,9 @@ export async function runExtensionTests({ browser, server, folder, extensionPath
     ['extensionDevelopmentPath', server.remote(extensionPath)],
     ['extensionTestsPath', server.remote(testsPath)],
   ];
-  await page.goto(server.workbenchUrl(folder, payload));
+  // The tests report through codeAutomationExit; the page only has to start loading. A loaded
+  // machine can take long to serve the workbench the first time, so the bound is generous.
+  await page.goto(server.workbenchUrl(folder, payload), { waitUntil: 'domcontentloaded', timeout: 180_000 });
   try {
     return await withTimeout(exited, timeoutMs, `the extension tests did not finish within ${timeoutMs / 1000} s`);
   } finally {

@@ -12,7 +12,7 @@ import { streamArgv } from '../../server/src/fingerprint/agent';
 import { parseSample, type Sample } from '../../server/src/monitor/sample';
 
 /**
- * The real agent in stream mode under dash and under busybox sh with only busybox applets on
+ * The real agent in stream mode under dash, bash, and busybox sh with only busybox applets on
  * PATH, three samples at 1 s, against a local HTTP server for health and Prometheus metrics.
  */
 
@@ -73,7 +73,13 @@ after(() => {
 });
 
 /** Runs the agent until it printed `n` lines, then stops it; the lines and the wall time. */
-function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv, mounts?: string[]): Promise<{ lines: string[]; ms: number; stderr: string }> {
+function stream(
+  shell: string[],
+  n: number,
+  env?: NodeJS.ProcessEnv,
+  mounts?: string[],
+  onLine?: (count: number) => void,
+): Promise<{ lines: string[]; ms: number; stderr: string }> {
   const [, , script, ...rest] = streamArgv({
     mounts,
     intervalMs: 1000,
@@ -105,6 +111,7 @@ function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv, mounts?: st
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         lines.push(buf.slice(0, i));
+        onLine?.(lines.length);
         buf = buf.slice(i + 1);
         if (lines.length === n) {
           clearTimeout(timer);
@@ -158,6 +165,10 @@ describe('agent stream mode', () => {
     assert.ok(r.ms < 8000, `3 samples took ${r.ms} ms`);
   });
 
+  test('bash --posix', async () => {
+    check((await stream(['bash', '--posix'], 3)).lines);
+  });
+
   test('busybox sh with only busybox applets', async () => {
     const r = await stream(['/usr/bin/busybox', 'sh'], 3, { PATH: bbDir });
     check(r.lines);
@@ -175,23 +186,24 @@ describe('agent stream mode', () => {
     fs.mkdirSync(path.join(dir, 'r2'), { recursive: true });
     // Two argument counts: the re-read once depended, by accident, on how many arguments the agent had.
     for (const mounts of [undefined, ['/']]) {
-      const change = setTimeout(() => {
+      // The change comes right after the first sample: the agent has looked at the file by then.
+      const change = (count: number): void => {
+        if (count !== 1) return;
         fs.writeFileSync(conf, 'listen 81;\n');
         point('r2');
-      }, 1500);
+      };
       try {
-        const samples = (await stream(['dash'], 9, undefined, mounts)).lines.map((l) => {
+        const samples = (await stream(['dash'], 9, undefined, mounts, change)).lines.map((l) => {
           const r = parseSample(l);
           assert.ok(r.ok, l);
           return r.value;
         });
         assert.equal(samples[0].config.files[conf], sha(before));
         assert.equal(samples[0].config.release, path.join(dir, 'r1'));
-        // Hashes and the link are re-read every 5 intervals: the 9th sample (8 s) is past the first re-read after the change.
+        // Stats and the link are looked at every 5 intervals: the 9th sample is past the first look after the change.
         assert.equal(samples[8].config.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
         assert.equal(samples[8].config.release, path.join(dir, 'r2'));
       } finally {
-        clearTimeout(change);
         fs.writeFileSync(conf, before);
         point('r1');
       }

@@ -17,14 +17,21 @@ export interface CaptureArgvOptions {
 
 let cachedScript: string | undefined;
 
-/** Where the agent ships beside the code (package root, not the bundle folder). */
+/** Where the agent ships beside the bundles: scripts/build.mjs assembles it from agent/src/. */
 export function agentScriptPath(): string {
-  return path.join(packageRoot(), 'agent', 'plumbline-agent.sh');
+  return path.join(packageRoot(), 'dist', 'plumbline-agent.sh');
 }
 
 /** The agent's text, read once. It travels as one `sh -c` argument, so nothing is installed on hosts. */
 export function agentScript(): string {
-  cachedScript ??= fs.readFileSync(agentScriptPath(), 'utf8');
+  if (cachedScript === undefined) {
+    const file = agentScriptPath();
+    try {
+      cachedScript = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`the agent script ${file} is missing: run \`npm run build\` (scripts/build.mjs assembles it from agent/src/): ${(e as Error).message}`);
+    }
+  }
   return cachedScript;
 }
 
@@ -65,6 +72,10 @@ export interface StreamArgvOptions {
   metrics?: string;
   /** Disks to report; the agent reports / when none are given. */
   mounts?: string[];
+  /** `stdin`: the server paces the agent, one line per sample (see monitor/pacer.ts). */
+  ticks?: 'stdin';
+  /** Every managed file is hashed at least this often, even when its stat did not change; agent default 60 s. */
+  fullHashMs?: number;
 }
 
 /** Where `plumbline agent install` puts the agent on a host. */
@@ -86,6 +97,8 @@ export function streamOptionArgs(opts: StreamArgvOptions): string[] {
   if (opts.health !== undefined) checkedPush(argv, '--health', opts.health);
   if (opts.metrics !== undefined) checkedPush(argv, '--metrics', opts.metrics);
   for (const m of opts.mounts ?? []) checkedPush(argv, '--mount', m);
+  if (opts.ticks === 'stdin') argv.push('--ticks', 'stdin');
+  if (opts.fullHashMs !== undefined && Number.isFinite(opts.fullHashMs)) argv.push('--full-hash-ms', String(Math.max(1000, Math.round(opts.fullHashMs))));
   return argv;
 }
 

@@ -1,5 +1,6 @@
 #!/bin/sh
 # Plumbline agent. POSIX sh (dash and busybox ash); needs no install.
+# Assembled from the modules in agent/src/ by scripts/build.mjs into dist/plumbline-agent.sh.
 #
 #   sh -c "$SCRIPT" plumbline-agent capture [options]     one fingerprint line, then exit
 #   sh -c "$SCRIPT" plumbline-agent stream  [options]     one sample line per interval, forever
@@ -303,6 +304,7 @@ pl_process() {
   fi
 }
 
+# ---- health and metrics over HTTP (curl, else wget or busybox wget) ---------------------------
 pl_health() {
   case $PL_HEALTH in
     http://* | https://*) ;;
@@ -352,6 +354,28 @@ pl_health() {
   fi
 }
 
+pl_metrics() { # the body goes to awk between @M and "$PL_MEND RC", whose nonce no body can guess
+  printf '@M\n'
+  case $PL_METRICS in
+    http://* | https://*)
+      if pl_has curl; then
+        curl -sS -f --connect-timeout "$PL_HTTP_S" --max-time "$PL_HTTP_S" --url "$PL_METRICS" 2>/dev/null
+        pl_rc=$?
+      elif pl_has wget || pl_has busybox; then
+        pl_wget=wget
+        pl_has wget || pl_wget='busybox wget'
+        # shellcheck disable=SC2086
+        if pl_has timeout; then timeout "$PL_HTTP_S" $pl_wget -q -O - -- "$PL_METRICS" 2>/dev/null; else $pl_wget -q -T "$PL_HTTP_S" -O - -- "$PL_METRICS" 2>/dev/null; fi
+        pl_rc=$?
+      else
+        pl_rc=91
+      fi ;;
+    *) pl_rc=90 ;;
+  esac
+  printf '\n%s %s\n' "$PL_MEND" "$pl_rc"
+}
+
+# ---- capture mode: every collector's tagged output, in the order awk expects -------------------
 pl_collect() { # agent args
   pl_sleeper=
   if [ "$PL_PERF_MS" -gt 0 ]; then
@@ -882,27 +906,6 @@ pl_config() { # agent args — hashes of managed files and the release target, b
   if [ "$PL_RELEASE_SET" = 1 ]; then
     if [ -L "$PL_RELEASE" ] && pl_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then printf '@r 1 %s\n' "$pl_t"; else printf '@r 0\n'; fi
   fi
-}
-
-pl_metrics() { # the body goes to awk between @M and "$PL_MEND RC", whose nonce no body can guess
-  printf '@M\n'
-  case $PL_METRICS in
-    http://* | https://*)
-      if pl_has curl; then
-        curl -sS -f --connect-timeout "$PL_HTTP_S" --max-time "$PL_HTTP_S" --url "$PL_METRICS" 2>/dev/null
-        pl_rc=$?
-      elif pl_has wget || pl_has busybox; then
-        pl_wget=wget
-        pl_has wget || pl_wget='busybox wget'
-        # shellcheck disable=SC2086
-        if pl_has timeout; then timeout "$PL_HTTP_S" $pl_wget -q -O - -- "$PL_METRICS" 2>/dev/null; else $pl_wget -q -T "$PL_HTTP_S" -O - -- "$PL_METRICS" 2>/dev/null; fi
-        pl_rc=$?
-      else
-        pl_rc=91
-      fi ;;
-    *) pl_rc=90 ;;
-  esac
-  printf '\n%s %s\n' "$PL_MEND" "$pl_rc"
 }
 
 pl_tick() { # EMIT REFRESH agent-args — one interval's raw input for the stream awk
@@ -1469,6 +1472,7 @@ pl_status() {
     "$pl_inst" "$pl_run" "$pl_svc" "$(pl_uint "$pl_pid" null)" "$(pl_uint "$pl_s" null)" "$(pl_uint "$pl_lines" 0)" "$(pl_uint "$pl_bytes" 0)" "$PL_DIR"
 }
 
+# ---- dispatch on the mode word (checked in options.sh) ------------------------------------------
 case $PL_MODE in
   capture) pl_capture "$@" ;;
   stream) pl_stream "$@" ;;
