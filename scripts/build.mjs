@@ -3,6 +3,7 @@
 import { build } from 'esbuild';
 import { chmodSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { assembleAgent } from './agent-assemble.mjs';
+import { precompiledValidators } from './validators.mjs';
 
 const common = {
   bundle: true,
@@ -21,9 +22,12 @@ const common = {
   logOverride: { 'require-resolve-not-external': 'silent' },
 };
 
+// The server and the CLI validate with schemas ajv compiled here, at build time.
+const validators = precompiledValidators(process.cwd());
+
 await Promise.all([
-  build({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir: 'dist' }),
-  build({ ...common, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
+  build({ ...common, plugins: [validators], entryPoints: { cli: 'server/src/cli/main.ts' }, outdir: 'dist' }),
+  build({ ...common, plugins: [validators], entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' }),
 ]);
 
