@@ -9,6 +9,8 @@ export interface RemoteRun {
   stdout: string;
   stderr: string;
   code: number | null;
+  /** The signal that ended it, when one did. */
+  signal?: string;
 }
 
 /**
@@ -19,7 +21,7 @@ export interface Executor<E extends { kind: string }> {
   exec(host: string, argv: string[], opts?: { timeoutMs?: number }): Promise<Result<RemoteRun, E>>;
 }
 
-export type CaptureError<E extends { kind: string }> = E | AgentOutputError | { kind: 'AgentFailed'; host: string; code: number | null; stderr: string };
+export type CaptureError<E extends { kind: string }> = E | AgentOutputError | { kind: 'AgentFailed'; host: string; code: number | null; signal?: string; stderr: string };
 
 export const PERF_WINDOW_MS = 250;
 
@@ -66,14 +68,14 @@ export async function captureHost<E extends { kind: string }>(
 async function runCapture<E extends { kind: string }>(executor: Executor<E>, opts: CaptureArgvOptions, host: string): Promise<Result<Fingerprint, CaptureError<E>>> {
   const run = await executor.exec(host, captureArgv(opts));
   if (!run.ok) return run;
-  const { stdout, stderr, code } = run.value;
-  if (code !== 0) return err({ kind: 'AgentFailed', host, code, stderr: stderr.slice(0, 2000) });
+  const { stdout, stderr, code, signal } = run.value;
+  if (code !== 0) return err({ kind: 'AgentFailed', host, code, signal, stderr: stderr.slice(0, 2000) });
   return parseCapture(stdout, host);
 }
 
 export function describeCaptureError<E extends { kind: string }>(e: CaptureError<E>, describeEdge: (e: E) => string): string {
   const c = e as CaptureError<never>;
-  if (c.kind === 'AgentFailed') return `${c.host}: the agent exited with code ${c.code}${c.stderr ? `: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  if (c.kind === 'AgentFailed') return `${c.host}: the agent ${c.signal ? `was ended by SIG${c.signal}` : `exited with code ${c.code}`}${c.stderr ? `: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
   if (c.kind === 'MalformedAgentOutput') return `${c.host}: malformed agent output: ${c.message}`;
   return describeEdge(e as E);
 }
