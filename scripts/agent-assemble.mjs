@@ -20,14 +20,26 @@ export const MODULES = [
   'main.sh', // dispatch on the mode word
 ];
 
+/**
+ * The modules a capture needs. A capture sends the agent with every exec, so it sends only these
+ * (dist/plumbline-agent-capture.sh, about half the text); run in any other mode it says so.
+ */
+export const CAPTURE_MODULES = ['options.sh', 'collect.sh', 'health.sh', 'capture.sh', 'main.sh'];
+
 const AWK_LINE = /^#@awk ([A-Z_][A-Z0-9_]*) ([a-z0-9_-]+\.awk)$/;
 
-/** The assembled script's text, from the modules under `srcDir` (agent/src). Throws on a broken module set. */
-export function assembleAgent(srcDir) {
+/**
+ * The assembled script's text, from the modules under `srcDir` (agent/src). Throws on a broken
+ * module set. `modules`: a subset of MODULES, in their order (CAPTURE_MODULES for the capture's).
+ */
+export function assembleAgent(srcDir, modules = MODULES) {
   const present = readdirSync(srcDir).filter((f) => f.endsWith('.sh') || f.endsWith('.awk'));
+  if (modules.some((m, i) => !MODULES.includes(m) || (i > 0 && MODULES.indexOf(m) < MODULES.indexOf(modules[i - 1])))) {
+    throw new Error(`modules must be a subset of MODULES in their order: ${modules.join(', ')}`);
+  }
   const used = new Set(MODULES);
   let out = '';
-  for (const mod of MODULES) {
+  for (const mod of modules) {
     const text = readFileSync(join(srcDir, mod), 'utf8');
     if (!text.endsWith('\n')) throw new Error(`agent/src/${mod} must end with a newline`);
     for (const line of text.slice(0, -1).split('\n')) {
@@ -45,6 +57,8 @@ export function assembleAgent(srcDir) {
       out += `${name}='\n${awk}'\n`;
     }
   }
+  // Every awk file counts as used when any assembly uses it (the full one uses them all).
+  for (const mod of MODULES) for (const m of readFileSync(join(srcDir, mod), 'utf8').matchAll(/^#@awk [A-Z_][A-Z0-9_]* ([a-z0-9_-]+\.awk)$/gm)) used.add(m[1]);
   const unused = present.filter((f) => !used.has(f));
   if (unused.length > 0) throw new Error(`agent/src holds modules the assembly does not use: ${unused.join(', ')}`);
   if (!out.startsWith('#!/bin/sh\n')) throw new Error('the first module must start with #!/bin/sh (install checks it)');

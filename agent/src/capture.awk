@@ -1,3 +1,52 @@
+# Facts the shell used to fork a command for: the time (date), clock ticks and page size
+# (getconf), the CPU count (nproc) and the byte order (od).
+function host_facts(   l, f, n, i, r, g, up) {
+  srand(); T = utc(srand())
+  # USER_HZ: the start time of this awk in ticks since boot over the seconds since boot (awk started
+  # a moment ago, so the ratio is the tick rate to well under 1 %).
+  up = readfirst("/proc/uptime") + 0
+  l = readfirst("/proc/self/stat")
+  if (match(l, /\) /) && up > 0) {
+    split(substr(l, RSTART + 2), f, " ")
+    r = int(f[20] / up + 0.5)
+    if (r >= 50 && r <= 5000) CLK = r
+  }
+  while ((getline l < "/proc/self/smaps") > 0) if (l ~ /^KernelPageSize:/) { split(l, f, " "); if (f[2] + 0 > 0) PAGE = f[2] * 1024; break }
+  close("/proc/self/smaps")
+  # CPUs online ("0-3,6"): only where /proc/cpuinfo has no processor lines.
+  n = split(readfirst("/sys/devices/system/cpu/online"), f, ",")
+  for (i = 1; i <= n; i++) { if (split(f[i], g, "-") == 2) NPROC += g[2] - g[1] + 1; else if (f[i] ~ /^[0-9]+$/) NPROC++ }
+  l = readfirst("/sys/kernel/cpu_byteorder")
+  if (l == "big") LE = 0
+}
+# ISO 8601 UTC from epoch seconds (days to civil date: the algorithm of H. Hinnant).
+function utc(t,   d, s, z, era, doe, yoe, y, doy, mp, dd, m) {
+  d = int(t / 86400); s = t - d * 86400
+  z = d + 719468; era = int(z / 146097); doe = z - era * 146097
+  yoe = int((doe - int(doe / 1460) + int(doe / 36524) - int(doe / 146096)) / 365)
+  y = yoe + era * 400; doy = doe - (365 * yoe + int(yoe / 4) - int(yoe / 100)); mp = int((5 * doy + 2) / 153)
+  dd = doy - int((153 * mp + 2) / 5) + 1; m = mp < 10 ? mp + 3 : mp - 9
+  if (m <= 2) y++
+  return sprintf("%04d-%02d-%02dT%02d:%02d:%02dZ", y, m, dd, int(s / 3600), int(s % 3600 / 60), s % 60)
+}
+function pkg_add(name, ver) {
+  if (name in PKV) { if (PKV[name] != ver) PKV[name] = PKV[name] ", " ver; return }
+  NPK++; PKN[NPK] = name; PKV[name] = ver
+}
+# the status database of dpkg, as dpkg-query -W would list it: installed packages and their versions.
+function dpkg_status(   f, l, c, name, ver, st) {
+  f = "/var/lib/dpkg/status"; name = ""; ver = ""; st = ""
+  while ((getline l < f) > 0) {
+    if (l == "") { if (name != "" && st ~ / installed$/) pkg_add(name, ver); name = ""; ver = ""; st = ""; continue }
+    c = substr(l, 1, 1)
+    if (c == " " || c == "\t") continue
+    if (substr(l, 1, 9) == "Package: ") name = substr(l, 10)
+    else if (substr(l, 1, 8) == "Status: ") st = substr(l, 9)
+    else if (substr(l, 1, 9) == "Version: ") ver = substr(l, 10)
+  }
+  close(f)
+  if (name != "" && st ~ / installed$/) pkg_add(name, ver)
+}
 function hexv(h,   i, n, v) {
   v = 0; n = length(h); h = toupper(h)
   for (i = 1; i <= n; i++) v = v * 16 + index("0123456789ABCDEF", substr(h, i, 1)) - 1
@@ -75,21 +124,21 @@ BEGIN {
   SELF = ENVIRON["PL_SELF"] + 0
   PAT = ENVIRON["PL_PROCESS"]
   LE = 1; CLK = 100; PAGE = 4096
+  host_facts()
 }
 /^@/ {
   sec = $1
   if (sec == "@A" || sec == "@B") { SNAPFIRST = 1; HAVE[substr(sec, 2)] = 1 }
-  else if (sec == "@T") T = $2
-  else if (sec == "@K") { if ($2 + 0 > 0) CLK = $2 + 0; if ($3 + 0 > 0) PAGE = $3 + 0 }
-  else if (sec == "@N") NPROC = $2 + 0
   else if (sec == "@E") LE = ($2 != "256")
   else if (sec == "@b") { NB++; BLK[NB] = $2 }
   else if (sec == "@n") { NN++; NIC[NN] = $2 }
-  else if (sec == "@P") PM = $2
-  else if (sec == "@Y") { cur = $2 + 0; SY[cur] = ""; SYN[cur] = 0 }
-  else if (sec == "@y") { v = substr($0, 4); SY[cur] = SYN[cur]++ ? SY[cur] "\n" v : v }
+  else if (sec == "@P") { PM = $2; if (PM == "dpkg-status") dpkg_status() }
+  else if (sec == "@Y") SYP[$2 + 0] = substr($0, length($1 $2) + 3)
   else if (sec == "@V") SV[$2 + 0] = $3
-  else if (sec == "@F") { FK[$2] = $3; FSZ[$2] = $4; FMO[$2] = $5; FOW[$2] = ($6 == "UNKNOWN" ? $7 : $6); FNUL[$2] = $8; for (i = 9; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/ && length($i) == 64) FSH[$2] = $i }
+  else if (sec == "@F") FK[$2] = $3
+  else if (sec == "@f") { FSZ[$2] = $3; FMO[$2] = $4; FOW[$2] = ($5 == "UNKNOWN" ? $6 : $5) }
+  else if (sec == "@h") { if ($3 ~ /^[0-9a-f]+$/ && length($3) == 64) FSH[$2] = $3 }
+  else if (sec == "@z") FNUL[$2] = $3
   else if (sec == "@C") { cur = $2 + 0; CN[cur] = 0; CFD[cur] = $3 + 0 }
   else if (sec == "@H") { HC = $2; HT = $3; he = $0; sub(/^@H [^ ]* [^ ]* ?/, "", he); HE = he }
   next
@@ -102,6 +151,20 @@ sec == "@I" {
     if (nm in ADDR) ADDR[nm] = ADDR[nm] "," js($4)
     else ADDR[nm] = js($4)
   }
+  next
+}
+sec == "@y" {
+  # PATH:LINE from one grep over every sysctl file; the lines of a value are joined again.
+  p = index($0, ":"); f1 = substr($0, 1, p - 1); v = substr($0, p + 1)
+  if (f1 in SYV) v = SYV[f1] "\n" v
+  SYV[f1] = v
+  next
+}
+sec == "@c" {
+  # /proc/PID/cmdline:WORD from one grep over the argv of every candidate.
+  if (!match($0, /^\/proc\/[0-9]+\/cmdline:/)) next
+  p = substr($0, 7, RLENGTH - 15) + 0
+  CN[p]++; CA[p, CN[p]] = substr($0, RLENGTH + 1)
   next
 }
 sec == "@P" {
@@ -117,8 +180,7 @@ sec == "@P" {
     if (!match($0, /-[^-]+-r[0-9]+$/)) next
     name = substr($0, 1, RSTART - 1); ver = substr($0, RSTART + 1)
   } else next
-  if (name in PKV) { if (PKV[name] != ver) PKV[name] = PKV[name] ", " ver; next }
-  NPK++; PKN[NPK] = name; PKV[name] = ver
+  pkg_add(name, ver)
   next
 }
 sec == "@C" { CN[cur]++; CA[cur, CN[cur]] = $0; next }
@@ -227,7 +289,9 @@ END {
   k = 0
   for (i = 1; i <= nsys; i++) {
     n = A[SYI[i]]; if (n in SEEN_SY) continue; SEEN_SY[n] = 1
-    printf "%s%s:%s", (k++ ? "," : ""), js(n), ((SYI[i] in SY) && SYN[SYI[i]] > 0) ? js(SY[SYI[i]]) : "null"
+    f1 = (SYI[i] in SYP) ? SYP[SYI[i]] : ""
+    if (f1 != "" && (f1 in SYV)) { v = SYV[f1]; while (substr(v, length(v)) == "\n") v = substr(v, 1, length(v) - 1) }
+    printf "%s%s:%s", (k++ ? "," : ""), js(n), (f1 != "" && (f1 in SYV)) ? js(v) : "null"
   }
   printf "},\"services\":{"
   k = 0

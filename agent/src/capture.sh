@@ -7,10 +7,9 @@ pl_collect() { # agent args
     pl_sleep >/dev/null 2>&1 &
     pl_sleeper=$!
   fi
-  printf '@T %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ 2>/dev/null)"
-  printf '@K %s %s\n' "$(getconf CLK_TCK 2>/dev/null || echo 100)" "$(getconf PAGESIZE 2>/dev/null || echo 4096)"
-  printf '@N %s\n' "$(nproc 2>/dev/null || echo 0)"
-  printf '@E %s\n' "$(printf '\001\000' | od -An -tu2 2>/dev/null)"
+  # Time, clock ticks, page size and CPU count are read by awk; the byte order too, from
+  # /sys/kernel/cpu_byteorder, and only a kernel without that file costs an od.
+  [ -r /sys/kernel/cpu_byteorder ] || printf '@E %s\n' "$(printf '\001\000' | od -An -tu2 2>/dev/null)"
   for pl_d in /sys/block/*; do [ -e "$pl_d" ] && printf '@b %s\n' "${pl_d##*/}"; done
   for pl_d in /sys/class/net/*; do [ -e "$pl_d" ] && printf '@n %s\n' "${pl_d##*/}"; done
   printf '@I\n'
@@ -20,7 +19,8 @@ pl_collect() { # agent args
     busybox ip -o addr show 2>/dev/null
   fi
   [ "$PL_PACKAGES" = 0 ] || pl_packages
-  pl_items "$@"
+  pl_sysctls "$@"
+  pl_files "$@"
   [ "$PL_SYSTEMD" = 0 ] || pl_services_systemd "$@"
   pl_process
   [ "$PL_HEALTH_SET" = 0 ] || pl_health

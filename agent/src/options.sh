@@ -147,10 +147,16 @@ if [ -d /run/systemd/system ] && pl_has systemctl; then
   [ "$pl_c1" = systemd ] && PL_SYSTEMD=1
 fi
 
+# pl_hash reads stdin; pl_hash_files hashes many files in one run ("HASH  NAME" lines, in order).
+PL_HASH_FILES=0
 if pl_has sha256sum; then
   pl_hash() { sha256sum; }
+  pl_hash_files() { sha256sum -- "$@"; }
+  PL_HASH_FILES=1
 elif pl_has busybox; then
   pl_hash() { busybox sha256sum; }
+  pl_hash_files() { busybox sha256sum -- "$@"; }
+  PL_HASH_FILES=1
 elif pl_has openssl; then
   pl_hash() { openssl dgst -sha256; }
 else

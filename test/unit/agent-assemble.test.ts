@@ -17,11 +17,11 @@ const root = packageRoot();
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-assemble-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs scripts/agent-assemble.mjs on `srcDir`: the text, or the error it threw. */
-function assemble(srcDir: string): { text: string; error: string } {
-  const code = `import { assembleAgent } from ${JSON.stringify(path.join(root, 'scripts', 'agent-assemble.mjs'))};
-try { process.stdout.write(assembleAgent(process.argv[1])); } catch (e) { process.stderr.write(e.message); process.exit(1); }`;
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, srcDir], { encoding: 'utf8' });
+/** Runs scripts/agent-assemble.mjs on `srcDir` (all modules, or the capture's): the text, or the error it threw. */
+function assemble(srcDir: string, part: 'all' | 'capture' = 'all'): { text: string; error: string } {
+  const code = `import { assembleAgent, CAPTURE_MODULES } from ${JSON.stringify(path.join(root, 'scripts', 'agent-assemble.mjs'))};
+try { process.stdout.write(assembleAgent(process.argv[1], process.argv[2] === 'capture' ? CAPTURE_MODULES : undefined)); } catch (e) { process.stderr.write(e.message); process.exit(1); }`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', code, srcDir, part], { encoding: 'utf8' });
   return { text: r.status === 0 ? r.stdout : '', error: r.status === 0 ? '' : r.stderr };
 }
 
@@ -41,12 +41,26 @@ describe('agent assembly', () => {
     for (const name of ['PL_AWK_LIB', 'PL_AWK', 'PL_SAWK']) assert.match(r.text, new RegExp(`^${name}='$`, 'm'), name);
   });
 
+  test("the capture's script is the assembly of the capture modules, and refuses other modes", () => {
+    const r = assemble(path.join(root, 'agent', 'src'), 'capture');
+    assert.equal(r.error, '');
+    assert.ok(agentScript('capture') === r.text, `${agentScriptPath('capture')} differs from agent/src/: run npm run build`);
+    assert.ok(r.text.length < agentScript().length * 0.7, 'the capture sends the capture modules only');
+    assert.match(r.text, /^PL_AWK='$/m);
+    assert.doesNotMatch(r.text, /^PL_SAWK='$/m);
+    const run = spawnSync('dash', ['-c', r.text, 'plumbline-agent', 'stream', '--interval-ms', '1000'], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /capture mode only/);
+  });
+
   for (const shell of [['dash'], ['bash', '--posix'], ['busybox', 'sh']]) {
-    test(`${shell.join(' ')} -n accepts the assembled script`, () => {
+    test(`${shell.join(' ')} -n accepts the assembled scripts`, () => {
       const [file, ...pre] = shell;
-      const r = spawnSync(file, [...pre, '-n', agentScriptPath()], { encoding: 'utf8' });
-      assert.equal(r.error, undefined, `${file}: ${String(r.error)}`);
-      assert.equal(r.status, 0, r.stderr);
+      for (const part of ['all', 'capture'] as const) {
+        const r = spawnSync(file, [...pre, '-n', agentScriptPath(part)], { encoding: 'utf8' });
+        assert.equal(r.error, undefined, `${file}: ${String(r.error)}`);
+        assert.equal(r.status, 0, `${part}: ${r.stderr}`);
+      }
     });
   }
 

@@ -127,7 +127,7 @@ describe('captureArgv', () => {
       health: 'http://127.0.0.1:8080/healthz',
       perfMs: 250,
     });
-    assert.deepEqual(argv.slice(0, 5), ['sh', '-c', agentScript(), 'plumbline-agent', 'capture']);
+    assert.deepEqual(argv.slice(0, 5), ['sh', '-c', agentScript('capture'), 'plumbline-agent', 'capture']);
     assert.deepEqual(argv.slice(5), [
       '--packages', '--sysctl', 'vm.swappiness', '--service', 'nginx', '--file', '/etc/a b.conf',
       '--secret-file', '/srv/app.env', '--release', '/srv/app/current', '--process', 'app',

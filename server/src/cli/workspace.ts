@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
 import { formatConfigError } from '../config/format';
-import { Engine, UnknownEnvironment, type OnHostDone } from '../engine/engine';
+import type { Engine, OnHostDone } from '../engine/engine';
 import { EXIT_ERROR } from './exitCodes';
 import { hostProgress } from './progress';
 import { printErr } from './output';
@@ -60,6 +60,8 @@ export async function withEngine<T>(
   const configFile = flags.config ?? findConfig(process.cwd());
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
   const ssh = { ...(flags.sshConfig ? { config: path.resolve(flags.sshConfig) } : {}), ...(flags.knownHosts ? { knownHosts: path.resolve(flags.knownHosts) } : {}) };
+  // Loaded here, not at start-up: a command that never opens the engine never loads it.
+  const { Engine, UnknownEnvironment } = await import('../engine/engine');
   const opened = await Engine.open({ configFile, dataDir: flags.data, ssh });
   if (!opened.ok) {
     for (const e of opened.error) printErr(`${formatConfigError(e)}`);

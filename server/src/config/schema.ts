@@ -1,4 +1,5 @@
-import Ajv, { type SchemaObject, type ValidateFunction } from 'ajv';
+import type { SchemaObject, ValidateFunction } from 'ajv';
+import { schemaValidator, type SchemaSpec } from '../common/schemaValidator';
 import { DURATION_PATTERN } from './duration';
 
 /**
@@ -189,13 +190,17 @@ export const configSchema: SchemaObject = {
   ),
 };
 
+/** How the config schema is compiled: every error in one pass, each carrying its schema node and data. */
+export const configSchemaSpec: SchemaSpec = {
+  name: 'config',
+  schema: configSchema,
+  options: { allErrors: true, verbose: true },
+  keywords: ['expected', 'because'],
+};
+
 let compiled: ValidateFunction | undefined;
 
 /** The compiled validator: every error in one pass, each carrying its schema node and data. */
 export function configValidator(): ValidateFunction {
-  if (compiled) return compiled;
-  const ajv = new Ajv({ allErrors: true, verbose: true });
-  ajv.addKeyword({ keyword: 'expected', schemaType: 'string' });
-  ajv.addKeyword({ keyword: 'because', schemaType: 'string' });
-  return (compiled = ajv.compile(configSchema));
+  return (compiled ??= schemaValidator(configSchemaSpec));
 }

@@ -6,12 +6,12 @@ import { loadConfig } from '../config/load';
 import type { ConfigError, EnvironmentConfig, WorkspaceConfig } from '../config/types';
 import { err, ok, type Result } from '../common/result';
 import { agentScript, followArgv, installArgv, statusArgv, streamArgv, uninstallArgv } from '../fingerprint/agent';
-import { captureHost, describeCaptureError } from '../fingerprint/capture';
+import { captureHost, describeCaptureError, type HealthReader } from '../fingerprint/capture';
 import { diffFingerprints, type HostDiff } from '../fingerprint/diff';
 import type { Fingerprint } from '../fingerprint/types';
 import { streamOptions } from '../monitor/agentOptions';
 import { Monitor, type MonitorOptions } from '../monitor/monitor';
-import { makeProbe } from '../monitor/probe';
+import { makeProbe, readHealthThrough } from '../monitor/probe';
 import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
 import { Store, type BaselineRecord } from '../store/store';
@@ -164,12 +164,8 @@ export class Engine {
   /** Captures every host of the environment (one SSH exec each) and stores the fingerprints. */
   async capture(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<{ fingerprint: Fingerprint; id: number }>>> {
     const env = this.environment(envName);
-    return this.forHosts(env, onHostDone, async (host) => {
-      const r = await captureHost(this.pool, env, host);
-      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
-      const id = this.store.saveFingerprint(env.name, r.value);
-      return { ok: true, value: { fingerprint: r.value, id } };
-    });
+    const captured = await this.forHosts(env, onHostDone, (host) => this.captureOne(env, host));
+    return this.storeEach(captured, (fp) => ({ fingerprint: fp, id: this.store.saveFingerprint(env.name, fp) }));
   }
 
   /** Captures and promotes each reachable host's fingerprint as its new golden baseline. */
@@ -180,22 +176,24 @@ export class Engine {
   ): Promise<Array<HostOutcome<BaselineResult>>> {
     const by = meta.by ?? `${os.userInfo().username}@${os.hostname()}`;
     const reason = meta.reason ?? 'baseline captured with plumbline';
-    const captured = await this.capture(envName, onHostDone);
-    return captured.map((o) => {
-      if (!o.ok) return o;
-      const baseline = this.store.promoteBaseline(envName, o.host, o.value.id, { by, reason });
-      return { ...o, value: { fingerprint: o.value.fingerprint, baseline } };
+    const env = this.environment(envName);
+    const captured = await this.forHosts(env, onHostDone, (host) => this.captureOne(env, host));
+    return this.storeEach(captured, (fingerprint, host) => {
+      const id = this.store.saveFingerprint(env.name, fingerprint);
+      return { fingerprint, baseline: this.store.promoteBaseline(envName, host, id, { by, reason }) };
     });
   }
 
   /** Captures each host live and diffs it against its active baseline. */
   async diff(envName: string, onHostDone?: OnHostDone): Promise<Array<HostOutcome<DiffResult>>> {
     const env = this.environment(envName);
-    return this.forHosts(env, onHostDone, async (host) => {
-      // Capture first: an unreachable host is the more useful answer, and the live fingerprint is kept either way.
-      const r = await captureHost(this.pool, env, host);
-      if (!r.ok) return { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
-      this.store.saveFingerprint(env.name, r.value);
+    // The live fingerprints are kept either way, stored together once the round is done.
+    const lives: Fingerprint[] = [];
+    const compared = await this.forHosts(env, onHostDone, async (host): Promise<{ ok: true; value: DiffResult } | { ok: false; error: { kind: string; message: string } }> => {
+      // Capture first: an unreachable host is the more useful answer.
+      const r = await this.captureOne(env, host);
+      if (!r.ok) return r;
+      lives.push(r.value);
       const baseline = this.store.activeBaseline(env.name, host);
       if (!baseline) {
         return { ok: false, error: { kind: 'NoBaseline', message: `${host}: no baseline yet; run \`plumbline baseline ${env.name}\`` } };
@@ -204,13 +202,46 @@ export class Engine {
       diff.baselineVersion = baseline.version;
       return { ok: true, value: { diff, baseline } };
     });
+    if (lives.length > 0) {
+      this.store.transaction(() => {
+        for (const fp of lives) this.store.saveFingerprint(env.name, fp);
+      });
+    }
+    return compared;
+  }
+
+  private async captureOne(env: EnvironmentConfig, host: string): Promise<{ ok: true; value: Fingerprint } | { ok: false; error: { kind: string; message: string } }> {
+    const r = await captureHost(this.pool, env, host, this.readHealth);
+    return r.ok ? r : { ok: false, error: { kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) } };
+  }
+
+  /** Health read through the host's SSH connection, beside the capture's exec (no curl on the host). */
+  private readonly readHealth: HealthReader = (host, url) => readHealthThrough((toHost, toPort) => this.forward(host, toHost, toPort), url);
+
+  /**
+   * Stores what a round captured in ONE transaction (one fsync for the round, not one per host).
+   * Should that fail, each host is stored alone, so one bad write costs only its own host.
+   */
+  private storeEach<T>(outcomes: Array<HostOutcome<Fingerprint>>, save: (fp: Fingerprint, host: string) => T): Array<HostOutcome<T>> {
+    const one = (o: HostOutcome<Fingerprint>): HostOutcome<T> => (o.ok ? { ...o, value: save(o.value, o.host) } : o);
+    try {
+      return this.store.transaction(() => outcomes.map(one));
+    } catch {
+      return outcomes.map((o) => {
+        try {
+          return one(o);
+        } catch (e) {
+          return { host: o.host, ok: false, error: { kind: 'StoreFailed', message: `${o.host}: ${e instanceof Error ? e.message : String(e)}` }, durationMs: o.durationMs };
+        }
+      });
+    }
   }
 
   /** Captures one host and promotes it as that host's new baseline (after a verified switch or rollback). */
   async rebaseline(envName: string, host: string, reason: string): Promise<Result<BaselineRecord, { kind: string; message: string }>> {
     const env = this.environment(envName);
-    const r = await captureHost(this.pool, env, host);
-    if (!r.ok) return err({ kind: r.error.kind, message: describeCaptureError(r.error, describeSshError) });
+    const r = await this.captureOne(env, host);
+    if (!r.ok) return err(r.error);
     const id = this.store.saveFingerprint(env.name, r.value);
     return ok(this.store.promoteBaseline(env.name, host, id, { by: this.actor(), reason }));
   }
@@ -309,8 +340,8 @@ export class Engine {
         host,
         actor,
         capture: async () => {
-          const r = await captureHost(this.pool, env, host);
-          if (!r.ok) return { ok: false, error: describeCaptureError(r.error, describeSshError) };
+          const r = await this.captureOne(env, host);
+          if (!r.ok) return { ok: false, error: r.error.message };
           this.store.saveFingerprint(env.name, r.value);
           return { ok: true, value: r.value };
         },

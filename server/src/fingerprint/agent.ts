@@ -15,24 +15,29 @@ export interface CaptureArgvOptions {
   perfMs?: number;
 }
 
-let cachedScript: string | undefined;
+const cachedScripts = new Map<string, string>();
 
 /** Where the agent ships beside the bundles: scripts/build.mjs assembles it from agent/src/. */
-export function agentScriptPath(): string {
-  return path.join(packageRoot(), 'dist', 'plumbline-agent.sh');
+export function agentScriptPath(part: 'all' | 'capture' = 'all'): string {
+  return path.join(packageRoot(), 'dist', part === 'capture' ? 'plumbline-agent-capture.sh' : 'plumbline-agent.sh');
 }
 
-/** The agent's text, read once. It travels as one `sh -c` argument, so nothing is installed on hosts. */
-export function agentScript(): string {
-  if (cachedScript === undefined) {
-    const file = agentScriptPath();
+/**
+ * The agent's text, read once. It travels as one `sh -c` argument, so nothing is installed on
+ * hosts. `capture`: only the modules capture mode runs, sent with every capture (half the bytes).
+ */
+export function agentScript(part: 'all' | 'capture' = 'all'): string {
+  let text = cachedScripts.get(part);
+  if (text === undefined) {
+    const file = agentScriptPath(part);
     try {
-      cachedScript = fs.readFileSync(file, 'utf8');
+      text = fs.readFileSync(file, 'utf8');
     } catch (e) {
       throw new Error(`the agent script ${file} is missing: run \`npm run build\` (scripts/build.mjs assembles it from agent/src/): ${(e as Error).message}`);
     }
+    cachedScripts.set(part, text);
   }
-  return cachedScript;
+  return text;
 }
 
 /**
@@ -40,7 +45,7 @@ export function agentScript(): string {
  * element; the SSH layer quotes each one, and the agent never evaluates them.
  */
 export function captureArgv(opts: CaptureArgvOptions): string[] {
-  const argv = ['sh', '-c', agentScript(), 'plumbline-agent', 'capture'];
+  const argv = ['sh', '-c', agentScript('capture'), 'plumbline-agent', 'capture'];
   const add = (flag: string, value: string): void => {
     // argv cannot carry NUL; failing here names the culprit instead of a spawn error later.
     if (value.includes('\0')) throw new RangeError(`${flag} value contains a NUL byte: ${JSON.stringify(value)}`);

@@ -1,3 +1,4 @@
+import type { SchemaSpec } from '../common/schemaValidator';
 import { FINGERPRINT_SCHEMA } from './types';
 
 /**
@@ -114,3 +115,6 @@ export const agentRecordSchema = obj({
   os,
   app,
 });
+
+/** How parse.ts compiles it: strict, first error only. */
+export const agentRecordSpec: SchemaSpec = { name: 'fingerprint', schema: agentRecordSchema, options: { allErrors: false, strict: true } };

@@ -1,14 +1,16 @@
 import type { EnvironmentConfig } from '../config/types';
 import { err, type Result } from '../common/result';
-import { captureArgv } from './agent';
+import { captureArgv, type CaptureArgvOptions } from './agent';
 import { parseCapture, type AgentOutputError } from './parse';
-import type { Fingerprint } from './types';
+import type { Fingerprint, HealthCheck } from './types';
 
 /** What one command run on a host gave back (the SSH layer's ExecResult has these and more). */
 export interface RemoteRun {
   stdout: string;
   stderr: string;
   code: number | null;
+  /** The signal that ended it, when one did. */
+  signal?: string;
 }
 
 /**
@@ -19,12 +21,12 @@ export interface Executor<E extends { kind: string }> {
   exec(host: string, argv: string[], opts?: { timeoutMs?: number }): Promise<Result<RemoteRun, E>>;
 }
 
-export type CaptureError<E extends { kind: string }> = E | AgentOutputError | { kind: 'AgentFailed'; host: string; code: number | null; stderr: string };
+export type CaptureError<E extends { kind: string }> = E | AgentOutputError | { kind: 'AgentFailed'; host: string; code: number | null; signal?: string; stderr: string };
 
 export const PERF_WINDOW_MS = 250;
 
 /** The agent's options for one environment: what to read on each of its hosts. */
-export function captureOptions(env: EnvironmentConfig): Parameters<typeof captureArgv>[0] {
+export function captureOptions(env: EnvironmentConfig): CaptureArgvOptions {
   const { os, app, hardware } = env.layers;
   return {
     packages: os.packages,
@@ -38,22 +40,42 @@ export function captureOptions(env: EnvironmentConfig): Parameters<typeof captur
   };
 }
 
-/** One SSH exec per host: run the agent in capture mode and parse what it printed. */
+/**
+ * Reads the health URL as the host sees it, through the host's own SSH connection (the edge
+ * injects it; monitor/probe.ts for the engine). `refused`: the host's sshd forbids forwarding.
+ */
+export type HealthReader = (host: string, url: string) => Promise<HealthCheck | 'refused'>;
+
+/**
+ * One SSH exec per host: run the agent in capture mode and parse what it printed. With a
+ * `readHealth`, the health URL is read beside the exec, on the same connection, instead of by a
+ * curl the agent forks; where forwarding is refused the agent is asked to read it after all.
+ */
 export async function captureHost<E extends { kind: string }>(
   executor: Executor<E>,
   env: EnvironmentConfig,
   host: string,
+  readHealth?: HealthReader,
 ): Promise<Result<Fingerprint, CaptureError<E>>> {
-  const run = await executor.exec(host, captureArgv(captureOptions(env)));
+  const opts = captureOptions(env);
+  if (opts.health === undefined || !readHealth) return runCapture(executor, opts, host);
+  const [run, health] = await Promise.all([runCapture(executor, { ...opts, health: undefined }, host), readHealth(host, opts.health)]);
+  if (health === 'refused') return runCapture(executor, opts, host);
+  if (run.ok) run.value.app.health = health;
+  return run;
+}
+
+async function runCapture<E extends { kind: string }>(executor: Executor<E>, opts: CaptureArgvOptions, host: string): Promise<Result<Fingerprint, CaptureError<E>>> {
+  const run = await executor.exec(host, captureArgv(opts));
   if (!run.ok) return run;
-  const { stdout, stderr, code } = run.value;
-  if (code !== 0) return err({ kind: 'AgentFailed', host, code, stderr: stderr.slice(0, 2000) });
+  const { stdout, stderr, code, signal } = run.value;
+  if (code !== 0) return err({ kind: 'AgentFailed', host, code, signal, stderr: stderr.slice(0, 2000) });
   return parseCapture(stdout, host);
 }
 
 export function describeCaptureError<E extends { kind: string }>(e: CaptureError<E>, describeEdge: (e: E) => string): string {
   const c = e as CaptureError<never>;
-  if (c.kind === 'AgentFailed') return `${c.host}: the agent exited with code ${c.code}${c.stderr ? `: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  if (c.kind === 'AgentFailed') return `${c.host}: the agent ${c.signal ? `was ended by SIG${c.signal}` : `exited with code ${c.code}`}${c.stderr ? `: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
   if (c.kind === 'MalformedAgentOutput') return `${c.host}: malformed agent output: ${c.message}`;
   return describeEdge(e as E);
 }

@@ -1,6 +1,7 @@
-import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { schemaValidator } from '../common/schemaValidator';
 import { err, ok, type Result } from '../common/result';
-import { agentRecordSchema } from './agentSchema';
+import { agentRecordSpec } from './agentSchema';
 import { FINGERPRINT_SCHEMA, type Fingerprint } from './types';
 
 /** The agent ran but what it printed is not a fingerprint this server understands. */
@@ -20,7 +21,7 @@ const EXCERPT_CHARS = 200;
 
 let validator: ValidateFunction<AgentRecord> | undefined;
 function validate(): ValidateFunction<AgentRecord> {
-  validator ??= new Ajv({ allErrors: false, strict: true }).compile<AgentRecord>(agentRecordSchema);
+  validator ??= schemaValidator<AgentRecord>(agentRecordSpec);
   return validator;
 }
 

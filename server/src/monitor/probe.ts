@@ -1,6 +1,7 @@
 import * as http from 'node:http';
 import type { Duplex } from 'node:stream';
 import * as tls from 'node:tls';
+import type { HealthCheck } from '../fingerprint/types';
 import type { AppMetrics } from './sample';
 import { sumPrometheusText } from './prometheusText';
 
@@ -138,4 +139,24 @@ export function withProbe<T extends { app: AppMetrics; notes?: string[] }>(sampl
   if (p.metrics !== undefined) sample.app.metrics = p.metrics;
   if (p.notes.length > 0) sample.notes = [...(sample.notes ?? []), ...p.notes];
   return sample;
+}
+
+/**
+ * The capture's health check, read through the host's SSH connection (fingerprint/capture.ts's
+ * HealthReader): the agent's rules (3 s for everything, any HTTP status kept with its latency),
+ * and 'refused' where the host's sshd forbids forwarding, so the agent reads it instead.
+ */
+export async function readHealthThrough(open: ForwardOpener, url: string, timeoutMs = 3000): Promise<HealthCheck | 'refused'> {
+  let parsed: URL | undefined;
+  try {
+    parsed = new URL(url);
+  } catch {
+    parsed = undefined;
+  }
+  if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+    return { url, status: null, latencyMs: null, error: 'only http:// and https:// URLs are supported' };
+  }
+  const r = await fetchThrough(open, parsed, timeoutMs, false);
+  if ('status' in r) return { url, status: r.status, latencyMs: Math.round(r.ms * 10) / 10 };
+  return r.refused ? 'refused' : { url, status: null, latencyMs: null, error: r.error };
 }
