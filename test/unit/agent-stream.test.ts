@@ -143,10 +143,10 @@ function check(lines: string[]): Sample[] {
   assert.equal(last.app.health?.status, 200);
   assert.ok((last.app.health?.latencyMs ?? -1) >= 0);
   assert.deepEqual(last.app.metrics, { requests_total: 10, heap_bytes: 1_500_000, process_open_fds: 12 });
-  assert.match(last.config.files[path.join(dir, 'app.conf')] ?? '', /^[0-9a-f]{64}$/);
-  assert.match(last.config.files[path.join(dir, 'app.env')] ?? '', /^[0-9a-f]{64}$/);
-  assert.equal(last.config.files[path.join(dir, 'missing')], null);
-  assert.equal(last.config.release, path.join(dir, 'r1'));
+  assert.match(last.config!.files[path.join(dir, 'app.conf')] ?? '', /^[0-9a-f]{64}$/);
+  assert.match(last.config!.files[path.join(dir, 'app.env')] ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(last.config!.files[path.join(dir, 'missing')], null);
+  assert.equal(last.config!.release, path.join(dir, 'r1'));
   assert.ok(!lines.join('\n').includes('TOKEN=secret'));
   return samples;
 }
@@ -189,11 +189,11 @@ describe('agent stream mode', () => {
           assert.ok(r.ok, l);
           return r.value;
         });
-        assert.equal(samples[0].config.files[conf], sha(before));
-        assert.equal(samples[0].config.release, path.join(dir, 'r1'));
+        assert.equal(samples[0].config!.files[conf], sha(before));
+        assert.equal(samples[0].config!.release, path.join(dir, 'r1'));
         // Hashes and the link are re-read every 5 intervals: the 9th sample (8 s) is past the first re-read after the change.
-        assert.equal(samples[8].config.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
-        assert.equal(samples[8].config.release, path.join(dir, 'r2'));
+        assert.equal(samples[8].config!.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
+        assert.equal(samples[8].config!.release, path.join(dir, 'r2'));
       } finally {
         clearTimeout(change);
         fs.writeFileSync(conf, before);

@@ -311,6 +311,7 @@ export class Engine {
       opener: this.pool,
       store: this.store,
       intervalMs: opts.intervalMs ?? env.intervalMs,
+      ...(env.metrics?.source === 'prometheus' && { prometheus: { config: env.metrics.prometheus, mounts: env.layers.hardware.mounts } }),
       argv: (_host, source, fromSeq) => (source === 'follow' ? followArgv(fromSeq) : streamArgv({ ...base, intervalMs: opts.intervalMs ?? base.intervalMs, fromSeq })),
     });
   }

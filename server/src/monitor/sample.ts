@@ -15,9 +15,20 @@ export interface Sample {
   windowMs: number;
   host: HostMetrics;
   app: AppMetrics;
-  config: { files: Record<string, string | null>; release: string | null };
+  /** Managed files' hashes and the release target; null when the source cannot see them (Prometheus). */
+  config: { files: Record<string, string | null>; release: string | null } | null;
+  /** Where the sample came from; absent means the agent over SSH. */
+  source?: SampleSource;
   /** Why something is null or partial (a failed metrics fetch, series over the cap...). */
   notes?: string[];
+}
+
+/** The agent over SSH (stream or installed), or a Prometheus that scrapes the host. */
+export type SampleSource = 'agent' | 'prometheus';
+
+/** Which source a sample came from (agent samples do not say). */
+export function sampleSource(s: Sample): SampleSource {
+  return s.source ?? 'agent';
 }
 
 export interface HostMetrics {
@@ -134,7 +145,7 @@ function appMetrics(v: unknown): AppMetrics {
   return { process, health, metrics };
 }
 
-function configState(v: unknown): Sample['config'] {
+function configState(v: unknown): NonNullable<Sample['config']> {
   const c = obj(v, 'config');
   const f = obj(c.files, 'config.files');
   const files: Record<string, string | null> = {};

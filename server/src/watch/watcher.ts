@@ -142,6 +142,11 @@ export class Watcher extends EventEmitter<WatchEvents> {
     for (const h of this.hosts.values()) h.dispose();
   }
 
+  /** Where this watch's samples come from (the decisions it records say so too). */
+  get metricsSource(): 'agent' | 'prometheus' {
+    return this.monitor.source;
+  }
+
   status(): HostWatchStatus[] {
     return [...this.hosts.values()].map((h) => ({
       host: h.host,
@@ -164,7 +169,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const h = this.hosts.get(host);
     if (!h) return;
     this.emit('sample', host, sample);
-    this.noticeRelease(host, sample.config.release);
+    if (sample.config) this.noticeRelease(host, sample.config.release);
     const before = h.current()?.state ?? null;
     const outcome = h.onSample(sample, Date.now());
     if (!outcome) return;
@@ -227,8 +232,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       action: decision.action ?? undefined,
       outcome: 'decided',
       actor: 'policy',
-      summary: `tier ${decision.tier} ${decision.action} (${decision.mode}${decision.blockedBy ? `, blocked: ${decision.blockedBy}` : ''}): ${decision.why}`,
-      details: { decision },
+      summary: `tier ${decision.tier} ${decision.action} (${decision.mode}${decision.blockedBy ? `, blocked: ${decision.blockedBy}` : ''}): ${decision.why} [metrics from ${this.monitor.source}]`,
+      details: { decision, metricsFrom: this.monitor.source },
     });
     if (decision.blockedBy) return;
     if (decision.execute) this.track(this.run(decision, false));
