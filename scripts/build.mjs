@@ -13,7 +13,7 @@ const common = {
   logLevel: 'warning',
   // ssh2's native helpers (cpu-features, sshcrypto.node) are optional speed-ups; Plumbline runs
   // without them everywhere, so the bundles never carry native code.
-  external: ['vscode', 'cpu-features', '*.node'],
+  external: ['vscode', 'cpu-features', '*.node', 'pg-native'],
   // tfjs backends register themselves on import, yet their package.json marks them side-effect
   // free; honouring that would drop the cpu backend from the bundles.
   ignoreAnnotations: true,
@@ -25,6 +25,9 @@ await Promise.all([
   build({ ...common, entryPoints: { cli: 'server/src/cli/main.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' }),
+  // The PostgreSQL store's worker thread (server/src/store/postgres/pgDatabase.ts starts it from dist/).
+  // pg-native is node-postgres' optional libpq binding; Plumbline uses the pure JavaScript client.
+  build({ ...common, entryPoints: { pgWorker: 'server/src/store/postgres/worker.ts' }, outdir: 'dist' }),
 ]);
 
 // The agent: one text sent to hosts as a `sh -c` argument (server/src/fingerprint/agent.ts reads it here).

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { labDown, labExec, labUnavailableReason, labUp, type LabState } from '../../server/src/lab/lab';
+import { labDown, labExec, labUnavailableReason, labUp, type LabState, type LabUpOptions } from '../../server/src/lab/lab';
 
 /**
  * Lab hosts for tests: real sshd, nginx and a blue/green app in namespaces, in a temp dir.
@@ -30,14 +30,14 @@ export interface LabFixture {
   close(): Promise<void>;
 }
 
-export async function startLab(hosts: number): Promise<LabFixture> {
+export async function startLab(hosts: number, extra: Pick<LabUpOptions, 'prometheus' | 'postgres'> = {}): Promise<LabFixture> {
   const reason = labSkipReason();
   if (reason) throw new Error(`startLab: ${reason} (check labSkipReason() first)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-lab-'));
   const dir = path.join(tmp, 'lab');
   let state: LabState;
   try {
-    state = await labUp({ dir, hosts });
+    state = await labUp({ dir, hosts, ...extra });
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });
     throw e;
