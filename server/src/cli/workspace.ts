@@ -9,6 +9,7 @@ import { hostProgress } from './progress';
 export interface WorkspaceFlags {
   config?: string;
   data?: string;
+  store?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -18,6 +19,7 @@ export function workspaceOptions(cmd: Command): Command {
   return cmd
     .option('-c, --config <file>', 'plumbline.yaml (default: the nearest one from the current folder up)')
     .option('--data <dir>', 'data folder for the store (default: .plumbline beside plumbline.yaml)')
+    .option('--store <url>', 'a shared store: postgresql://… (default: $PLUMBLINE_STORE_URL, else SQLite in the data folder)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no progress on stderr');
 }
@@ -54,7 +56,10 @@ export async function withEngine<T>(
 ): Promise<T> {
   const configFile = flags.config ?? findConfig(process.cwd());
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
-  const opened = await Engine.open({ configFile, dataDir: flags.data });
+  const opened = await Engine.open({ configFile, dataDir: flags.data, store: flags.store }).catch((e: unknown) => {
+    // The store could not be opened (unreachable PostgreSQL, a newer schema, a bad URL): a message, not a crash.
+    throw new CliExit(EXIT_ERROR, e instanceof Error ? e.message : String(e));
+  });
   if (!opened.ok) {
     for (const e of opened.error) process.stderr.write(`${formatConfigError(e)}\n`);
     throw new CliExit(EXIT_ERROR, `${opened.error.length} error(s) in ${configFile}`);

@@ -12,6 +12,7 @@ import { streamOptions } from '../monitor/agentOptions';
 import { Monitor, type MonitorOptions } from '../monitor/monitor';
 import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
+import { resolveStoreLocation } from '../store/location';
 import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
 import { runAction, type ActOptions } from '../act/act';
@@ -27,6 +28,11 @@ export interface EngineOptions {
   configFile: string;
   /** Folder for the store; default `.plumbline` beside plumbline.yaml. */
   dataDir?: string;
+  /**
+   * The store: a PostgreSQL URL (a shared fleet) or a SQLite file; default PLUMBLINE_STORE_URL,
+   * else plumbline.db in the data folder. Models stay in the data folder either way.
+   */
+  store?: string;
   /** Hosts worked on at once. */
   concurrency?: number;
   log?: (line: string) => void;
@@ -113,7 +119,7 @@ export class Engine {
     if (!config || errors.length > 0) return err(errors);
     const dataDir = path.resolve(opts.dataDir ?? path.join(path.dirname(configFile), '.plumbline'));
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const store = Store.open(path.join(dataDir, 'plumbline.db'));
+    const store = Store.at(resolveStoreLocation({ explicit: opts.store, dataDir }));
     const pool = new SshPool({
       sshConfigFile: opts.ssh?.config ?? config.ssh.config,
       knownHostsFile: opts.ssh?.knownHosts ?? config.ssh.knownHosts,

@@ -83,6 +83,7 @@ export class PrometheusClient {
     }
     if (json?.status === 'success') return ok(json.data);
     if (json?.status === 'error') return err({ kind: 'PrometheusQueryError', url, errorType: json.errorType ?? 'unknown', message: json.error ?? '' });
+    // eslint-disable-next-line no-control-regex -- terminal escapes from a stranger's error page are neutralised
     return err({ kind: 'PrometheusHttpError', url, status: res.status, message: text.slice(0, 200).replace(/[\u0000-\u001f\u007f]/g, ' ') });
   }
 }
