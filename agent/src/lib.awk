@@ -1,4 +1,5 @@
-function basename(p) { sub(/\/+$/, "", p); match(p, /[^\/]*$/); return substr(p, RSTART) }
+# Linear on long words (a 60 KB argv word is common: an agent script); /[^\/]*$/ is quadratic in mawk.
+function basename(p) { sub(/\/+$/, "", p); return match(p, /\/[^\/]*$/) ? substr(p, RSTART + 1) : p }
 # Is pid p the app called pat: its comm or an argv word (or the basename of one) equals pat or
 # pat-INSTANCE (app matches app-blue, the rule tier-1 restarts use too)? Never the agent, its
 # ancestors, or anything under another agent run (whose argv names pat as well).
@@ -10,6 +11,7 @@ function is_app(p, pat,   q, d, m, j, a) {
   m = (BC[p] == pat || index(BC[p], pat "-") == 1 || (length(pat) > 15 && BC[p] == substr(pat, 1, 15)))
   if (p in CN) for (j = 1; !m && j <= CN[p]; j++) {
     a = CA[p, j]; gsub(/\001/, "\n", a); gsub(/\003/, "@", a)
+    if (!index(a, pat)) continue
     if (a == pat || basename(a) == pat || index(a, pat "-") == 1 || index(basename(a), pat "-") == 1) m = 1
   }
   return m

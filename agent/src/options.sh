@@ -63,6 +63,10 @@ PL_FROM_SEQ=0
 PL_METRICS=
 PL_DIR=
 PL_BUFFER_LINES=10000
+# stream: who paces the samples (sleep, or one line per sample on stdin from the server), and how
+# often every managed file is hashed even when its stat did not change.
+PL_TICKS=sleep
+PL_FULL_HASH_MS=60000
 # Seconds curl/wget may take; stream mode lowers it to fit the interval.
 PL_HTTP_S=3
 
@@ -80,7 +84,7 @@ pl_uint() { # VALUE DEFAULT — a whole number without leading zeros (they would
 pl_takes_value() {
   case $1 in
     --sysctl | --service | --file | --secret-file | --release | --process | --health | --perf-ms | \
-      --interval-ms | --from-seq | --metrics | --mount | --dir | --buffer-lines) return 0 ;;
+      --interval-ms | --from-seq | --metrics | --mount | --dir | --buffer-lines | --ticks | --full-hash-ms) return 0 ;;
   esac
   return 1
 }
@@ -93,6 +97,8 @@ pl_scalar() { # OPTION VALUE
     --metrics) PL_METRICS=$2 ;;
     --dir) PL_DIR=$2 ;;
     --interval-ms) PL_INTERVAL_MS=$(pl_uint "$2" 5000) ;;
+    --ticks) PL_TICKS=$2 ;;
+    --full-hash-ms) PL_FULL_HASH_MS=$(pl_uint "$2" 60000) ;;
     --from-seq) PL_FROM_SEQ=$(pl_uint "$2" 0) ;;
     --buffer-lines) PL_BUFFER_LINES=$(pl_uint "$2" 10000) ;;
     --perf-ms)

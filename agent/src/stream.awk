@@ -10,17 +10,41 @@ function stat_line(line,   i0, r, pid) {
   BC[pid] = substr(line, i0 + 1, RLENGTH - i0 - 2)
   BPP[pid] = r[2] + 0; BT[pid] = r[12] + r[13]; BS[pid] = r[20]; BTH[pid] = r[18] + 0; BR[pid] = r[22] + 0
 }
-function snap_line(   f, n, name, p) {
-  if (SNAPFIRST) { SNAPFIRST = 0; UPB = $1 + 0; return }
-  if ($2 ~ /^\(/) { stat_line($0); return }
-  p = index($0, ":")
-  if (p > 0 && $0 !~ /\|/) {
-    name = substr($0, 1, p - 1); gsub(/ /, "", name)
-    n = split(substr($0, p + 1), f, " ")
+# One "PID FDS" line of the @U section: the stat of the process, read here (so the shell forks no cat).
+function proc_line(   pid, n, f, l) {
+  pid = $1 + 0; n = $2 + 0
+  NFDS += n
+  f = "/proc/" pid "/stat"
+  l = ""
+  if ((getline l < f) <= 0) l = ""
+  close(f)
+  if (l == "") return
+  stat_line(l)
+  if (pid in BC) CFD[pid] = n
+}
+function forget_argv(p,   i) {
+  if (!(p in CN)) return
+  for (i = 1; i <= CN[p]; i++) delete CA[p, i]
+  delete CN[p]
+}
+# The end of the @U section: disk and network counters, right after the processes.
+function read_io(   l, f, n, p, name) {
+  while ((getline l < "/proc/diskstats") > 0) if (split(l, f, " ") >= 14) DSB[f[3]] = f[4] " " f[6] " " f[7] " " f[8] " " f[10] " " f[11]
+  close("/proc/diskstats")
+  while ((getline l < "/proc/net/dev") > 0) {
+    p = index(l, ":")
+    if (p == 0 || l ~ /\|/) continue
+    name = substr(l, 1, p - 1); gsub(/ /, "", name)
+    n = split(substr(l, p + 1), f, " ")
     if (n >= 9 && name != "lo") { NRXB += f[1]; NTXB += f[9] }
-    return
   }
-  if (NF >= 14) DSB[$3] = $4 " " $6 " " $7 " " $8 " " $10 " " $11
+  close("/proc/net/dev")
+}
+function btime(   l, f, b) {
+  b = 0
+  while ((getline l < "/proc/stat") > 0) if (l ~ /^btime /) { split(l, f, " "); b = f[2] + 0; break }
+  close("/proc/stat")
+  return b
 }
 function metric_line(l,   name, rest, p, k, v, f) {
   if (l ~ /^[ \t]*(#|$)/) return
@@ -50,17 +74,19 @@ function reset_tick(   k) {
   for (k in BTH) delete BTH[k]
   for (k in BR) delete BR[k]
   for (k in DSB) delete DSB[k]
-  for (k in CN) delete CN[k]
-  for (k in CA) delete CA[k]
   for (k in CFD) delete CFD[k]
   for (k in MV) delete MV[k]
   for (k in MK) delete MK[k]
-  for (k in DKI) delete DKI[k]
   for (k in MINE) delete MINE[k]
   for (k in ANC) delete ANC[k]
   for (k in AGENT) delete AGENT[k]
   BN = 0; NRXB = 0; NTXB = 0; MN = 0; MDROP = 0; MSET = 0; MRC = ""; HSET = 0; HC = ""; HT = ""; HE = ""
-  NDK = 0; NDF = 0; NFDS = 0; TSD = ""
+  NFDS = 0
+}
+# Argv (kept across intervals: the shell sends it for new processes only) of processes that are
+# gone is forgotten.
+function prune_argv(   k) {
+  for (k in CN) if (!(k in BC)) forget_argv(k)
 }
 function ts_ms(d,   n) {
   gsub(/[^0-9].*$/, "", d)
@@ -104,8 +130,7 @@ function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rs
   close("/proc/meminfo")
   split(readfirst("/proc/loadavg"), f, " ")
   notes = ""
-  ts = ts_ms(TSD)
-  if (ts == "") ts = "0"
+  ts = T0 == "" ? "0" : int0(T0 + (UPB - UP0) * 1000)
 
   SEQ++
   out = "{\"type\":\"sample\",\"schema\":1,\"seq\":" SEQ ",\"ts\":" ts ",\"intervalMs\":" INTERVAL ",\"windowMs\":" int0(win * 1000)
@@ -209,6 +234,8 @@ BEGIN {
   SELF = ENVIRON["PL_SELF"] + 0
   PAT = ENVIRON["PL_PROCESS"]
   MEND = ENVIRON["PL_MEND"]
+  # The host clock at UP0 (uptime); the ts of a sample is carried forward from it.
+  T0 = ts_ms(ENVIRON["PL_T0"]); UP0 = ENVIRON["PL_UP0"] + 0; B0 = btime()
   SEQ = ENVIRON["PL_SEQ"] + 0
   INTERVAL = ENVIRON["PL_INTERVAL"] + 0
   OUT = ENVIRON["PL_BUF"]; OUT1 = ENVIRON["PL_BUF1"]; STATE = ENVIRON["PL_STATE"]
@@ -227,7 +254,7 @@ BEGIN {
       else if (w == "--metrics") METRICSSET = 1
       w = ""; continue
     }
-    if (A[i] ~ /^--(sysctl|service|file|secret-file|release|process|health|perf-ms|interval-ms|from-seq|metrics|mount|dir|buffer-lines)$/) w = A[i]
+    if (A[i] ~ /^--(sysctl|service|file|secret-file|release|process|health|perf-ms|interval-ms|from-seq|metrics|mount|dir|buffer-lines|ticks|full-hash-ms)$/) w = A[i]
   }
   reset_tick()
 }
@@ -238,12 +265,23 @@ INMET {
 }
 /^@/ {
   sec = $1
-  if (sec == "@U") { SNAPFIRST = 1 }
-  else if (sec == "@D") TSD = $2
+  if (sec == "@U") { split(readfirst("/proc/uptime"), f, " "); UPB = f[1] + 0 }
+  else if (sec == "@S") { read_io(); prune_argv() }
+  else if (sec == "@Z") { for (k in CN) forget_argv(k) }
+  else if (sec == "@A") { cur = $2 + 0; forget_argv(cur); CN[cur] = 0 }
   else if (sec == "@b") { NBLK++; BLK[NBLK] = $2 }
-  else if (sec == "@X") NFDS = $2 + 0
-  else if (sec == "@k") { NDK = 0; for (i = 2; i <= NF; i++) { NDK++; DKI[NDK] = $i + 0 } for (k in DKU) delete DKU[k] }
-  else if (sec == "@C") { cur = $2 + 0; CN[cur] = 0; CFD[cur] = $3 + 0 }
+  else if (sec == "@c") {
+    # A step of the host clock moves the boot time it reports: ts follows the step.
+    b = btime()
+    if (B0 > 0 && b > 0 && (b - B0 >= 2 || B0 - b >= 2)) { T0 += (b - B0) * 1000; B0 = b }
+  }
+  else if (sec == "@k") {
+    NDK = 0; NDF = 0
+    for (k in DKI) delete DKI[k]
+    for (k in DKU) delete DKU[k]
+    for (k in DKA) delete DKA[k]
+    for (i = 2; i <= NF; i++) { NDK++; DKI[NDK] = $i + 0 }
+  }
   else if (sec == "@H") { HSET = 1; HC = $2; HT = $3; he = $0; sub(/^@H [^ ]* [^ ]* ?/, "", he); HE = he }
   else if (sec == "@M") { INMET = 1; MLINES = 0 }
   else if (sec == "@G") { cur = $2 + 0; FH[cur] = "" }
@@ -251,7 +289,8 @@ INMET {
   else if (sec == "@E") { if ($2 == "1") emit(); keep_snapshot(); reset_tick() }
   next
 }
-sec == "@U" { snap_line(); next }
+sec == "@U" { proc_line(); next }
+sec == "@A" { CN[cur]++; CA[cur, CN[cur]] = $0; next }
 sec == "@K" {
   if ($1 == "Filesystem") next
   if (match($0, / [0-9]+ +[0-9]+ +[0-9]+ +[0-9]+% /)) {
@@ -261,6 +300,5 @@ sec == "@K" {
   }
   next
 }
-sec == "@C" { CN[cur]++; CA[cur, CN[cur]] = $0; next }
 sec == "@G" { for (i = 1; i <= NF; i++) if ($i ~ /^[0-9a-f]+$/ && length($i) == 64) FH[cur] = $i; next }
 sec == "@r" { REL = REL "\n" $0; next }

@@ -73,7 +73,13 @@ after(() => {
 });
 
 /** Runs the agent until it printed `n` lines, then stops it; the lines and the wall time. */
-function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv, mounts?: string[]): Promise<{ lines: string[]; ms: number; stderr: string }> {
+function stream(
+  shell: string[],
+  n: number,
+  env?: NodeJS.ProcessEnv,
+  mounts?: string[],
+  onLine?: (count: number) => void,
+): Promise<{ lines: string[]; ms: number; stderr: string }> {
   const [, , script, ...rest] = streamArgv({
     mounts,
     intervalMs: 1000,
@@ -105,6 +111,7 @@ function stream(shell: string[], n: number, env?: NodeJS.ProcessEnv, mounts?: st
       let i: number;
       while ((i = buf.indexOf('\n')) >= 0) {
         lines.push(buf.slice(0, i));
+        onLine?.(lines.length);
         buf = buf.slice(i + 1);
         if (lines.length === n) {
           clearTimeout(timer);
@@ -143,10 +150,10 @@ function check(lines: string[]): Sample[] {
   assert.equal(last.app.health?.status, 200);
   assert.ok((last.app.health?.latencyMs ?? -1) >= 0);
   assert.deepEqual(last.app.metrics, { requests_total: 10, heap_bytes: 1_500_000, process_open_fds: 12 });
-  assert.match(last.config!.files[path.join(dir, 'app.conf')] ?? '', /^[0-9a-f]{64}$/);
-  assert.match(last.config!.files[path.join(dir, 'app.env')] ?? '', /^[0-9a-f]{64}$/);
-  assert.equal(last.config!.files[path.join(dir, 'missing')], null);
-  assert.equal(last.config!.release, path.join(dir, 'r1'));
+  assert.match(last.config.files[path.join(dir, 'app.conf')] ?? '', /^[0-9a-f]{64}$/);
+  assert.match(last.config.files[path.join(dir, 'app.env')] ?? '', /^[0-9a-f]{64}$/);
+  assert.equal(last.config.files[path.join(dir, 'missing')], null);
+  assert.equal(last.config.release, path.join(dir, 'r1'));
   assert.ok(!lines.join('\n').includes('TOKEN=secret'));
   return samples;
 }
@@ -179,23 +186,24 @@ describe('agent stream mode', () => {
     fs.mkdirSync(path.join(dir, 'r2'), { recursive: true });
     // Two argument counts: the re-read once depended, by accident, on how many arguments the agent had.
     for (const mounts of [undefined, ['/']]) {
-      const change = setTimeout(() => {
+      // The change comes right after the first sample: the agent has looked at the file by then.
+      const change = (count: number): void => {
+        if (count !== 1) return;
         fs.writeFileSync(conf, 'listen 81;\n');
         point('r2');
-      }, 1500);
+      };
       try {
-        const samples = (await stream(['dash'], 9, undefined, mounts)).lines.map((l) => {
+        const samples = (await stream(['dash'], 9, undefined, mounts, change)).lines.map((l) => {
           const r = parseSample(l);
           assert.ok(r.ok, l);
           return r.value;
         });
-        assert.equal(samples[0].config!.files[conf], sha(before));
-        assert.equal(samples[0].config!.release, path.join(dir, 'r1'));
-        // Hashes and the link are re-read every 5 intervals: the 9th sample (8 s) is past the first re-read after the change.
-        assert.equal(samples[8].config!.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
-        assert.equal(samples[8].config!.release, path.join(dir, 'r2'));
+        assert.equal(samples[0].config.files[conf], sha(before));
+        assert.equal(samples[0].config.release, path.join(dir, 'r1'));
+        // Stats and the link are looked at every 5 intervals: the 9th sample is past the first look after the change.
+        assert.equal(samples[8].config.files[conf], sha('listen 81;\n'), `mounts ${String(mounts)}`);
+        assert.equal(samples[8].config.release, path.join(dir, 'r2'));
       } finally {
-        clearTimeout(change);
         fs.writeFileSync(conf, before);
         point('r1');
       }

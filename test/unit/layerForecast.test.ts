@@ -119,4 +119,65 @@ describe('forecast', () => {
     assert.equal(feed(0.1, 20), 0);
     assert.ok(steeper(40) > 0);
   });
+
+  it('gives no forecast from a healthy app warming up: a start-up curve that levels off is not a leak', () => {
+    const r = rng(21);
+    const MiB = 1024;
+    const f = new Forecaster('app', { rssKiB: { direction: 'up', value: 512 * MiB } });
+    let count = 0;
+    for (let i = 0; i < 240; i++) {
+      // 1 s samples: rss climbs by 60 MiB with a 40 s time constant, then wanders by a few MiB.
+      const rss = 100 * MiB + 60 * MiB * (1 - Math.exp(-i / 40)) + 3 * MiB * gauss(r);
+      count += f.findings({ ts: T0 + i * 1000, layer: 'app', metrics: { rssKiB: rss } }).length;
+    }
+    assert.equal(count, 0);
+  });
+
+  it('takes correlated noise for a trend far less often than plain least squares does', () => {
+    // AR(1) noise at 1 s (ρ = 0.9) drifts for tens of seconds: plain OLS (|t| ≥ 5, R² ≥ 0.3) sees
+    // trends in it; the autocorrelation-widened interval and the out-of-sample check mostly do not.
+    let ours = 0;
+    let plain = 0;
+    for (const seed of [22, 23, 24, 25]) {
+      const r = rng(seed);
+      const f = new Forecaster('hardware');
+      const ts: number[] = [];
+      const vs: number[] = [];
+      let ar = 0;
+      for (let i = 0; i < 1200; i++) {
+        ar = 0.9 * ar + gauss(r);
+        const v = 60 + 0.5 * ar;
+        ours += f.findings({ ts: T0 + i * 1000, layer: 'hardware', metrics: { memUsedPct: v } }).length;
+        ts.push(T0 + i * 1000);
+        vs.push(v);
+        if (ts.length > DEFAULT_FORECAST_OPTIONS.windowPoints) {
+          ts.shift();
+          vs.shift();
+        }
+        const fit = ts.length >= DEFAULT_FORECAST_OPTIONS.minPoints ? fitTrend(ts, vs) : null;
+        if (fit && fit.t >= 5 && fit.r2 >= 0.3) plain++;
+      }
+    }
+    assert.ok(plain > 0, 'the noise does fool plain least squares');
+    assert.ok(ours <= 0.5 * plain, `forecasts: ${ours}, plain least squares: ${plain}`);
+  });
+
+  it('forecasts a slow leak well before the limit, with a 90 % interval that holds the truth', () => {
+    const r = rng(23);
+    const MiB = 1024;
+    const f = new Forecaster('app', { rssKiB: { direction: 'up', value: 512 * MiB } });
+    // 0.5 MiB/s from 100 MiB: the limit is 824 s away when the leak starts.
+    let first: { at: number; finding: ReturnType<Forecaster['findings']>[number] } | undefined;
+    for (let i = 0; i < 300 && !first; i++) {
+      const ts = T0 + i * 1000;
+      const out = f.findings({ ts, layer: 'app', metrics: { rssKiB: 100 * MiB + 0.5 * MiB * i + 2 * MiB * gauss(r) } });
+      if (out.length > 0) first = { at: i, finding: out[0] };
+    }
+    assert.ok(first, 'a forecast');
+    const lead = 824 - first.at;
+    assert.ok(lead >= 9 * 60, `lead ${lead} s`);
+    const [lo, hi] = first.finding.forecast!.rangeMs!;
+    assert.ok(lo <= lead * 1000 && lead * 1000 <= hi, `interval ${lo}–${hi} ms, truth ${lead * 1000} ms`);
+    assert.match(first.finding.detail, /reaches 524300 in \d+–\d+ min \(90 %\)/);
+  });
 });

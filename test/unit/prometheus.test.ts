@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { PrometheusConfig } from '../../server/src/config/types';
 import { parseConfig } from '../../server/src/config/load';
+import { observedConfig } from '../../server/src/monitor/sample';
 import { assembleSamples, describeProblem, type TickResults } from '../../server/src/monitor/prometheus/assemble';
 import type { RangeSeries } from '../../server/src/monitor/prometheus/client';
 import { appQuery, diskQueries, fieldQueries, hostMatcher, hostName, hostSelector, promString } from '../../server/src/monitor/prometheus/queries';
@@ -73,7 +74,7 @@ describe('Prometheus samples', () => {
     // used = size - free = 70, avail 20: df's used / (used + avail)
     assert.deepEqual(s[0].host.disks, [{ mount: '/srv/data', usedPct: 77.8, availKiB: 20 }]);
     assert.deepEqual(s[0].app, { process: null, health: null, metrics: { errors_total: 7 } });
-    assert.equal(s[0].config, null, 'files and the release are not seen: null, not "unchanged"');
+    assert.equal(observedConfig(s[0]), null, 'files and the release are not seen: null, not "none"');
     assert.equal(samples.get('web-2')![0].host.disks.length, 0);
     assert.ok(samples.get('web-2')![0].notes!.some((n) => /answered for 0 of 1 mounts/.test(n)));
   });
@@ -101,7 +102,7 @@ describe('plumbline.yaml: metrics from Prometheus', () => {
       source: 'prometheus',
       prometheus: { url: 'http://127.0.0.1:9090', label: 'instance', match: 'job="node"', hosts: {}, windowMs: 60_000 },
     });
-    assert.deepEqual(parseConfig(yaml(''), '/w/plumbline.yaml').config!.environments[0].metrics, { source: 'agent' });
+    assert.equal(parseConfig(yaml(''), '/w/plumbline.yaml').config!.environments[0].metrics, undefined, 'absent: the agent');
   });
   test('bad matchers, a missing prometheus section and unknown hosts are errors at their place', () => {
     const bad = parseConfig(yaml('    metrics:\n      source: prometheus\n      prometheus: { url: "http://p:9090", match: \'job="node"} or vector(1)\', hosts: { web-9: x } }\n'), '/w/plumbline.yaml');

@@ -4,7 +4,10 @@ import * as path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { describe, it } from 'node:test';
 import { CsvLineError, parseTimestamp, scoreCsvStream, type ScoreStreamOptions } from '../../server/src/cli/score';
+import { LayerDetector } from '../../server/src/detect/layer/layerDetector';
+import type { LayerObservation } from '../../server/src/detect/layer/types';
 import { defaultNabDir, nabDirExists } from '../../server/src/nab/corpus';
+import { rng } from '../../server/src/nab/synthetic';
 
 async function score(csv: string, opts: ScoreStreamOptions = {}): Promise<{ lines: string[]; warnings: string[]; rows: number; column: string }> {
   const out = new PassThrough();
@@ -23,15 +26,38 @@ function series(n: number): string {
 }
 
 describe('plumbline score', () => {
-  it('writes timestamp,value,score,reason, picking the first numeric column', async () => {
+  it('writes timestamp,value,score,severity,state,reason, picking the first numeric column', async () => {
     const r = await score(series(300));
-    assert.equal(r.lines[0], 'timestamp,value,score,reason');
+    assert.equal(r.lines[0], 'timestamp,value,score,severity,state,reason');
     assert.equal(r.lines.length, 301);
     assert.equal(r.column, 'value');
     const spike = r.lines[251].split(',');
     assert.equal(spike[1], '500');
     assert.ok(Number(spike[2]) > 0.5, r.lines[251]);
-    assert.match(r.lines[251], /value: /);
+    assert.equal(spike[4], 'anomalous');
+    assert.match(r.lines[251], /500 is [\d.]+ robust σ above the expected/);
+    assert.equal(r.lines[1].split(',')[4], 'learning');
+  });
+
+  it('judges a series as watch does: the rows it flags are the rows the live path reports, with the same reason', async () => {
+    const r = rng(5);
+    const t0 = Date.UTC(2024, 0, 1);
+    // cpuPct at 1 s: noise, a one-minute hog at 600, a spike at 900.
+    const values = Array.from({ length: 1200 }, (_, i) => 20 + 4 * r() + (i >= 600 && i < 660 ? 70 : 0) + (i === 900 ? 40 : 0));
+    const csv = `timestamp,cpuPct\n${values.map((v, i) => `${(t0 + i * 1000) / 1000},${v}`).join('\n')}\n`;
+    const rows = (await score(csv)).lines.slice(1).map((l) => l.split(','));
+
+    const live = new LayerDetector({ host: 'web-1', layer: 'hardware', autoencoder: false });
+    const obs = values.map((v, i): LayerObservation => ({ ts: t0 + i * 1000, layer: 'hardware', metrics: { cpuPct: v } }));
+    await live.train(obs.slice(0, 30));
+    const findings = obs.slice(30).map((o) => live.observe(o).find((f) => f.source === 'stats' && f.metric === 'cpuPct'));
+
+    const flaggedByScore = rows.slice(30).map((c) => c[4] === 'anomalous');
+    assert.deepEqual(findings.map((f) => f !== undefined), flaggedByScore);
+    assert.ok(flaggedByScore.slice(570, 630).every(Boolean), 'the hog is flagged on every row by both');
+    findings.forEach((f, i) => {
+      if (f) assert.ok(f.detail.startsWith(rows[30 + i].slice(5).join(',').replace(/^"|"$/g, '')), `${f.detail} vs ${rows[30 + i][5]}`);
+    });
   });
 
   it('skips bad rows with a warning naming the line, or fails on them with --strict', async () => {

@@ -2,7 +2,8 @@ import * as fs from 'node:fs';
 import * as readline from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import type { Command } from 'commander';
-import { createDetector, type DetectorConfig } from '../detect';
+import { createDetector, type MetricDetector, type MetricDetectorOptions } from '../detect';
+import { detectorOptionsFor, isKnownMetric } from '../detect/layer/metricProfile';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 
 export interface ScoreStreamOptions {
@@ -12,7 +13,7 @@ export interface ScoreStreamOptions {
   timestampColumn?: string;
   /** Fail on the first bad row instead of skipping it with a warning. */
   strict?: boolean;
-  detector?: Partial<DetectorConfig>;
+  detector?: MetricDetectorOptions;
   /** Where warnings about skipped rows go (stderr in the CLI). */
   warn?: (message: string) => void;
 }
@@ -76,12 +77,17 @@ function splitCsv(line: string): string[] {
 
 /**
  * Scores a CSV stream row by row: each row is scored before the next one is read, so the output
- * for a row never depends on later rows. Writes `timestamp,value,score,reason`.
+ * for a row never depends on later rows. Writes `timestamp,value,score,severity,state,reason`.
  * Bad rows (wrong number of cells, unreadable timestamp or value) are skipped with a warning
  * naming the line, or fail with a CsvLineError when `strict`; they never reach the detector.
+ * The detector is the one `watch` runs per metric (detect/metric/metricDetector.ts); `state` is
+ * learning, normal or anomalous, `severity` how far the row is from normal (it stays up while a
+ * flagged state lasts), `score` the news (it rises when a flagged state begins or worsens).
  */
 export async function scoreCsvStream(input: Readable, output: Writable, opts: ScoreStreamOptions = {}): Promise<ScoreStreamSummary> {
-  const detector = createDetector(opts.detector);
+  // A column named like a metric watch knows (cpuPct, rssKiB, healthLatencyMs...) is judged as watch
+  // judges it: its bad direction and floors; anything else by the data alone, counters included.
+  let detector: MetricDetector | undefined;
   const rl = readline.createInterface({ input, crlfDelay: Infinity });
   const warn = opts.warn ?? (() => undefined);
   let header: string[] | undefined;
@@ -111,7 +117,7 @@ export async function scoreCsvStream(input: Readable, output: Writable, opts: Sc
         vi = header.indexOf(opts.column);
         if (vi < 0) throw new CsvLineError(lineNo, `no column "${opts.column}" in header ${line}`);
       }
-      await write('timestamp,value,score,reason\n');
+      await write('timestamp,value,score,severity,state,reason\n');
       continue;
     }
     if (vi < 0) {
@@ -132,9 +138,10 @@ export async function scoreCsvStream(input: Readable, output: Writable, opts: Sc
       bad(`value "${cells[vi]}" in column ${header[vi]} is not a number`);
       continue;
     }
-    const { score, reasons } = detector.update(ts, value);
+    detector ??= createDetector(opts.detector ?? (isKnownMetric(header[vi]) ? detectorOptionsFor(header[vi]) : { metric: header[vi] }));
+    const out = detector.update(ts, value);
     rows++;
-    await write(`${csvCell(cells[ti])},${cells[vi]},${score},${csvCell(reasons.map((r) => r.detail).join('; '))}\n`);
+    await write(`${csvCell(cells[ti])},${cells[vi]},${out.score},${out.severity},${out.state},${csvCell(out.detail)}\n`);
   }
   if (!header) throw new CsvLineError(1, 'empty input: expected a header line');
   return { rows, skipped, column: vi >= 0 ? header[vi] : (opts.column ?? '') };
@@ -144,7 +151,7 @@ export async function scoreCsvStream(input: Readable, output: Writable, opts: Sc
 export function registerScoreCommand(program: Command): void {
   program
     .command('score')
-    .description('score a metric stream (CSV) for anomalies, row by row, and write timestamp,value,score,reason')
+    .description('score a metric stream (CSV) for anomalies, row by row, and write timestamp,value,score,severity,state,reason')
     .requiredOption('--input <file>', 'CSV file with a header row ("-" for stdin)')
     .option('--column <name>', 'value column (default: the first numeric column that is not the timestamp)')
     .option('--timestamp-column <name>', 'timestamp column (default: "timestamp", else the first column)')

@@ -95,7 +95,7 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
         },
       },
     },
-    metrics: buildMetrics(env.metrics),
+    ...(env.metrics?.source === 'prometheus' && { metrics: buildMetrics(env.metrics) }),
     risk: { ...DEFAULT_RISK, ...env.risk },
     actions: {
       mode: actions.mode ?? 'suggest',

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import type { Duplex } from 'node:stream';
 import { loadConfig } from '../config/load';
 import type { ConfigError, EnvironmentConfig, WorkspaceConfig } from '../config/types';
 import { err, ok, type Result } from '../common/result';
@@ -10,6 +11,7 @@ import { diffFingerprints, type HostDiff } from '../fingerprint/diff';
 import type { Fingerprint } from '../fingerprint/types';
 import { streamOptions } from '../monitor/agentOptions';
 import { Monitor, type MonitorOptions } from '../monitor/monitor';
+import { makeProbe } from '../monitor/probe';
 import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
 import { resolveStoreLocation } from '../store/location';
@@ -310,16 +312,28 @@ export class Engine {
   monitor(envName: string, opts: EngineMonitorOptions = {}): Monitor {
     const env = this.environment(envName);
     const base = streamOptions(env);
+    const intervalMs = opts.intervalMs ?? env.intervalMs;
     return new Monitor({
       ...opts,
       env: env.name,
       hosts: env.hosts.map((h) => h.spec),
       opener: this.pool,
       store: this.store,
-      intervalMs: opts.intervalMs ?? env.intervalMs,
+      intervalMs,
       ...(env.metrics?.source === 'prometheus' && { prometheus: { config: env.metrics.prometheus, mounts: env.layers.hardware.mounts } }),
-      argv: (_host, source, fromSeq) => (source === 'follow' ? followArgv(fromSeq) : streamArgv({ ...base, intervalMs: opts.intervalMs ?? base.intervalMs, fromSeq })),
+      argv: (_host, source, fromSeq, paced) =>
+        source === 'follow'
+          ? followArgv(fromSeq)
+          : streamArgv(paced ? { ...base, intervalMs, fromSeq, ticks: 'stdin', health: undefined, metrics: undefined } : { ...base, intervalMs, fromSeq }),
+      // The server paces stream mode and reads health and metrics through each host's connection.
+      pace: opts.pace ?? { probe: (host) => makeProbe((toHost, toPort) => this.forward(host, toHost, toPort), { health: base.health, metrics: base.metrics, intervalMs }) },
     });
+  }
+
+  private async forward(host: string, toHost: string, toPort: number): Promise<{ ok: true; value: Duplex } | { ok: false; refused: boolean; message: string }> {
+    const r = await this.pool.forward(host, toHost, toPort);
+    if (r.ok) return r;
+    return { ok: false, refused: r.error.kind === 'ForwardFailed' && r.error.refused, message: r.error.kind === 'ForwardFailed' ? r.error.message : describeSshError(r.error) };
   }
 
   /** Installs the agent as a service on every host (systemd, else a supervised background process). */

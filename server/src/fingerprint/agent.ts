@@ -72,6 +72,10 @@ export interface StreamArgvOptions {
   metrics?: string;
   /** Disks to report; the agent reports / when none are given. */
   mounts?: string[];
+  /** `stdin`: the server paces the agent, one line per sample (see monitor/pacer.ts). */
+  ticks?: 'stdin';
+  /** Every managed file is hashed at least this often, even when its stat did not change; agent default 60 s. */
+  fullHashMs?: number;
 }
 
 /** Where `plumbline agent install` puts the agent on a host. */
@@ -93,6 +97,8 @@ export function streamOptionArgs(opts: StreamArgvOptions): string[] {
   if (opts.health !== undefined) checkedPush(argv, '--health', opts.health);
   if (opts.metrics !== undefined) checkedPush(argv, '--metrics', opts.metrics);
   for (const m of opts.mounts ?? []) checkedPush(argv, '--mount', m);
+  if (opts.ticks === 'stdin') argv.push('--ticks', 'stdin');
+  if (opts.fullHashMs !== undefined && Number.isFinite(opts.fullHashMs)) argv.push('--full-hash-ms', String(Math.max(1000, Math.round(opts.fullHashMs))));
   return argv;
 }
 

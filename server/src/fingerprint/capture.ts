@@ -1,20 +1,25 @@
 import type { EnvironmentConfig } from '../config/types';
 import { err, type Result } from '../common/result';
-import type { SshError } from '../ssh/errors';
-import type { ExecResult } from '../ssh/pool';
 import { captureArgv } from './agent';
 import { parseCapture, type AgentOutputError } from './parse';
 import type { Fingerprint } from './types';
 
-/** The one thing capture needs from the SSH layer; injected so capture can be tested without a network. */
-export interface Executor {
-  exec(host: string, argv: string[], opts?: { timeoutMs?: number }): Promise<Result<ExecResult, SshError>>;
+/** What one command run on a host gave back (the SSH layer's ExecResult has these and more). */
+export interface RemoteRun {
+  stdout: string;
+  stderr: string;
+  code: number | null;
 }
 
-export type CaptureError =
-  | SshError
-  | AgentOutputError
-  | { kind: 'AgentFailed'; host: string; code: number | null; stderr: string };
+/**
+ * The one thing capture needs from the edge that reaches hosts (SshPool has it), injected so the
+ * fingerprint core imports no network code. `E` is that edge's error (SshError for SshPool).
+ */
+export interface Executor<E extends { kind: string }> {
+  exec(host: string, argv: string[], opts?: { timeoutMs?: number }): Promise<Result<RemoteRun, E>>;
+}
+
+export type CaptureError<E extends { kind: string }> = E | AgentOutputError | { kind: 'AgentFailed'; host: string; code: number | null; stderr: string };
 
 export const PERF_WINDOW_MS = 250;
 
@@ -34,11 +39,11 @@ export function captureOptions(env: EnvironmentConfig): Parameters<typeof captur
 }
 
 /** One SSH exec per host: run the agent in capture mode and parse what it printed. */
-export async function captureHost(
-  executor: Executor,
+export async function captureHost<E extends { kind: string }>(
+  executor: Executor<E>,
   env: EnvironmentConfig,
   host: string,
-): Promise<Result<Fingerprint, CaptureError>> {
+): Promise<Result<Fingerprint, CaptureError<E>>> {
   const run = await executor.exec(host, captureArgv(captureOptions(env)));
   if (!run.ok) return run;
   const { stdout, stderr, code } = run.value;
@@ -46,14 +51,10 @@ export async function captureHost(
   return parseCapture(stdout, host);
 }
 
-export function describeCaptureError(e: CaptureError, describeSsh: (e: SshError) => string): string {
-  switch (e.kind) {
-    case 'AgentFailed':
-      return `${e.host}: the agent exited with code ${e.code}${e.stderr ? `: ${e.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
-    case 'MalformedAgentOutput':
-      return `${e.host}: malformed agent output: ${e.message}`;
-    default:
-      return describeSsh(e);
-  }
+export function describeCaptureError<E extends { kind: string }>(e: CaptureError<E>, describeEdge: (e: E) => string): string {
+  const c = e as CaptureError<never>;
+  if (c.kind === 'AgentFailed') return `${c.host}: the agent exited with code ${c.code}${c.stderr ? `: ${c.stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`;
+  if (c.kind === 'MalformedAgentOutput') return `${c.host}: malformed agent output: ${c.message}`;
+  return describeEdge(e as E);
 }
 

@@ -3,6 +3,8 @@ import type { Result } from '../common/result';
 import { describeSshError, type SshError } from '../ssh/errors';
 import type { ExecOptions, ExecResult, StreamHandle } from '../ssh/pool';
 import { Backoff, type BackoffOptions } from './backoff';
+import { Pacer } from './pacer';
+import { withProbe, type ProbeResult } from './probe';
 import { parseSample, type MalformedSample, type Sample } from './sample';
 
 /** Where the samples come from: the agent run by the channel itself, or the installed agent's buffer. */
@@ -49,8 +51,14 @@ export interface StreamOpener {
 export interface HostStreamOptions {
   host: string;
   opener: StreamOpener;
-  /** The agent's argv for a source, continuing after `fromSeq`. */
-  argv: (source: AgentSource, fromSeq: number) => string[];
+  /**
+   * The agent's argv for a source, continuing after `fromSeq`. `paced`: the server paces it on
+   * stdin and reads health and metrics itself; false when it cannot (the host's sshd forbids
+   * forwarding): the agent sleeps and fetches them.
+   */
+  argv: (source: AgentSource, fromSeq: number, paced: boolean) => string[];
+  /** Stream mode is paced by the server (see Pacer); `probe` reads health and metrics per sample. */
+  pace?: { probe?: () => Promise<ProbeResult> };
   /** `auto` tries the installed agent and falls back to stream mode when it is not installed. */
   source?: AgentSource | 'auto';
   intervalMs: number;
@@ -103,6 +111,9 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
   private paused = false;
   private healedFrom = -1;
   private followMissing = false;
+  private pacer: Pacer | undefined;
+  /** The host refused a forward: the agent fetches health and metrics from now on. */
+  private forwardRefused = false;
   private readonly counters: HostStreamStats = { received: 0, malformed: 0, duplicates: 0, gaps: 0, connects: 0, pauses: 0 };
   private readonly now: () => number;
   private readonly stallMs: number;
@@ -148,6 +159,7 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
     if (!this.paused) return;
     this.paused = false;
     this.handle?.resume?.();
+    this.pacer?.resume();
     this.armStall();
   }
 
@@ -197,10 +209,11 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
     };
 
     this.counters.connects++;
-    const argv = this.opts.argv(source, this.seq);
+    const paced = this.opts.pace !== undefined && source === 'stream' && !this.forwardRefused;
+    const argv = this.opts.argv(source, this.seq, paced);
     const openMs = this.opts.openTimeoutMs ?? 20_000;
     let openTimer: NodeJS.Timeout | undefined;
-    const opening = this.opts.opener.stream(this.host, argv, onLine);
+    const opening = this.opts.opener.stream(this.host, argv, onLine, paced ? { keepStdin: true } : undefined);
     const timedOut = new Promise<'timeout'>((resolve) => (openTimer = setTimeout(() => resolve('timeout'), openMs)));
     const opened = await Promise.race([opening, timedOut, ended]);
     clearTimeout(openTimer);
@@ -213,11 +226,21 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
     if (!opened.ok) return describeSshError(opened.error);
     const handle = opened.value;
     this.handle = handle;
-    if (this.paused) handle.pause?.();
+    if (paced && handle.write) {
+      const write = handle.write;
+      this.pacer = new Pacer((line) => write(line), this.opts.intervalMs, this.opts.pace?.probe);
+      this.pacer.start();
+    }
+    if (this.paused) {
+      handle.pause?.();
+      this.pacer?.pause();
+    }
     void handle.done.then((r) => resolveEnd(this.describeEnd(r, source)));
     this.armStall();
     const why = await ended;
     this.generation++;
+    this.pacer?.stop();
+    this.pacer = undefined;
     this.clearStall();
     this.handle = undefined;
     this.paused = false;
@@ -242,6 +265,8 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
       return 'ignored';
     }
     const s = p.value;
+    // What the server read for this sample (paced stream): taken for every line, so a duplicate keeps the queue in step.
+    const probed = this.pacer?.take();
     if (s.seq <= this.seq) {
       this.counters.duplicates++;
       return 'ignored';
@@ -269,12 +294,19 @@ export class HostStream extends EventEmitter<HostStreamEvents> {
     this.seq = s.seq;
     this.lastTs = s.ts;
     this.counters.received++;
+    if (probed) withProbe(s, probed);
     this.emit('sample', s);
     if (this.opts.accept && !this.opts.accept(this.host, s) && !this.paused) {
       this.paused = true;
       this.counters.pauses++;
       this.handle?.pause?.();
+      this.pacer?.pause();
       this.clearStall();
+    }
+    if (probed?.refused && !this.forwardRefused) {
+      // Health or metrics cannot be read through this host's SSH: start again with the agent fetching them.
+      this.forwardRefused = true;
+      return HEAL;
     }
     return 'accepted';
   }

@@ -4,6 +4,7 @@ import type { BackoffOptions } from './backoff';
 import { BatchWriter, type BatchWriterOptions, type BatchWriterStats } from './batchWriter';
 import { HostStream, type AgentSource, type GapInfo, type HostStreamState, type HostStreamStats, type MalformedEvent, type StreamOpener } from './hostStream';
 import { PrometheusPoller } from './prometheus/poller';
+import type { ProbeResult } from './probe';
 import { Ring } from './ring';
 import type { Sample } from './sample';
 
@@ -20,8 +21,13 @@ export interface MonitorOptions {
   hosts: string[];
   opener: StreamOpener;
   store: SampleStore;
-  /** The agent's argv for a host and source, continuing after `fromSeq`. */
-  argv: (host: string, source: AgentSource, fromSeq: number) => string[];
+  /** The agent's argv for a host and source, continuing after `fromSeq` (`paced`: see HostStreamOptions.argv). */
+  argv: (host: string, source: AgentSource, fromSeq: number, paced: boolean) => string[];
+  /**
+   * Pace stream mode from the server (one stdin line per sample) and read health and metrics
+   * through each host's SSH connection; `probe` makes the reader for a host (undefined: none).
+   */
+  pace?: { probe?: (host: string) => (() => Promise<ProbeResult>) | undefined };
   intervalMs: number;
   /** Default `auto`: the installed agent when there is one, else stream mode. */
   source?: AgentSource | 'auto';
@@ -101,7 +107,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
       const s = new HostStream({
         host,
         opener: opts.opener,
-        argv: (source, fromSeq) => opts.argv(host, source, fromSeq),
+        argv: (source, fromSeq, paced) => opts.argv(host, source, fromSeq, paced),
+        pace: opts.pace ? { probe: opts.pace.probe?.(host) } : undefined,
         source: opts.source ?? 'auto',
         intervalMs: opts.intervalMs,
         fromSeq: opts.store.lastSeq(this.env, host),

@@ -15,8 +15,11 @@ export interface Sample {
   windowMs: number;
   host: HostMetrics;
   app: AppMetrics;
-  /** Managed files' hashes and the release target; null when the source cannot see them (Prometheus). */
-  config: { files: Record<string, string | null>; release: string | null } | null;
+  /**
+   * Managed files' hashes and the release target. Prometheus cannot see them: its samples carry an
+   * empty record that means "not seen", not "no files, no release". Read it through observedConfig().
+   */
+  config: { files: Record<string, string | null>; release: string | null };
   /** Where the sample came from; absent means the agent over SSH. */
   source?: SampleSource;
   /** Why something is null or partial (a failed metrics fetch, series over the cap...). */
@@ -29,6 +32,11 @@ export type SampleSource = 'agent' | 'prometheus';
 /** Which source a sample came from (agent samples do not say). */
 export function sampleSource(s: Sample): SampleSource {
   return s.source ?? 'agent';
+}
+
+/** The sample's files and release, or null when its source cannot see them. */
+export function observedConfig(s: Sample): Sample['config'] | null {
+  return sampleSource(s) === 'prometheus' ? null : s.config;
 }
 
 export interface HostMetrics {
@@ -145,7 +153,7 @@ function appMetrics(v: unknown): AppMetrics {
   return { process, health, metrics };
 }
 
-function configState(v: unknown): NonNullable<Sample['config']> {
+function configState(v: unknown): Sample['config'] {
   const c = obj(v, 'config');
   const f = obj(c.files, 'config.files');
   const files: Record<string, string | null> = {};

@@ -8,6 +8,8 @@ import type { WindowRange } from './rowWeights';
 export interface CorpusFile {
   readonly key: string;
   readonly timestamps: readonly string[];
+  /** The timestamps as epoch milliseconds (NAB's carry no zone: read as UTC). */
+  readonly times: Float64Array;
   readonly values: Float64Array;
   readonly windows: readonly WindowRange[];
   readonly probation: number;
@@ -19,6 +21,11 @@ export interface Corpus {
   readonly profiles: readonly Profile[];
   /** Number of entries in labels/combined_windows.json: the perfect detector's raw score per A_TP. */
   readonly windowCount: number;
+}
+
+/** The category of a file key: `realKnownCause` for `realKnownCause/nyc_taxi.csv`. */
+export function categoryOf(key: string): string {
+  return key.split('/')[0];
 }
 
 /** Where the dataset lives: $NAB_DIR, else the shared copy next to the repository. */
@@ -66,7 +73,8 @@ export function loadCorpus(dir: string): Corpus {
       return { start, end };
     });
     windowCount += windows.length;
-    files.push({ key, timestamps, values, windows, probation: probationLength(rows.length) });
+    const times = Float64Array.from(timestamps, (t) => Date.parse(`${t.replace(' ', 'T')}Z`));
+    files.push({ key, timestamps, times, values, windows, probation: probationLength(rows.length) });
   }
   return { dir, files, profiles, windowCount };
 }

@@ -1,5 +1,10 @@
-import { createDetector, type DetectorConfig } from '../detect';
+import { createDetector } from '../detect';
 import type { Corpus } from './corpus';
+
+/** Anything that scores a stream row by row: Plumbline's detector, or a peer in the same run. */
+export interface RowScorer {
+  update(timestampMs: number, value: number): { readonly score: number };
+}
 
 export interface DetectorRun {
   readonly scores: Float64Array[];
@@ -8,16 +13,13 @@ export interface DetectorRun {
 }
 
 /** Feeds every file to a fresh detector, row by row, as NAB does: one score per row, before the next row. */
-export function runDetector(corpus: Corpus, config: Partial<DetectorConfig> = {}): DetectorRun {
+export function runDetector(corpus: Pick<Corpus, 'files'>, make: () => RowScorer = () => createDetector()): DetectorRun {
   const t0 = performance.now();
   let rows = 0;
   const scores = corpus.files.map((f) => {
-    const detector = createDetector(config);
+    const detector = make();
     const out = new Float64Array(f.values.length);
-    for (let i = 0; i < f.values.length; i++) {
-      // NAB timestamps carry no zone; read them as UTC so no local offset creeps in.
-      out[i] = detector.update(Date.parse(`${f.timestamps[i].replace(' ', 'T')}Z`), f.values[i]).score;
-    }
+    for (let i = 0; i < f.values.length; i++) out[i] = detector.update(f.times[i], f.values[i]).score;
     rows += f.values.length;
     return out;
   });

@@ -30,7 +30,7 @@ export function verifyScorer(corpus: Corpus, tolerance = 0.05, detectors: readon
       const pub = readPublishedTotals(corpus.dir, detector, profile.name);
       const published = finals[detector]?.[profile.name];
       if (published === undefined) throw new Error(`final_results.json has no ${detector}/${profile.name}`);
-      const at = evaluate(corpus, scores, profile, pub.threshold);
+      const at = evaluate(corpus, scores, profile, { threshold: pub.threshold });
       const best = evaluate(corpus, scores, profile);
       rows.push({
         detector,

@@ -17,7 +17,8 @@ export interface Reason {
   threshold?: number | null;
   /** Contribution in [0, 1]. In a finding: as the detector scored it; in a risk: after persistence and urgency. */
   score: number;
-  forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number };
+  /** `rangeMs`: the 90 % interval of the time to breach. */
+  forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number; rangeMs?: [number, number] };
   /** One human sentence. */
   detail: string;
 }

@@ -38,6 +38,8 @@ export interface ExecResult {
 
 export interface ExecOptions {
   stdin?: string | Buffer;
+  /** Streams only: stdin stays open and the handle can write to it (the server paces the agent). */
+  keepStdin?: boolean;
   /** Counted from when the channel opens on the host, not while queued for a channel slot. */
   timeoutMs?: number;
   signal?: AbortSignal;
@@ -45,6 +47,8 @@ export interface ExecOptions {
 
 export interface StreamHandle {
   close(): void;
+  /** Writes to the command's stdin; only with `keepStdin`. False when the channel is not writable. */
+  write?(data: string): boolean;
   /** Stops reading stdout: the SSH window fills and the remote writer blocks (backpressure). */
   pause?(): void;
   resume?(): void;
@@ -55,6 +59,14 @@ export interface ConnectionOptions {
   perHostConcurrency: number;
   idleCloseMs: number;
   log: (line: string) => void;
+}
+
+/** A forward that did not open; `refused`: the SSH server forbids forwarding. */
+export interface ForwardFailure {
+  kind: 'ForwardFailed';
+  host: string;
+  refused: boolean;
+  message: string;
 }
 
 interface ChannelRun {
@@ -129,7 +141,43 @@ export class HostConnection {
       r.ok ? r.value : { host, stdout: '', stderr: '', code: null, durationMs: 0, error: r.error },
     );
     const { channel } = run.value;
-    return ok({ close: run.value.close, pause: () => channel.pause(), resume: () => channel.resume(), done });
+    const handle: StreamHandle = { close: run.value.close, pause: () => channel.pause(), resume: () => channel.resume(), done };
+    if (o.keepStdin) {
+      handle.write = (data) => {
+        if (!channel.writable) return false;
+        channel.write(data);
+        return true;
+      };
+    }
+    return ok(handle);
+  }
+
+  /**
+   * A direct-tcpip channel from this host to `toHost:toPort` (as the host sees them), for reading
+   * an HTTP endpoint on the host through this connection. `refused` says the server does not allow
+   * forwarding at all (AllowTcpForwarding no), as opposed to the target not answering.
+   */
+  forward(toHost: string, toPort: number): Promise<Result<ClientChannel, ForwardFailure>> {
+    return new Promise((resolve) => {
+      const host = this.host;
+      if (!this.alive) return resolve(err({ kind: 'ForwardFailed', host, refused: false, message: 'the connection is closed' }));
+      this.use(+1);
+      try {
+        this.client.forwardOut('127.0.0.1', 0, toHost, toPort, (e, channel) => {
+          if (e) {
+            this.use(-1);
+            // RFC 4254 5.1: reason 1 is SSH_OPEN_ADMINISTRATIVELY_PROHIBITED.
+            const reason = (e as Error & { reason?: number }).reason;
+            return resolve(err({ kind: 'ForwardFailed', host, refused: reason === 1, message: e.message }));
+          }
+          channel.once('close', () => this.use(-1));
+          resolve(ok(channel));
+        });
+      } catch (e) {
+        this.use(-1);
+        resolve(err({ kind: 'ForwardFailed', host, refused: false, message: (e as Error).message }));
+      }
+    });
   }
 
   /** A direct-tcpip channel to `host:port` as seen from this host, for ProxyJump. */
@@ -262,7 +310,7 @@ export class HostConnection {
     }
     o.signal?.addEventListener('abort', onAbort, { once: true });
     if (o.stdin !== undefined) channel.end(o.stdin);
-    else channel.end(); // EOF on stdin, so commands that read it do not wait forever
+    else if (!o.keepStdin) channel.end(); // EOF on stdin, so commands that read it do not wait forever
 
     return ok({ channel, done, close: () => stop('closed') });
   }

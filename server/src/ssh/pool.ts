@@ -1,14 +1,15 @@
 import * as os from 'node:os';
+import type { Duplex } from 'node:stream';
 import * as path from 'node:path';
 import { err, ok, type Result } from '../common/result';
 import { connectClient, type ConnectSettings } from './connect';
-import { HostConnection, type ExecOptions, type ExecResult, type StreamHandle } from './connection';
+import { HostConnection, type ExecOptions, type ExecResult, type ForwardFailure, type StreamHandle } from './connection';
 import type { SshError } from './errors';
 import { Limiter } from './limiter';
 import { shellCommand } from './quote';
 import { resolveHost, type ResolvedHost } from './sshConfig';
 
-export type { ExecOptions, ExecResult, StreamHandle } from './connection';
+export type { ExecOptions, ExecResult, ForwardFailure, StreamHandle } from './connection';
 
 export interface PoolOptions {
   sshConfigFile?: string; // default ~/.ssh/config
@@ -100,6 +101,13 @@ export class SshPool {
     const c = await this.connection(host);
     if (!c.ok) return c;
     return c.value.stream(command, onStdoutLine, opts);
+  }
+
+  /** A direct-tcpip channel to `toHost:toPort` as `host` sees them, over the host's pooled connection. */
+  async forward(host: string, toHost: string, toPort: number): Promise<Result<Duplex, SshError | ForwardFailure>> {
+    const c = await this.connection(host);
+    if (!c.ok) return c;
+    return c.value.forward(toHost, toPort);
   }
 
   /** Connects (or reuses the connection) and reports the host key that was verified. */

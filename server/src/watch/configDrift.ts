@@ -1,5 +1,5 @@
 import type { Fingerprint } from '../fingerprint/types';
-import type { Sample } from '../monitor/sample';
+import { observedConfig, type Sample } from '../monitor/sample';
 import { SEVERITY_SCORE } from '../risk/configDrift';
 import type { Finding } from '../risk/types';
 
@@ -13,7 +13,7 @@ const short = (h: string | null | undefined): string => (h ? h.slice(0, 12) : 'm
 export function configDriftFindings(sample: Sample, baseline: Fingerprint, ts: number): Finding[] {
   const out: Finding[] = [];
   // A source that cannot see files and the release (Prometheus) says nothing about them: no drift, and no "fine" either.
-  const config = sample.config;
+  const config = observedConfig(sample);
   if (!config) return out;
   for (const file of baseline.app.files) {
     if (!(file.remote in config.files)) continue;

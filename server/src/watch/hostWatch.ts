@@ -19,6 +19,9 @@ import { observationsOf } from './observations';
  */
 export const CONFIG_REREAD_MS = 7_000;
 
+/** How often the detectors' state is written while watching, so a restart resumes instead of learning again. */
+export const STATE_SAVE_MS = 60_000;
+
 export type HostPhase =
   | { kind: 'learning'; have: number; need: number }
   | { kind: 'training' }
@@ -58,6 +61,7 @@ export class HostWatch {
   private paused = false;
   private readonly loadGate = new LoadGate();
   private configQuietUntil = 0;
+  private savedAt = 0;
   /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
   private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
@@ -110,6 +114,7 @@ export class HostWatch {
     if (this.detectors && this.phaseNow.kind === 'watching') {
       for (const obs of observations) findings.push(...this.detectors[obs.layer].observe(obs));
       findings = weighByHeadroom(this.loadGate.apply(findings, now), this.limits);
+      if (now - this.savedAt >= STATE_SAVE_MS) this.saveState(now);
     } else if (this.phaseNow.kind === 'learning') {
       this.window.push(observations);
       this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };
@@ -130,7 +135,12 @@ export class HostWatch {
     this.o.baseline = baseline;
     this.configQuietUntil = Date.now() + CONFIG_REREAD_MS;
     if (modelDir) this.o.modelDir = modelDir;
-    if (!retrain) return;
+    if (!retrain) {
+      // The promoted state is the intended one: levels the detectors flag now are adopted, as are
+      // those that begin while the action's after-effects settle.
+      if (this.detectors) for (const l of RISK_LAYERS) this.detectors[l].accept(CONFIG_REREAD_MS);
+      return;
+    }
     this.dispose();
     this.detectors = null;
     this.window.length = 0;
@@ -146,20 +156,53 @@ export class HostWatch {
     return this.tracker.current();
   }
 
-  /** Feedback: what the recent samples showed is expected; the detectors learn it. */
-  async markExpected(metric: string | 'all', recent: Sample[]): Promise<void> {
-    if (!this.detectors) return;
+  /**
+   * A change judged healthy (a release the policy judged good, a baseline a person promoted): every
+   * metric flagged now adopts its level, and so do those that begin within `graceMs`. Returns the
+   * metrics that adopted, per layer.
+   */
+  acceptChanges(graceMs = 0): Partial<Record<Layer, string[]>> {
+    if (!this.detectors) return {};
+    const out = Object.fromEntries(RISK_LAYERS.map((l) => [l, this.detectors![l].accept(graceMs)]));
+    this.saveState(Date.now());
+    return out;
+  }
+
+  /**
+   * Feedback: what the recent samples showed is expected, and stays so (it is not flagged again);
+   * kept with the detectors' state, with who and why, under `meta.id` for `forgetExpected`.
+   */
+  async markExpected(
+    metric: string | 'all',
+    recent: Sample[],
+    meta: { id: string; at: number; by?: string; why?: string } = { id: `expected-${Date.now()}`, at: Date.now() },
+  ): Promise<string[]> {
+    if (!this.detectors) return [];
     const byLayer = new Map<Layer, LayerObservation[]>(RISK_LAYERS.map((l) => [l, []]));
     let prev: Sample | undefined;
     for (const s of recent) {
       for (const obs of observationsOf(s, prev)) byLayer.get(obs.layer)!.push(obs);
       prev = s;
     }
-    for (const layer of RISK_LAYERS) await this.detectors[layer].markExpected(metric, byLayer.get(layer)!);
+    const marked: string[] = [];
+    for (const layer of RISK_LAYERS) {
+      const r = await this.detectors[layer].markExpected(metric, byLayer.get(layer)!, meta);
+      marked.push(...Object.keys(r).map((m) => `${layer}.${m}`));
+    }
     await this.save();
+    return marked;
+  }
+
+  /** Undo of `markExpected`: the deviations remembered under `id` are flagged again. */
+  forgetExpected(id: string): string[] {
+    if (!this.detectors) return [];
+    const out = RISK_LAYERS.flatMap((l) => this.detectors![l].forget(id).map((m) => `${l}.${m}`));
+    this.saveState(Date.now());
+    return out;
   }
 
   dispose(): void {
+    if (this.detectors && this.phaseNow.kind === 'watching') this.saveState(Date.now());
     if (this.detectors) for (const l of RISK_LAYERS) this.detectors[l].dispose();
   }
 
@@ -184,14 +227,25 @@ export class HostWatch {
   private async save(): Promise<void> {
     const dir = this.o.modelDir;
     if (!dir || !this.detectors) return;
-    for (const layer of RISK_LAYERS) {
-      const d = this.detectors[layer];
-      const layerDir = path.join(dir, layer);
-      fs.mkdirSync(layerDir, { recursive: true, mode: 0o700 });
-      const tmp = path.join(layerDir, 'state.json.tmp');
-      fs.writeFileSync(tmp, JSON.stringify(d.toJSON()));
-      fs.renameSync(tmp, path.join(layerDir, 'state.json'));
-      await d.saveModel(path.join(layerDir, 'model'));
+    this.saveState(Date.now());
+    for (const layer of RISK_LAYERS) await this.detectors[layer].saveModel(path.join(dir, layer, 'model'));
+  }
+
+  /** The detectors' state (each metric detector, accepted trends), written atomically; the models are saved when trained. */
+  private saveState(now: number): void {
+    const dir = this.o.modelDir;
+    this.savedAt = now;
+    if (!dir || !this.detectors) return;
+    try {
+      for (const layer of RISK_LAYERS) {
+        const layerDir = path.join(dir, layer);
+        fs.mkdirSync(layerDir, { recursive: true, mode: 0o700 });
+        const tmp = path.join(layerDir, 'state.json.tmp');
+        fs.writeFileSync(tmp, JSON.stringify(this.detectors[layer].toJSON()));
+        fs.renameSync(tmp, path.join(layerDir, 'state.json'));
+      }
+    } catch (e) {
+      this.o.log?.(`${this.o.host}: could not save the detectors' state (${e instanceof Error ? e.message : String(e)}); a restart will learn again`);
     }
   }
 
@@ -201,7 +255,9 @@ export class HostWatch {
     if (!dir) return null;
     const states = RISK_LAYERS.map((layer) => {
       try {
-        return JSON.parse(fs.readFileSync(path.join(dir, layer, 'state.json'), 'utf8')) as LayerDetectorState;
+        const s = JSON.parse(fs.readFileSync(path.join(dir, layer, 'state.json'), 'utf8')) as LayerDetectorState;
+        // A state from an older Plumbline (fitted statistics, no metric detectors) is learned again.
+        return s.version === 2 ? s : null;
       } catch {
         return null;
       }

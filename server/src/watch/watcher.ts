@@ -9,7 +9,7 @@ import type { Engine } from '../engine/engine';
 import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
-import type { Sample } from '../monitor/sample';
+import { observedConfig, type Sample } from '../monitor/sample';
 import { Policy, cureFor, policyFromConfig, type Cure, type CureContext, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { HostWatch, type HostPhase } from './hostWatch';
@@ -169,7 +169,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const h = this.hosts.get(host);
     if (!h) return;
     this.emit('sample', host, sample);
-    if (sample.config) this.noticeRelease(host, sample.config.release);
+    const config = observedConfig(sample);
+    if (config) this.noticeRelease(host, config.release);
     const before = h.current()?.state ?? null;
     const outcome = h.onSample(sample, Date.now());
     if (!outcome) return;

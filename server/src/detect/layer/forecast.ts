@@ -3,9 +3,15 @@ import { fmt, fmtDuration, type Finding, type HostFacts, type Layer, type LayerO
 /**
  * Trend and time-to-breach for metrics that have a limit. Least squares over a sliding window with
  * an outlier guard (points beyond 3.5 robust σ of the residuals are dropped and the line refit),
- * and a forecast only from a trend that is not noise: enough points over enough time, |slope/SE|
- * and R² above thresholds, and both halves of the window sloping the same way at comparable rates
- * (a level shift inside the window is a step, not a trend).
+ * and a forecast only from a trend that is not noise:
+ *   - the slope is significant: its 90 % interval, with the standard error widened for the
+ *     residuals' autocorrelation (samples a second apart are not independent), lies wholly on the
+ *     side of the limit;
+ *   - it holds on samples the fit did not see: the line fitted on the older two thirds of the window
+ *     predicts the newest third better than "no further change" does (a start-up curve that levels
+ *     off, or noise fitted as a trend, fails here);
+ *   - both halves slope the same way at comparable rates (a level shift is a step, not a trend).
+ * The time to breach is given with its 90 % interval, from the slope's.
  */
 
 /** Where a metric's limit comes from; the first one that resolves wins. */
@@ -44,8 +50,6 @@ export interface ForecastOptions {
   windowMs: number;
   minPoints: number;
   minSpanMs: number;
-  /** |slope / standard error of the slope| at least this. */
-  minT: number;
   minR2: number;
   /** A breach further away than this is no finding. */
   horizonMs: number;
@@ -62,7 +66,6 @@ export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
   windowMs: 15 * 60_000,
   minPoints: 12,
   minSpanMs: 30_000,
-  minT: 5,
   minR2: 0.3,
   horizonMs: 30 * 60_000,
   urgentMs: 2 * 60_000,
@@ -74,6 +77,10 @@ export const DEFAULT_FORECAST_OPTIONS: ForecastOptions = {
 export interface TrendFit {
   n: number;
   slopePerMs: number;
+  /** Standard error of the slope, widened for the residuals' lag-1 autocorrelation. */
+  seAdjusted: number;
+  /** Effective number of independent points (n·(1 − ρ)/(1 + ρ)). */
+  nEffective: number;
   /** The fitted value at the last point's time: the current level without its noise. */
   current: number;
   r2: number;
@@ -160,7 +167,48 @@ export function fitTrend(ts: ArrayLike<number>, values: ArrayLike<number>): Tren
   const se = line.n > 2 ? Math.sqrt(ssr / (line.n - 2) / sxx) : Infinity;
   const t = se > 0 ? slope / se : slope === 0 ? 0 : Math.sign(slope) * Infinity;
   const r2 = sst > 0 ? 1 - ssr / sst : 0;
-  return { n: line.n, slopePerMs: slope, current: intercept + slope * x[n - 1], r2, t, spanMs: x[n - 1] };
+  // Lag-1 autocorrelation of the residuals (in time order): correlated noise looks like a trend to
+  // plain least squares, and its standard error is too small by about √(n / n_eff).
+  let num = 0;
+  let den = 0;
+  let prev = NaN;
+  for (const i of idx) {
+    const e = values[i] - (intercept + slope * x[i]);
+    den += e * e;
+    if (!Number.isNaN(prev)) num += e * prev;
+    prev = e;
+  }
+  const rho = den > 0 ? Math.min(0.99, Math.max(0, num / den)) : 0;
+  const nEffective = Math.max(3, (line.n * (1 - rho)) / (1 + rho));
+  const seAdjusted = se * Math.sqrt((line.n - 2) / Math.max(1, nEffective - 2));
+  return { n: line.n, slopePerMs: slope, seAdjusted, nEffective, current: intercept + slope * x[n - 1], r2, t, spanMs: x[n - 1] };
+}
+
+/** The one-sided 95 % quantile of Student's t with `df` degrees of freedom (Cornish–Fisher, within 2 % for df ≥ 3). */
+export function t95(df: number): number {
+  const z = 1.6449;
+  const d = Math.max(1, df);
+  return z + (z ** 3 + z) / (4 * d) + (5 * z ** 5 + 16 * z ** 3 + 3 * z) / (96 * d * d);
+}
+
+/**
+ * Whether the line fitted on the older two thirds of (ts, values) predicts the newest third better
+ * than the level it had reached at the end of those two thirds: the trend holds on samples the
+ * fit did not see.
+ */
+export function holdsOutOfSample(ts: ArrayLike<number>, values: ArrayLike<number>): boolean {
+  const n = Math.min(ts.length, values.length);
+  const cut = Math.floor((2 * n) / 3);
+  if (cut < 6 || n - cut < 3) return false;
+  const fit = fitTrend(Array.prototype.slice.call(ts, 0, cut) as number[], Array.prototype.slice.call(values, 0, cut) as number[]);
+  if (!fit) return false;
+  let trendErr = 0;
+  let flatErr = 0;
+  for (let i = cut; i < n; i++) {
+    trendErr += Math.abs(values[i] - (fit.current + fit.slopePerMs * (ts[i] - ts[cut - 1])));
+    flatErr += Math.abs(values[i] - fit.current);
+  }
+  return trendErr < flatErr;
 }
 
 /** Milliseconds until `current` moving at `slopePerMs` reaches `limit`; 0 if already there; null if moving away or flat. */
@@ -231,6 +279,8 @@ export interface ForecastResult {
   direction: 'up' | 'down';
   fit: TrendFit;
   timeToBreachMs: number | null;
+  /** The 90 % interval of the time to breach, from the slope's 90 % interval. */
+  rangeMs: [number, number] | null;
   score: number;
 }
 
@@ -280,28 +330,59 @@ export class Forecaster {
     return out;
   }
 
+  /**
+   * The forecast from the whole window, else from its newest half: a leak
+   * that began inside the window (a hockey stick) is judged on the stretch where it runs, not
+   * averaged with the flat part before it.
+   */
   private forecast(metric: string, ring: Ring, limit: number, direction: 'up' | 'down'): ForecastResult | null {
     const o = this.options;
-    if (ring.length < o.minPoints) return null;
-    const { ts, vs } = ring.slice();
+    const whole = this.forecastFrom(metric, ring, 0, limit, direction);
+    if (whole || ring.length < 2 * o.minPoints) return whole;
+    // Only where the newer half climbs faster than the older one (a leak that began): a curve that
+    // levels off climbs fastest in its older half and is no leak.
+    const half = ring.length >> 1;
+    const older = ring.slice(0, half);
+    const newer = ring.slice(half);
+    const fa = fitTrend(older.ts, older.vs);
+    const fb = fitTrend(newer.ts, newer.vs);
+    const sign = direction === 'up' ? 1 : -1;
+    if (!fa || !fb || !(sign * fb.slopePerMs > sign * fa.slopePerMs)) return null;
+    return this.forecastFrom(metric, ring, half, limit, direction);
+  }
+
+  private forecastFrom(metric: string, ring: Ring, from: number, limit: number, direction: 'up' | 'down'): ForecastResult | null {
+    const o = this.options;
+    const { ts, vs } = ring.slice(from);
     const fit = fitTrend(ts, vs);
     if (!fit || fit.spanMs < o.minSpanMs || fit.n < o.minPoints) return null;
     // A level (the fitted current value, not one noisy sample) already at the limit is a breach
     // whatever the trend.
     const breached = direction === 'up' ? fit.current >= limit : fit.current <= limit;
+    let rangeMs: [number, number] | null = null;
     if (!breached) {
-      if (!(Math.abs(fit.t) >= o.minT && fit.r2 >= o.minR2)) return null;
-      const half = ring.length >> 1;
-      const a = ring.slice(0, half);
-      const b = ring.slice(half);
+      // Toward the limit, and significantly so: the slope's 90 % interval excludes 0 on that side.
+      const toward = direction === 'up' ? fit.slopePerMs : -fit.slopePerMs;
+      const margin = t95(fit.nEffective - 2) * fit.seAdjusted;
+      if (!(toward - margin > 0) || fit.r2 < o.minR2) return null;
+      if (!holdsOutOfSample(ts, vs)) return null;
+      const gap = Math.abs(limit - fit.current);
+      rangeMs = [gap / (toward + margin), gap / (toward - margin)];
+      const half = (ring.length - from) >> 1;
+      const a = ring.slice(from, from + half);
+      const b = ring.slice(from + half);
       const fa = fitTrend(a.ts, a.vs);
       const fb = fitTrend(b.ts, b.vs);
       if (!fa || !fb || !consistent(fa.slopePerMs, fb.slopePerMs, fit.slopePerMs)) return null;
+      // Slowing down significantly (the newer half's slope below the older half's by more than 1.645
+      // standard errors of the difference) is a curve levelling off, as an app's start-up is.
+      const slowing = direction === 'up' ? fa.slopePerMs - fb.slopePerMs : fb.slopePerMs - fa.slopePerMs;
+      if (slowing > 1.6449 * Math.hypot(fa.seAdjusted, fb.seAdjusted)) return null;
       const ack = this.accepted.get(metric);
       if (ack !== undefined && Math.abs(fit.slopePerMs) <= Math.abs(ack) * o.acceptedSlopeFactor) return null;
     }
     const timeToBreachMs = breached ? 0 : timeToBreach(fit.current, fit.slopePerMs, limit, direction);
-    return { metric, limit, direction, fit, timeToBreachMs, score: breachScore(timeToBreachMs, o) };
+    return { metric, limit, direction, fit, timeToBreachMs, rangeMs, score: breachScore(timeToBreachMs, o) };
   }
 
   /** Feedback: the current trend of `metric` is expected; stay quiet unless it steepens. */
@@ -346,10 +427,19 @@ function consistent(first: number, second: number, whole: number): boolean {
   return Math.min(a, b) >= 0.25 * Math.max(a, b, Math.abs(whole));
 }
 
+/** "21–40 min": the interval in the larger unit of its ends. */
+function range(r: [number, number] | null, point: number | null): string {
+  if (!r) return fmtDuration(point ?? Infinity);
+  const [lo, hi] = r;
+  if (!Number.isFinite(hi)) return `${fmtDuration(lo)} or more`;
+  if (hi < 90_000) return `${Math.round(lo / 1000)}–${Math.round(hi / 1000)} s`;
+  if (hi < 3_600_000) return `${Math.max(1, Math.round(lo / 60_000))}–${Math.round(hi / 60_000)} min`;
+  return `${(lo / 3_600_000).toFixed(1)}–${(hi / 3_600_000).toFixed(1)} h`;
+}
+
 function toFinding(layer: Layer, obs: LayerObservation, r: ForecastResult): Finding {
   const slopePerSec = r.fit.slopePerMs * 1000;
   const value = obs.metrics[r.metric] as number;
-  const when = r.timeToBreachMs === 0 ? 'is at or past' : `reaches ${fmt(r.limit)} in ${fmtDuration(r.timeToBreachMs ?? Infinity)} at`;
   return {
     ts: obs.ts,
     layer,
@@ -359,10 +449,11 @@ function toFinding(layer: Layer, obs: LayerObservation, r: ForecastResult): Find
     baseline: null,
     threshold: r.limit,
     score: r.score,
-    forecast: { limit: r.limit, timeToBreachMs: r.timeToBreachMs, slopePerSec },
+    forecast: { limit: r.limit, timeToBreachMs: r.timeToBreachMs, slopePerSec, ...(r.rangeMs ? { rangeMs: r.rangeMs } : {}) },
     detail:
       r.timeToBreachMs === 0
-        ? `${r.metric} ${fmt(value)} ${when} its limit ${fmt(r.limit)}.`
-        : `${r.metric} ${fmt(value)} ${when} ${fmt(slopePerSec)}/s (trend over ${r.fit.n} points, R² ${r.fit.r2.toFixed(2)}).`,
+        ? `${r.metric} ${fmt(value)} is at or past its limit ${fmt(r.limit)}.`
+        : `${r.metric} ${fmt(value)} reaches ${fmt(r.limit)} in ${range(r.rangeMs, r.timeToBreachMs)} (90 %) at ${fmt(slopePerSec)}/s ` +
+          `(trend over ${r.fit.n} points, R² ${r.fit.r2.toFixed(2)}, holds on the newest third of them).`,
   };
 }

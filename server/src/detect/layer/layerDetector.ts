@@ -1,14 +1,17 @@
+import { MetricDetector, METRIC_CONSTANTS, type ExpectedDeviation, type MetricDetectorState } from '../metric/metricDetector';
 import { LayerAutoencoder, type AutoencoderOptions, type ModelScore } from '../model/autoencoder';
 import { BaselineRows, thin, type BaselineRowsJSON } from './baselineRows';
 import { Forecaster, type ForecastOptions, type LimitSpec } from './forecast';
-import { RobustBaseline, robustScale, type RobustBaselineJSON, type RobustOptions } from './robust';
+import { detectorOptionsFor, metricProfile, type MetricProfile } from './metricProfile';
+import { robustScale, robustStats, zToScore, type RobustStats } from './robust';
 import { fmt, type Finding, type HostFacts, type Layer, type LayerObservation } from './types';
 
 export interface LayerDetectorOptions {
   host: string;
   layer: Layer;
   facts?: HostFacts;
-  robust?: Partial<RobustOptions>;
+  /** Per-metric direction and floors over metricProfile.ts's. */
+  profiles?: Record<string, Partial<MetricProfile>>;
   forecast?: Partial<ForecastOptions>;
   /** Per-metric limits over the layer's defaults (`null` removes one). */
   limits?: Record<string, LimitSpec | null>;
@@ -33,13 +36,16 @@ export interface LayerDetectorOptions {
 }
 
 export interface LayerDetectorState {
-  version: 1;
+  version: 2;
   host: string;
   layer: Layer;
-  robust: RobustBaselineJSON;
+  metrics: Record<string, MetricDetectorState>;
   baseline: BaselineRowsJSON;
   acceptedSlopes: Record<string, number>;
 }
+
+/** A finding's score from the metric detector's z: 0 up to 3, 0.63 at 7, 0.86 at 11 (what risk's thresholds were set on). */
+const Z_TO_SCORE = { zStart: 3, zSpread: 4 };
 
 const DEFAULTS = {
   maxBaselineRows: 256,
@@ -54,15 +60,16 @@ const DEFAULTS = {
 const PRESENT_SHARE = 0.9;
 
 /**
- * The detectors of one (host, layer): robust statistics, forecasts of limits and the autoencoder,
- * trained on a baseline window and corrected by feedback. `observe` is synchronous; training and
- * feedback are not (tfjs trains asynchronously).
+ * The detectors of one (host, layer): one streaming metric detector per metric (the one `score`
+ * and the benchmarks run; it learns all the time), forecasts of limits, and the autoencoder over
+ * the layer's metric vector, trained on the window after the baseline and on feedback. `observe`
+ * is synchronous; training and feedback are not (tfjs trains asynchronously).
  */
 export class LayerDetector {
   readonly host: string;
   readonly layer: Layer;
   private readonly o: LayerDetectorOptions & typeof DEFAULTS;
-  private robust: RobustBaseline;
+  private metrics = new Map<string, MetricDetector>();
   private readonly forecaster: Forecaster;
   private model: LayerAutoencoder | null = null;
   private baseline = BaselineRows.empty();
@@ -72,7 +79,6 @@ export class LayerDetector {
     this.o = { ...DEFAULTS, ...options };
     this.host = options.host;
     this.layer = options.layer;
-    this.robust = new RobustBaseline(this.layer, options.robust);
     this.forecaster = new Forecaster(this.layer, options.limits, options.facts, options.forecast);
   }
 
@@ -84,31 +90,71 @@ export class LayerDetector {
     return this.model;
   }
 
-  /** The baseline median of `metric`, if it has one. */
+  /** What the metric's detector expects now, if it has learned the metric. */
   baselineOf(metric: string): number | undefined {
-    return this.robust.stats(metric)?.median;
+    const e = this.metrics.get(metric)?.lastExpected;
+    return e === undefined || !Number.isFinite(e) ? undefined : e;
   }
 
-  /** A new baseline (a good deployment was promoted): statistics refit, model retrained, trends restarted from the window. */
+  /** The metric detector of `metric` (created on first sight, with the metric's direction and floors). */
+  detectorOf(metric: string): MetricDetector {
+    let d = this.metrics.get(metric);
+    if (!d) {
+      // Observations already turn counters into rates (watch/observations.ts).
+      d = new MetricDetector(detectorOptionsFor(metric, this.o.profiles));
+      this.metrics.set(metric, d);
+    }
+    return d;
+  }
+
+  /**
+   * The window right after a baseline (a good deployment): the metric detectors learn it as their
+   * warm-up, the model is trained on it, and the trend windows start with it, so a slope that began
+   * with the deployment is visible from the first scored sample.
+   */
   async train(window: readonly LayerObservation[]): Promise<void> {
     this.baseline = BaselineRows.from(
       window.map((w) => w.metrics),
       this.o.maxBaselineRows,
     );
-    this.robust.fit(this.baseline.columns());
+    this.metrics.clear();
     this.forecaster.reset();
-    // The training window is also the start of the trend windows: a slope that began with the
-    // deployment is visible from the first scored sample, not a forecast window later.
-    for (const obs of window) this.forecaster.update(obs);
+    for (const obs of window) {
+      this.metricFindings(obs);
+      this.forecaster.update(obs);
+    }
     this.missing.clear();
     await this.retrain(this.baseline.records());
   }
 
-  /** Everything but the model: statistics, forecasts, missing metrics. Feeds the forecast windows. */
+  /** Everything but the model: metric detectors, forecasts, missing metrics. */
   observeStats(obs: LayerObservation): Finding[] {
-    const out = this.robust.findings(obs);
+    const out = this.metricFindings(obs);
     out.push(...this.forecaster.findings(obs));
     out.push(...this.missingFindings(obs));
+    return out;
+  }
+
+  /** One finding per metric whose detector flags the row (a flagged state persists until it ends, is adopted or accepted). */
+  private metricFindings(obs: LayerObservation): Finding[] {
+    const out: Finding[] = [];
+    for (const [metric, value] of Object.entries(obs.metrics)) {
+      if (value === null || !Number.isFinite(value)) continue;
+      const r = this.detectorOf(metric).update(obs.ts, value);
+      if (r.state !== 'anomalous') continue;
+      const side = r.value >= r.expected ? 1 : -1;
+      out.push({
+        ts: obs.ts,
+        layer: this.layer,
+        source: 'stats',
+        metric,
+        value,
+        baseline: r.expected,
+        threshold: r.expected + side * METRIC_CONSTANTS.alertZ * r.scale,
+        score: zToScore(r.z, Z_TO_SCORE),
+        detail: `${r.detail}${r.since !== undefined && r.since < obs.ts ? ` since ${new Date(r.since).toISOString()}` : ''}.`,
+      });
+    }
     return out;
   }
 
@@ -141,7 +187,7 @@ export class LayerDetector {
 
   private missingFindings(obs: LayerObservation): Finding[] {
     const out: Finding[] = [];
-    for (const metric of this.robust.metrics()) {
+    for (const metric of this.baseline.metrics) {
       if (this.baseline.presence(metric) < PRESENT_SHARE) continue;
       const v = obs.metrics[metric];
       if (typeof v === 'number' && Number.isFinite(v)) {
@@ -167,16 +213,23 @@ export class LayerDetector {
   }
 
   /**
-   * Feedback: what `metric` (or every metric, `'all'`) did during `window` is expected. The
-   * window becomes an accepted state of the statistics (values near it stop scoring), an accepted
-   * trend of the forecaster, and part of the baseline the model is retrained on.
+   * Feedback: what `metric` (or every metric, `'all'`) did during `window` is expected. Each metric
+   * detector remembers the deviation (rows that show it again are not flagged), the forecaster
+   * accepts the trend, and the model is retrained with the window in its baseline. Returns what was
+   * remembered per metric, with `id`, for `forget`.
    */
-  async markExpected(metric: string | 'all', window: readonly LayerObservation[]): Promise<void> {
-    if (window.length === 0) return;
+  async markExpected(
+    metric: string | 'all',
+    window: readonly LayerObservation[],
+    meta: { id: string; at: number; by?: string; why?: string } = { id: `expected-${Date.now()}`, at: Date.now() },
+  ): Promise<Record<string, ExpectedDeviation>> {
+    const remembered: Record<string, ExpectedDeviation> = {};
+    if (window.length === 0) return remembered;
     const metrics = metric === 'all' ? this.flaggedIn(window) : [metric];
     for (const m of metrics) {
       const values = window.map((w) => w.metrics[m]).filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
-      this.robust.accept(m, values);
+      const dev = this.metrics.get(m)?.expect(values, meta);
+      if (dev) remembered[m] = dev;
       this.forecaster.accept(m);
     }
     const records = window.map((w) => w.metrics);
@@ -187,17 +240,27 @@ export class LayerDetector {
     const present = Math.min(records.length, Math.floor(this.o.maxBaselineRows / 2));
     for (let k = 0; present + k < wanted; k++) training.push(records[k % records.length]);
     await this.retrain(training);
+    return remembered;
   }
 
-  /** Metrics that scored anywhere in the window: what a person marking "all expected" accepted. */
+  /** Undo of `markExpected` for the metric detectors: the deviations with `id` are flagged again. */
+  forget(id: string): string[] {
+    return [...this.metrics].filter(([, d]) => d.forget(id)).map(([m]) => m);
+  }
+
+  /** A level change judged healthy (a promoted baseline, a release judged good): every flagged metric adopts its level now. */
+  accept(graceMs = 0): string[] {
+    return [...this.metrics].filter(([, d]) => d.accept(graceMs)).map(([m]) => m);
+  }
+
+  /** Metrics flagged now or whose values in the window lie beyond their alert level: what a person marking "all expected" accepted. */
   private flaggedIn(window: readonly LayerObservation[]): string[] {
     const out = new Set<string>();
-    for (const w of window) {
-      for (const [m, v] of Object.entries(w.metrics)) {
-        if (v === null || out.has(m)) continue;
-        const s = this.robust.score(m, v);
-        if (!s || s.score > 0) out.add(m);
-      }
+    for (const [m, d] of this.metrics) {
+      const last = d.lastExpected;
+      const s = d.lastScale;
+      if (d.flagged) out.add(m);
+      else if (Number.isFinite(last) && window.some((w) => typeof w.metrics[m] === 'number' && Math.abs((w.metrics[m] as number) - last) >= METRIC_CONSTANTS.alertZ * s)) out.add(m);
     }
     return [...out];
   }
@@ -211,9 +274,14 @@ export class LayerDetector {
       return;
     }
     const excluded = new Set(this.o.modelExclude ?? []);
-    const features = this.baseline.metrics.filter((m) => !excluded.has(m) && this.baseline.presence(m) >= PRESENT_SHARE && this.robust.stats(m));
-    const center = features.map((m) => this.robust.stats(m)!.median);
-    const scale = features.map((m) => robustScale(this.robust.stats(m)!));
+    const stats = new Map<string, RobustStats>();
+    for (const m of this.baseline.metrics) {
+      const st = robustStats(this.baseline.column(m), metricProfile(m, this.o.profiles));
+      if (st) stats.set(m, st);
+    }
+    const features = this.baseline.metrics.filter((m) => !excluded.has(m) && this.baseline.presence(m) >= PRESENT_SHARE && stats.has(m));
+    const center = features.map((m) => stats.get(m)!.median);
+    const scale = features.map((m) => robustScale(stats.get(m)!));
     const rows = thin(records, this.o.maxBaselineRows * 2).map((r) => features.map((m) => r[m] ?? null));
     this.model = await LayerAutoencoder.train(this.layer, features, { center, scale }, rows, this.o.autoencoder ?? {});
     old?.dispose();
@@ -238,20 +306,20 @@ export class LayerDetector {
 
   toJSON(): LayerDetectorState {
     return {
-      version: 1,
+      version: 2,
       host: this.host,
       layer: this.layer,
-      robust: this.robust.toJSON(),
+      metrics: Object.fromEntries([...this.metrics].map(([m, d]) => [m, d.toJSON()])),
       baseline: this.baseline.toJSON(),
       acceptedSlopes: this.forecaster.acceptedSlopes(),
     };
   }
 
-  /** The statistics part; the model comes from `loadModel` (or `retrainModel`). */
+  /** The metric detectors and forecaster's accepted trends; the model comes from `loadModel` (or `retrainModel`). */
   static fromJSON(state: LayerDetectorState, options: Omit<LayerDetectorOptions, 'host' | 'layer'> = {}): LayerDetector {
-    if (state.version !== 1) throw new Error(`unknown layer detector state version ${String(state.version)}`);
+    if (state.version !== 2) throw new Error(`unknown layer detector state version ${String(state.version)}`);
     const d = new LayerDetector({ ...options, host: state.host, layer: state.layer });
-    d.robust = RobustBaseline.fromJSON(state.robust, options.robust);
+    for (const [m, st] of Object.entries(state.metrics)) d.metrics.set(m, MetricDetector.fromJSON(st, detectorOptionsFor(m, options.profiles)));
     d.baseline = BaselineRows.fromJSON(state.baseline);
     d.forecaster.restoreAccepted(state.acceptedSlopes);
     return d;

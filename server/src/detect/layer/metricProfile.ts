@@ -62,3 +62,14 @@ export function metricProfile(metric: string, overrides?: Record<string, Partial
   const pattern = PATTERNS.find(([re]) => re.test(metric))?.[1];
   return { ...DEFAULT_PROFILE, ...pattern, ...KNOWN[metric], ...overrides?.[metric] };
 }
+
+/** Whether Plumbline knows `metric` by name or pattern (else it gets the two-sided default). */
+export function isKnownMetric(metric: string): boolean {
+  return metric in KNOWN || PATTERNS.some(([re]) => re.test(metric));
+}
+
+/** The metric detector's options for `metric`: its bad direction and floors. Counters are already rates in watch. */
+export function detectorOptionsFor(metric: string, overrides?: Record<string, Partial<MetricProfile>>): { metric: string; direction: Direction; absFloor: number; relFloor: number; counters: false } {
+  const p = metricProfile(metric, overrides);
+  return { metric, direction: p.direction, absFloor: p.absFloor, relFloor: p.relFloor, counters: false };
+}

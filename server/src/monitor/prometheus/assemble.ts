@@ -144,7 +144,8 @@ export function assembleSamples(
           disks: diskList,
         },
         app: { process: null, health: null, metrics: appMetrics },
-        config: null,
+        // Not seen through Prometheus (observedConfig() says null): neither files nor the release.
+        config: { files: {}, release: null },
         notes,
       });
     }
