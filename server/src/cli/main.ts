@@ -7,6 +7,7 @@ import { registerFleetCommands } from './fleet';
 import { registerGuardCommand } from './guard';
 import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
+import { registerServeCommands } from './serve';
 import { registerWatchCommand } from './watch';
 import { CliExit } from './workspace';
 
@@ -24,6 +25,7 @@ registerDemoCommand(program);
 registerScoreCommand(program);
 registerWatchCommand(program);
 registerGuardCommand(program);
+registerServeCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

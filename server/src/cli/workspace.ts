@@ -53,10 +53,11 @@ export async function withEngine<T>(
   envName: string,
   verb: string,
   fn: (engine: Engine, progress: OnHostDone) => Promise<T>,
+  extra: { actor?: string } = {},
 ): Promise<T> {
   const configFile = flags.config ?? findConfig(process.cwd());
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
-  const opened = await Engine.open({ configFile, dataDir: flags.data, store: flags.store }).catch((e: unknown) => {
+  const opened = await Engine.open({ configFile, dataDir: flags.data, store: flags.store, ...extra }).catch((e: unknown) => {
     // The store could not be opened (unreachable PostgreSQL, a newer schema, a bad URL): a message, not a crash.
     throw new CliExit(EXIT_ERROR, e instanceof Error ? e.message : String(e));
   });

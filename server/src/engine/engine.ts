@@ -19,7 +19,7 @@ import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
 import { runAction, type ActOptions } from '../act/act';
 import { readHostState, snapshotInput } from '../act/hostState';
-import { HostLock, type LockError, type LockOptions } from '../act/lock';
+import { HostLock, type Fence, type LockError, type LockOptions } from '../act/lock';
 import { probeRoot, StepRunner } from '../act/steps';
 import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
 import { AuditLog } from '../audit/log';
@@ -47,6 +47,8 @@ export interface EngineOptions {
   ssh?: { config?: string; knownHosts?: string };
   /** Asked for an identity file's passphrase (the editor keeps them in its SecretStorage). */
   passphrase?: PoolOptions['passphrase'];
+  /** Who acts from this engine (lock owner, audit); default user@machine. A fleet worker gives its id. */
+  actor?: string;
 }
 
 /** Called as each host finishes, for progress output. */
@@ -71,7 +73,7 @@ export interface HostInfo {
 }
 
 /** Monitor settings an engine caller may choose; the rest comes from plumbline.yaml. */
-export type EngineMonitorOptions = Partial<Omit<MonitorOptions, 'env' | 'hosts' | 'opener' | 'store' | 'argv'>>;
+export type EngineMonitorOptions = Partial<Omit<MonitorOptions, 'env' | 'opener' | 'store' | 'argv'>>;
 
 /** What `plumbline-agent install` reported. */
 export interface AgentInstallInfo {
@@ -211,7 +213,25 @@ export class Engine {
 
   /** Who acts from this process: recorded as lock owner and in the audit log. */
   actor(): string {
-    return `${os.userInfo().username}@${os.hostname()}`;
+    return this.opts.actor ?? `${os.userInfo().username}@${os.hostname()}`;
+  }
+
+  /**
+   * Shows the host a fleet worker's new lease token: takes the host lock with it (waiting for an
+   * action in progress) and lets go. From then on the host refuses every older token.
+   */
+  async fenceHost(host: string, fence: Fence): Promise<Result<void, LockError>> {
+    let sudo: boolean;
+    try {
+      sudo = !(await probeRoot(this.pool, host)).isRoot;
+    } catch (e) {
+      return err({ kind: 'LockUnavailable', message: e instanceof Error ? e.message : String(e) });
+    }
+    const owner = JSON.stringify({ by: this.actor(), pid: process.pid, action: 'fence', token: fence.token, since: new Date().toISOString() });
+    const l = await HostLock.acquire(this.pool, host, { owner, waitS: 30, leaseS: 60, sudo, fence });
+    if (!l.ok) return l;
+    await l.value.release();
+    return ok(undefined);
   }
 
   /**
@@ -294,7 +314,15 @@ export class Engine {
       outcome: report.status,
       actor,
       summary: report.message,
-      details: { dryRun: report.dryRun, reasons: report.reasons, steps: report.steps, verification: report.verification, timings: report.timings },
+      details: {
+        dryRun: report.dryRun,
+        reasons: report.reasons,
+        steps: report.steps,
+        verification: report.verification,
+        timings: report.timings,
+        ...(report.fence && { fence: report.fence }),
+        ...(report.window && { window: report.window }),
+      },
     });
     report.auditId = entry.id;
     return report;
@@ -316,7 +344,7 @@ export class Engine {
     return new Monitor({
       ...opts,
       env: env.name,
-      hosts: env.hosts.map((h) => h.spec),
+      hosts: opts.hosts ?? env.hosts.map((h) => h.spec),
       opener: this.pool,
       store: this.store,
       intervalMs,

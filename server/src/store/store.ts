@@ -7,6 +7,7 @@ import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
 import { mergeRollups, MINUTE_MS, rollUp, type SampleRollup } from '../monitor/rollup';
 import type { Sample } from '../monitor/sample';
 import { dialectOf, type Db } from './db';
+import { FleetStore } from './fleet';
 import { describeLocation, type StoreLocation } from './location';
 import { applyMigrations } from './migrations';
 import { PgDatabase, type PgDatabaseOptions, type StoreHealth } from './postgres/pgDatabase';
@@ -132,6 +133,7 @@ const BASELINE_SELECT = `
  */
 export class Store {
   private depth = 0;
+  private fleetStore: FleetStore | undefined;
 
   private constructor(
     private readonly db: Db,
@@ -160,6 +162,11 @@ export class Store {
 
   get engine(): 'sqlite' | 'postgres' {
     return dialectOf(this.db);
+  }
+
+  /** Leases, workers and approvals of a shared fleet (plumbline serve). */
+  fleet(): FleetStore {
+    return (this.fleetStore ??= new FleetStore(this.db, this.engine));
   }
 
   /** Whether the store answered its last call (a local SQLite file always does). */

@@ -31,6 +31,8 @@ export type WatchEvents = {
 };
 
 export interface WatchOptions {
+  /** Watch only these hosts of the environment (a fleet worker's leased ones); default all. */
+  hosts?: string[];
   /** Samples after the baseline that train the detectors; default one minute's worth, at least 12. */
   warmup?: number;
   /** Confirm mode: asks a person to approve the exact action; without it confirm decisions wait. */
@@ -101,7 +103,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
     const log = (line: string): void => void this.emit('log', line);
     const perLayer = layerOptions(env);
-    for (const h of env.hosts) {
+    const watched = env.hosts.filter((h) => !opts.hosts || opts.hosts.includes(h.spec));
+    for (const h of watched) {
       const b = engine.store.activeBaseline(env.name, h.spec);
       this.hosts.set(
         h.spec,
@@ -118,7 +121,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       );
       if (!b) log(`${h.spec}: no baseline yet; config drift is not scored (run plumbline baseline ${env.name})`);
     }
-    this.monitor = engine.monitor(envName);
+    this.monitor = engine.monitor(envName, { hosts: watched.map((h) => h.spec) });
     this.monitor.on('sample', (host, sample) => this.onSample(host, sample));
     this.monitor.on('state', (host, state) => {
       this.streams.set(host, state);
