@@ -20,3 +20,8 @@ export function pickHosts(free: string[], worker: string, n: number): string[] {
   const rank = (h: string): string => createHash('sha256').update(`${worker}\n${h}`).digest('hex');
   return [...free].sort((a, b) => (rank(a) < rank(b) ? -1 : rank(a) > rank(b) ? 1 : 0)).slice(0, n);
 }
+
+/** Which fleet's tokens a host compares: one store and environment (the store's name never holds a password). */
+export function fenceScope(storeName: string, env: string): string {
+  return createHash('sha256').update(`${storeName}\n${env}`).digest('hex').slice(0, 16);
+}

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import * as os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -8,7 +7,7 @@ import type { Engine } from '../engine/engine';
 import type { Decision } from '../policy';
 import type { FleetStore, Lease } from '../store/fleet';
 import type { Watcher } from '../watch/watcher';
-import { fairShare, pickHosts, workerId } from './share';
+import { fairShare, fenceScope, pickHosts, workerId } from './share';
 
 export type FleetWorkerEvents = {
   /** This worker took the host (a new token) and watches it now. */
@@ -76,7 +75,7 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
     this.id = opts.id ?? workerId();
     this.fleet = engine.store.fleet();
     // The fleet whose tokens the hosts compare: this store and environment (never the password).
-    this.scope = createHash('sha256').update(`${engine.store.file}\n${opts.env}`).digest('hex').slice(0, 16);
+    this.scope = fenceScope(engine.store.file, opts.env);
     engine.environment(opts.env);
   }
 
