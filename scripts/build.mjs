@@ -15,7 +15,7 @@ const common = {
   logLevel: 'warning',
   // ssh2's native helpers (cpu-features, sshcrypto.node) are optional speed-ups; Plumbline runs
   // without them everywhere, so the bundles never carry native code.
-  external: ['vscode', 'cpu-features', '*.node'],
+  external: ['vscode', 'cpu-features', '*.node', 'pg-native'],
   // tfjs backends register themselves on import, yet their package.json marks them side-effect
   // free; honouring that would drop the cpu backend from the bundles.
   ignoreAnnotations: true,
@@ -68,6 +68,9 @@ await Promise.all([
   }),
   build({ ...common, plugins: [validators], entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' }),
+  // The PostgreSQL store's worker thread (server/src/store/postgres/pgDatabase.ts starts it from dist/).
+  // pg-native is node-postgres' optional libpq binding; Plumbline uses the pure JavaScript client.
+  build({ ...common, entryPoints: { pgWorker: 'server/src/store/postgres/worker.ts' }, outdir: 'dist' }),
 ]);
 
 // `node dist/cli.js`: turns on Node's on-disk compile cache (a second start reuses the compiled

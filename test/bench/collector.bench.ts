@@ -27,48 +27,7 @@ import { SshPool } from '../../server/src/ssh/pool';
 import { renderTable } from '../../server/src/cli/table';
 import { packageRoot } from '../../server/src/common/paths';
 import { flag, median, writeResults } from './benchUtil';
-
-const CLK = Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
-
-function readStat(pid: number): { ticks: number; children: number } | undefined {
-  try {
-    const s = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
-    // fields after ")": state=0 … utime=11 stime=12 cutime=13 cstime=14
-    return { ticks: Number(f[11]) + Number(f[12]), children: Number(f[13]) + Number(f[14]) };
-  } catch {
-    return undefined;
-  }
-}
-
-function children(pid: number): number[] {
-  const out: number[] = [];
-  try {
-    for (const t of fs.readdirSync(`/proc/${pid}/task`)) {
-      const c = fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').trim();
-      if (c) out.push(...c.split(/\s+/).map(Number));
-    }
-  } catch {
-    // gone
-  }
-  return out;
-}
-
-function tree(pid: number): number[] {
-  const all = [pid];
-  for (let i = 0; i < all.length; i++) all.push(...children(all[i]));
-  return all;
-}
-
-/** CPU ticks of a tree: each process's own time plus what it reaped from children that ended. */
-function treeTicks(pids: number[]): number {
-  let t = 0;
-  for (const p of pids) {
-    const s = readStat(p);
-    if (s) t += s.ticks + s.children;
-  }
-  return t;
-}
+import { CLK, nsOf, readStat, tree, treeTicks } from './procCpu';
 
 function memKiB(pids: number[]): { rss: number; pss: number } {
   let rss = 0;
@@ -84,9 +43,6 @@ function memKiB(pids: number[]): { rss: number; pss: number } {
   return { rss, pss };
 }
 
-function nsOf(pid: number): string {
-  return fs.readlinkSync(`/proc/${pid}/ns/pid`);
-}
 
 /**
  * The agent's main shell on a lab host: `sh -c SCRIPT plumbline-agent stream …` in that host's PID

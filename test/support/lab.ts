@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { labDown, labExec, labUnavailableReason, labUp, type LabState } from '../../server/src/lab/lab';
+import { labDown, labExec, labUnavailableReason, labUp, type LabState, type LabUpOptions } from '../../server/src/lab/lab';
 import { labSshSettings } from '../../server/src/lab/workspace';
 
 /**
@@ -39,14 +39,14 @@ export function useLabSsh(dir: string): void {
   process.env.PLUMBLINE_SSH_CONFIG = labSshSettings(dir).config;
 }
 
-export async function startLab(hosts: number): Promise<LabFixture> {
+export async function startLab(hosts: number, extra: Pick<LabUpOptions, 'prometheus' | 'postgres'> = {}): Promise<LabFixture> {
   const reason = labSkipReason();
   if (reason) throw new Error(`startLab: ${reason} (check labSkipReason() first)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-lab-'));
   const dir = path.join(tmp, 'lab');
   let state: LabState;
   try {
-    state = await labUp({ dir, hosts });
+    state = await labUp({ dir, hosts, ...extra });
     useLabSsh(dir);
   } catch (e) {
     fs.rmSync(tmp, { recursive: true, force: true });

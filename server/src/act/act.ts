@@ -5,7 +5,7 @@ import type { Fingerprint } from '../fingerprint/types';
 import { shellCommand } from '../ssh/quote';
 import type { SnapshotRecord } from '../store/store';
 import { readHostState, type HostState } from './hostState';
-import { HostLock, lockArgv, DEFAULT_LEASE_S } from './lock';
+import { HostLock, lockArgv, DEFAULT_LEASE_S, type Fence } from './lock';
 import { remediate } from './remediate';
 import { rollback, switchOwnedFile } from './rollback';
 import { probeRoot, StepRunner } from './steps';
@@ -44,6 +44,10 @@ export interface ActOptions {
   to?: Colour;
   /** Reasons this action was taken (policy decision, a person's note); recorded with it. */
   reasons?: string[];
+  /** A shared fleet's lease token on the host: the host refuses it once it has seen a newer one. */
+  fence?: Fence;
+  /** Asked right after the lock is taken: a fleet worker says whether its lease on the host still holds. */
+  stillHolds?: () => boolean;
   onLockWait?(holder: string): void;
 }
 
@@ -68,13 +72,15 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
     timings: { lockWaitMs: 0, actionMs: 0, verifyMs: 0, totalMs: 0 },
   };
   let lock: HostLock | undefined;
+  let lockedAt: number | undefined;
   let runner: StepRunner | undefined;
   const lockRecord: StepRecord[] = [];
   try {
     const root = await probeRoot(deps.shell, deps.host);
     report.steps.push(root.record);
     const owner = JSON.stringify({ by: deps.actor, pid: process.pid, action: kind, since: new Date().toISOString() });
-    const lockOpts = { owner, waitS: opts.lockWaitS ?? 30, leaseS: opts.leaseS ?? DEFAULT_LEASE_S, sudo: !root.isRoot };
+    const lockOpts = { owner, waitS: opts.lockWaitS ?? 30, leaseS: opts.leaseS ?? DEFAULT_LEASE_S, sudo: !root.isRoot, ...(opts.fence && { fence: opts.fence }) };
+    if (opts.fence) report.fence = { ...opts.fence, holder: deps.actor };
     const argv = lockArgv(lockOpts);
     const record: StepRecord = { title: 'take the host lock (held until the action is verified)', effect: 'change', argv, command: shellCommand(argv), ran: false };
     lockRecord.push(record);
@@ -85,15 +91,20 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
       record.ran = true;
       record.durationMs = report.timings.lockWaitMs;
       if (!l.ok) {
-        record.error = l.error.kind === 'LockHeld' ? `held by ${l.error.holder}` : l.error.message;
+        const e = l.error;
+        record.error = e.kind === 'LockHeld' ? `held by ${e.holder}` : e.kind === 'Fenced' ? `fenced: the host has seen token ${e.seen}` : e.message;
         throw new ActionStop(
           'refused',
-          l.error.kind === 'LockHeld'
-            ? `another actor holds the lock on ${deps.host}: ${l.error.holder} (waited ${Math.round(l.error.waitedMs / 1000)} s)`
-            : `cannot take the lock on ${deps.host}: ${l.error.message}`,
+          e.kind === 'LockHeld'
+            ? `another actor holds the lock on ${deps.host}: ${e.holder} (waited ${Math.round(e.waitedMs / 1000)} s)`
+            : e.kind === 'Fenced'
+              ? `fenced: this actor's lease token ${e.token} is older than token ${e.seen}, which ${deps.host} has seen from the worker that holds it now`
+              : `cannot take the lock on ${deps.host}: ${e.message}`,
         );
       }
       lock = l.value;
+      lockedAt = Date.now();
+      if (opts.stillHolds && !opts.stillHolds()) throw new ActionStop('refused', `the lease on ${deps.host} is no longer this worker's; another worker watches it now`);
       if (lock.holderWhileWaiting !== undefined) report.reasons.push(`waited ${report.timings.lockWaitMs} ms for the lock held by ${lock.holderWhileWaiting}`);
     }
     const held = lock;
@@ -134,6 +145,7 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
     report.message = `${kind} on ${deps.host} ${e.status === 'refused' ? 'refused' : 'FAILED'}: ${e.message}`;
   } finally {
     if (lock) await lock.release();
+    if (lockedAt !== undefined) report.window = { from: lockedAt, to: Date.now() };
     report.steps.push(...lockRecord, ...(runner?.records ?? []));
     report.timings.totalMs = Date.now() - started;
   }

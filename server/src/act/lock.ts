@@ -20,10 +20,21 @@ export interface LockOptions {
   file?: string;
   /** Called once when the lock is busy and we start waiting, with its holder. */
   onWait?: (holder: string) => void;
+  /** A shared fleet's fencing token (its lease on this host); a lower one than the host has seen is refused. */
+  fence?: Fence;
+}
+
+/** A worker's lease token on a host, and the fleet (store and environment) whose leases it counts. */
+export interface Fence {
+  token: number;
+  /** Letters, digits, '-' and '_' only (it names a file on the host). */
+  scope: string;
 }
 
 export type LockError =
   | { kind: 'LockHeld'; holder: string; waitedMs: number }
+  /** The host has seen a newer lease's token: this actor's lease moved on. */
+  | { kind: 'Fenced'; token: number; seen: number }
   | { kind: 'LockUnavailable'; message: string };
 
 /**
@@ -55,8 +66,9 @@ export class HostLock {
     const argv = lockArgv(opts);
     const started = Date.now();
     let busyHolder: string | undefined;
-    let settle!: (v: { locked: true } | { locked: false; held?: string; message?: string }) => void;
-    const first = new Promise<{ locked: true } | { locked: false; held?: string; message?: string }>((resolve) => (settle = resolve));
+    type First = { locked: true } | { locked: false; held?: string; fenced?: number; message?: string };
+    let settle!: (v: First) => void;
+    const first = new Promise<First>((resolve) => (settle = resolve));
     const lines: string[] = [];
     const s = await shell.stream(host, argv, (line) => {
       if (line === '.') return;
@@ -66,6 +78,7 @@ export class HostLock {
         busyHolder = line.slice(5);
         opts.onWait?.(busyHolder);
       } else if (line.startsWith('HELD')) settle({ locked: false, held: line.slice(5) });
+      else if (line.startsWith('FENCED')) settle({ locked: false, fenced: Number(line.slice(7)) });
     });
     if (!s.ok) return err({ kind: 'LockUnavailable', message: describeSshError(s.error) });
     void s.value.done.then((r: ExecResult) => settle({ locked: false, message: explainEnd(r, lines) }));
@@ -74,6 +87,7 @@ export class HostLock {
     if (outcome.locked) return ok(new HostLock(s.value, opts.owner, waitedMs, busyHolder));
     s.value.close();
     if (outcome.held !== undefined) return err({ kind: 'LockHeld', holder: outcome.held || '(unknown holder)', waitedMs });
+    if (outcome.fenced !== undefined && opts.fence) return err({ kind: 'Fenced', token: opts.fence.token, seen: outcome.fenced });
     return err({ kind: 'LockUnavailable', message: outcome.message ?? 'the lock command ended early' });
   }
 
@@ -86,12 +100,16 @@ export class HostLock {
 }
 
 /** The exact command that takes the lock; shown in dry runs. */
-export function lockArgv(opts: Pick<LockOptions, 'owner' | 'waitS' | 'leaseS' | 'sudo' | 'file'>): string[] {
+export function lockArgv(opts: Pick<LockOptions, 'owner' | 'waitS' | 'leaseS' | 'sudo' | 'file' | 'fence'>): string[] {
+  if (opts.fence && (!Number.isSafeInteger(opts.fence.token) || opts.fence.token < 1 || !/^[A-Za-z0-9_-]{1,64}$/.test(opts.fence.scope))) {
+    throw new RangeError(`HostLock: a fence needs a positive whole token and a plain scope, got ${JSON.stringify(opts.fence)}`);
+  }
   const argv = scriptArgv('plumbline-lock', LOCK_SCRIPT, [
     opts.file ?? LOCK_FILE,
     opts.owner,
     String(Math.max(0, Math.floor(opts.waitS))),
     String(Math.max(1, Math.floor(opts.leaseS ?? DEFAULT_LEASE_S))),
+    ...(opts.fence ? [String(opts.fence.token), opts.fence.scope] : []),
   ]);
   return opts.sudo ? ['sudo', '-n', '--', ...argv] : argv;
 }

@@ -16,9 +16,14 @@ export function scriptArgv(name: string, script: string, args: readonly string[]
  * no stale lock after a crash. The holder prints a heartbeat each second and exits when the
  * channel is gone (the write fails) or when the lease ends: a partitioned actor's lock lapses
  * after the lease. Prints BUSY <owner> while waiting, HELD <owner> when refused, LOCKED when held.
+ *
+ * Fencing (a shared fleet): $5 a token, $6 its scope (which fleet's leases it counts). Under the
+ * flock, a token lower than the highest this host has seen for the scope is refused with
+ * FENCED <highest>: a worker whose lease moved on (it was paused, or cut off from the store) can
+ * never act after the one that took the host over. A token as high or higher is recorded.
  */
 export const LOCK_SCRIPT = `set -u
-file=$1 owner=$2 wait=$3 lease=$4
+file=$1 owner=$2 wait=$3 lease=$4 token=\${5-} scope=\${6-}
 command -v flock >/dev/null 2>&1 || { echo 'NOFLOCK flock(1) is not installed'; exit 3; }
 mkdir -p -- "\${file%/*}" || exit 3
 exec 9>>"$file" || exit 3
@@ -28,6 +33,12 @@ if ! flock -n 9; then
     printf 'HELD %s\\n' "$(head -n 1 -- "$file.owner" 2>/dev/null)"
     exit 4
   fi
+fi
+if [ -n "$token" ]; then
+  seen=$(head -n 1 -- "$file.token.$scope" 2>/dev/null) || seen=0
+  case $seen in '' | *[!0-9]*) seen=0 ;; esac
+  if [ "$token" -lt "$seen" ]; then printf 'FENCED %s\\n' "$seen"; exit 5; fi
+  printf '%s\\n' "$token" >"$file.token.$scope.$$" && mv -f -- "$file.token.$scope.$$" "$file.token.$scope" || exit 3
 fi
 printf '%s\\n' "$owner" >"$file.owner.$$" && mv -f -- "$file.owner.$$" "$file.owner"
 echo LOCKED

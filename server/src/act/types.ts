@@ -69,6 +69,10 @@ export interface ActionReport {
   timings: { lockWaitMs: number; actionMs: number; verifyMs: number; totalMs: number };
   /** Id of the audit entry written for this report. */
   auditId?: number;
+  /** A fleet worker's lease token the host checked before the action (one holder per action). */
+  fence?: { token: number; scope: string; holder: string };
+  /** When the action took the lock and when it let go (epoch ms). */
+  window?: { from: number; to: number };
 }
 
 /** Ends an action early; the orchestrator turns it into a `refused` or `failed` report. */

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import * as path from 'node:path';
 import { LabError, WORKSPACE_FILES, labDown, labExec, labStatus, labUp, requireRoot } from '../lab/lab';
+import { parseDuration } from '../config/duration';
 import { EXIT_ERROR } from './exitCodes';
 import { renderTable } from './table';
 
@@ -18,13 +19,23 @@ export function registerLabCommands(program: Command): void {
     .option('--hosts <n>', 'how many hosts', '3')
     .option('--dir <dir>', 'lab directory', DEFAULT_DIR)
     .option('-v, --verbose', 'print progress')
-    .action(async (opts: { hosts: string; dir: string; verbose?: boolean }) => {
+    .option('--prometheus [scrape]', 'also run node_exporter in every host and Prometheus on loopback scraping them every SCRAPE (default 2s); plumbline.yaml then reads metrics from it')
+    .option('--postgres', 'also run a PostgreSQL cluster of the lab\'s own; its URL goes to <dir>/store-url')
+    .action(async (opts: { hosts: string; dir: string; verbose?: boolean; prometheus?: string | boolean; postgres?: boolean }) => {
       if (!guard()) return;
       const hosts = Number(opts.hosts);
       if (!Number.isInteger(hosts) || hosts < 1) return fail(`--hosts must be a positive whole number, not "${opts.hosts}"`);
+      const scrape = opts.prometheus === undefined ? undefined : parseDuration(typeof opts.prometheus === 'string' ? opts.prometheus : '2s');
+      if (opts.prometheus !== undefined && scrape === undefined) return fail(`--prometheus: expected a scrape interval like "2s", got "${String(opts.prometheus)}"`);
       const started = Date.now();
       const state = await orFail(() =>
-        labUp({ dir: opts.dir, hosts, log: opts.verbose ? (l) => process.stderr.write(`lab: ${l}\n`) : undefined }),
+        labUp({
+          dir: opts.dir,
+          hosts,
+          log: opts.verbose ? (l) => process.stderr.write(`lab: ${l}\n`) : undefined,
+          ...(scrape !== undefined && { prometheus: { scrapeIntervalMs: scrape } }),
+          postgres: opts.postgres,
+        }),
       );
       if (!state) return;
       const rows = state.hosts.map((h) => [h.name, h.address, h.netns, String(h.initPid)]);
@@ -33,6 +44,10 @@ export function registerLabCommands(program: Command): void {
       process.stdout.write(`ssh config:  ${path.join(state.dir, WORKSPACE_FILES.sshConfig)}   (ssh -F … web-1)\n`);
       process.stdout.write(`workspace:   ${path.join(state.dir, WORKSPACE_FILES.workspace)}\n`);
       process.stdout.write(`to use it:   export PLUMBLINE_SSH_CONFIG=${path.join(state.dir, WORKSPACE_FILES.sshConfig)}   (or --ssh-config; plumbline.yaml cannot choose it)\n`);
+      if (state.prometheus) process.stdout.write(`prometheus:  ${state.prometheus.url} (node_exporter on every host; the workspace reads metrics from it)\n`);
+      if (state.postgres) {
+        process.stdout.write(`postgresql:  127.0.0.1:${state.postgres.port}; export PLUMBLINE_STORE_URL="$(cat ${path.join(state.dir, WORKSPACE_FILES.storeUrl)})"\n`);
+      }
     });
 
   lab

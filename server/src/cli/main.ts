@@ -23,6 +23,7 @@ const MODULES: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ['watch'], load: async () => (await import('./watch')).registerWatchCommand },
   { commands: ['guard'], load: async () => (await import('./guard')).registerGuardCommand },
   { commands: ['store'], load: async () => (await import('./store')).registerStoreCommands },
+  { commands: ['serve', 'status', 'approvals', 'approve'], load: async () => (await import('./serve')).registerServeCommands },
 ];
 
 async function main(argv: string[]): Promise<void> {

@@ -101,8 +101,8 @@ export function registerWatchCommand(program: Command): void {
       });
       watcher.on('findings', (host, findings) => flags.json && jsonLine({ type: 'findings', host, findings }));
       watcher.on('decision', (d) => {
-        if (flags.json) jsonLine({ type: 'decision', decision: d });
-        else say(`${d.host}: decision tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : d.needsApproval ? ', needs approval' : ''}]: ${d.why}`);
+        if (flags.json) jsonLine({ type: 'decision', decision: d, metricsFrom: watcher.metricsSource });
+        else say(`${d.host}: decision tier ${d.tier} ${d.action} [metrics from ${watcher.metricsSource}, ${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : d.needsApproval ? ', needs approval' : ''}]: ${d.why}`);
       });
       watcher.on('action', (report) => {
         if (flags.json) jsonLine({ type: 'action', report });

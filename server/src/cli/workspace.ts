@@ -10,6 +10,7 @@ import { printErr } from './output';
 export interface WorkspaceFlags {
   config?: string;
   data?: string;
+  store?: string;
   json?: boolean;
   quiet?: boolean;
   sshConfig?: string;
@@ -23,6 +24,7 @@ export function workspaceOptions(cmd: Command): Command {
     .option('--data <dir>', 'data folder for the store (default: .plumbline beside plumbline.yaml)')
     .option('--ssh-config <file>', 'ssh_config file (default: $PLUMBLINE_SSH_CONFIG, else ~/.ssh/config); plumbline.yaml cannot choose it')
     .option('--known-hosts <file>', 'known_hosts file (default: $PLUMBLINE_KNOWN_HOSTS, else the ssh config\'s UserKnownHostsFile)')
+    .option('--store <url>', 'a shared store: postgresql://… (default: $PLUMBLINE_STORE_URL, else SQLite in the data folder)')
     .option('--json', 'machine-readable output on stdout')
     .option('-q, --quiet', 'no progress on stderr');
 }
@@ -56,13 +58,17 @@ export async function withEngine<T>(
   envName: string,
   verb: string,
   fn: (engine: Engine, progress: OnHostDone) => Promise<T>,
+  extra: { actor?: string } = {},
 ): Promise<T> {
   const configFile = flags.config ?? findConfig(process.cwd());
   if (!configFile) throw new CliExit(EXIT_ERROR, 'no plumbline.yaml here or in any parent folder (use --config FILE)');
   const ssh = { ...(flags.sshConfig ? { config: path.resolve(flags.sshConfig) } : {}), ...(flags.knownHosts ? { knownHosts: path.resolve(flags.knownHosts) } : {}) };
   // Loaded here, not at start-up: a command that never opens the engine never loads it.
   const { Engine, UnknownEnvironment } = await import('../engine/engine');
-  const opened = await Engine.open({ configFile, dataDir: flags.data, ssh });
+  const opened = await Engine.open({ configFile, dataDir: flags.data, store: flags.store, ssh, ...extra }).catch((e: unknown) => {
+    // The store could not be opened (unreachable PostgreSQL, a newer schema, a bad URL, a damaged file): a message, not a crash.
+    throw new CliExit(EXIT_ERROR, e instanceof Error ? e.message : String(e));
+  });
   if (!opened.ok) {
     for (const e of opened.error) printErr(`${formatConfigError(e)}`);
     throw new CliExit(EXIT_ERROR, `${opened.error.length} error(s) in ${configFile}`);

@@ -4,7 +4,7 @@ import { DEFAULT_RISK } from './checks';
 import { parseDuration } from './duration';
 import { parseSize } from './size';
 import type { SourceMap } from './positions';
-import type { ActionKind, ActionsConfig, EnvironmentConfig, WorkspaceConfig } from './types';
+import type { ActionKind, ActionsConfig, EnvironmentConfig, MetricsConfig, WorkspaceConfig } from './types';
 
 /** The shape the schema guarantees; only build() reads it, and only after validation passed. */
 interface RawConfig {
@@ -26,6 +26,10 @@ interface RawEnvironment {
       files?: { local: string; remote: string; secret?: boolean }[];
       limits?: { memory?: string; latency?: string; fds?: number };
     };
+  };
+  metrics?: {
+    source?: 'agent' | 'prometheus';
+    prometheus?: { url: string; label?: string; match?: string; app?: string; hosts?: Record<string, string>; window?: string; history?: string };
   };
   risk?: Partial<EnvironmentConfig['risk']>;
   actions?: Partial<Omit<ActionsConfig, 'escalateAfterMs' | 'cooldownMs'>> & {
@@ -91,6 +95,7 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
         },
       },
     },
+    ...(env.metrics?.source === 'prometheus' && { metrics: buildMetrics(env.metrics) }),
     risk: { ...DEFAULT_RISK, ...env.risk },
     actions: {
       mode: actions.mode ?? 'suggest',
@@ -105,6 +110,26 @@ function buildEnvironment(name: string, env: RawEnvironment, src: SourceMap): En
       ...(actions.remediate && { remediate: actions.remediate }),
       ...(actions.switch && { switch: actions.switch }),
       ...(actions.rollback && { rollback: actions.rollback }),
+    },
+  };
+}
+
+/** The default rate window: four scrapes at Prometheus' default 15 s scrape interval. */
+export const DEFAULT_PROMETHEUS_WINDOW = '1m';
+
+function buildMetrics(m: RawEnvironment['metrics']): MetricsConfig {
+  if (m?.source !== 'prometheus' || !m.prometheus) return { source: 'agent' };
+  const p = m.prometheus;
+  return {
+    source: 'prometheus',
+    prometheus: {
+      url: p.url.replace(/\/+$/, ''),
+      label: p.label ?? 'instance',
+      ...(p.match !== undefined && { match: p.match }),
+      ...(p.app !== undefined && { app: p.app }),
+      hosts: p.hosts ?? {},
+      windowMs: parseDuration(p.window ?? DEFAULT_PROMETHEUS_WINDOW)!,
+      ...(p.history !== undefined && { historyMs: parseDuration(p.history)! }),
     },
   };
 }

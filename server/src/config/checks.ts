@@ -113,6 +113,17 @@ function environmentProblems(at: DataPath, env: Obj, src: SourceMap): Problem[] 
     });
   }
 
+  const metrics = isObj(env.metrics) ? env.metrics : {};
+  const prom = isObj(metrics.prometheus) ? metrics.prometheus : {};
+  if (typeof prom.url === 'string' && new RegExp(HTTP_URL_PATTERN).test(prom.url) && !URL.canParse(prom.url)) {
+    problem([...at, 'metrics', 'prometheus', 'url'], `expected an http(s) URL, got ${JSON.stringify(prom.url)} (it does not parse as a URL)`);
+  }
+  if (isObj(prom.hosts) && Array.isArray(env.hosts)) {
+    for (const host of Object.keys(prom.hosts)) {
+      if (!env.hosts.includes(host)) problem([...at, 'metrics', 'prometheus', 'hosts', host], `"${host}" is not a host of environment "${String(at[1])}"`, 'key');
+    }
+  }
+
   const actions = isObj(env.actions) ? env.actions : {};
   const rollback = isObj(actions.rollback) ? actions.rollback : {};
   if (rollback.strategy === 'release-symlink' && typeof app.release !== 'string') {

@@ -26,6 +26,10 @@ export const REMOTE_PATH_PATTERN = `^/${PRINTABLE}*$`;
 export const LOCAL_PATH_PATTERN = `^(?![/~\\\\])(?![A-Za-z]:)${PRINTABLE}+$`;
 export const SIZE_PATTERN = '^[0-9]+(\\.[0-9]+)?\\s*(B|KiB|MiB|GiB|TiB|kB|KB|MB|GB|TB)$';
 export const HTTP_URL_PATTERN = '^https?://[^\\s/?#]+[^\\s]*$';
+/** PromQL label matchers, like `job="node", env=~"prod|staging"`: pasted into queries, so nothing else. */
+const MATCHER = '[A-Za-z_][A-Za-z0-9_]*\\s*(?:=~|!~|!=|=)\\s*"(?:[^"\\\\\\u0000-\\u001f]|\\\\.)*"';
+export const MATCHERS_PATTERN = `^\\s*${MATCHER}(?:\\s*,\\s*${MATCHER})*\\s*$`;
+export const LABEL_NAME_PATTERN = '^[A-Za-z_][A-Za-z0-9_]*$';
 
 const str = (expected: string, pattern?: string): SchemaObject =>
   pattern === undefined ? { type: 'string', minLength: 1, expected } : { type: 'string', pattern, expected };
@@ -98,6 +102,33 @@ const environment = map(
         ),
       },
       'a map with "hardware", "os" or "app"',
+    ),
+    metrics: map(
+      {
+        source: { enum: ['agent', 'prometheus'], default: 'agent' },
+        prometheus: map(
+          {
+            url: str('an http(s) URL like "http://127.0.0.1:9090"', HTTP_URL_PATTERN),
+            label: str('a Prometheus label name like "instance"', LABEL_NAME_PATTERN),
+            match: str('label matchers like \'job="node"\'', MATCHERS_PATTERN),
+            app: str('label matchers like \'job="app"\' for the app\'s own series', MATCHERS_PATTERN),
+            hosts: {
+              type: 'object',
+              expected: 'a map from each host to its value of the label, like { web-1: "10.0.0.11" }',
+              additionalProperties: str('a label value', `^${PRINTABLE}+$`),
+            },
+            window: str('a duration like "1m" (the rate window; at least two scrapes)', DURATION_PATTERN),
+            history: str('a duration like "1h" (how far back to warm up from)', DURATION_PATTERN),
+          },
+          'a map with "url"',
+          { required: ['url'] },
+        ),
+      },
+      'a map with "source"',
+      {
+        if: { properties: { source: { const: 'prometheus' } }, required: ['source'] },
+        then: { required: ['prometheus'], because: 'source "prometheus"' },
+      },
     ),
     risk: map({ minor: riskLevel, moderate: riskLevel, severe: riskLevel }, 'a map with "minor", "moderate" and "severe"'),
     actions: map(

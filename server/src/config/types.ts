@@ -22,8 +22,29 @@ export interface EnvironmentConfig {
   /** Sampling interval in milliseconds. */
   intervalMs: number;
   layers: LayersConfig;
+  /** Where watch samples come from: the agent over SSH (absent: the agent), or a Prometheus that already scrapes the hosts. */
+  metrics?: MetricsConfig;
   risk: { minor: number; moderate: number; severe: number };
   actions: ActionsConfig;
+}
+
+export type MetricsConfig = { source: 'agent' } | { source: 'prometheus'; prometheus: PrometheusConfig };
+
+export interface PrometheusConfig {
+  /** Base URL of the Prometheus HTTP API (without /api/v1). */
+  url: string;
+  /** The label whose value tells the hosts apart; default `instance`. */
+  label: string;
+  /** Extra label matchers for the host's series (node_exporter's), e.g. `job="node"`. */
+  match?: string;
+  /** Label matchers for the app's own series (its /metrics, scraped by Prometheus). */
+  app?: string;
+  /** The label's value per host; default the host's name. A value without a port matches any port. */
+  hosts: Record<string, string>;
+  /** The rate() window; at least two scrapes long. */
+  windowMs: number;
+  /** How far back a start warms up from Prometheus' history. */
+  historyMs?: number;
 }
 
 export interface HostEntry {

@@ -14,11 +14,12 @@ import { Monitor, type MonitorOptions } from '../monitor/monitor';
 import { makeProbe, readHealthThrough } from '../monitor/probe';
 import { describeSshError } from '../ssh/errors';
 import { SshPool, type PoolOptions } from '../ssh/pool';
+import { resolveStoreLocation } from '../store/location';
 import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
 import { runAction, type ActOptions } from '../act/act';
 import { readHostState, snapshotInput } from '../act/hostState';
-import { HostLock, type LockError, type LockOptions } from '../act/lock';
+import { HostLock, type Fence, type LockError, type LockOptions } from '../act/lock';
 import { probeRoot, StepRunner } from '../act/steps';
 import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
 import { AuditLog } from '../audit/log';
@@ -31,6 +32,11 @@ export interface EngineOptions {
   configFile: string;
   /** Folder for the store; default `.plumbline` beside plumbline.yaml. */
   dataDir?: string;
+  /**
+   * The store: a PostgreSQL URL (a shared fleet) or a SQLite file; default PLUMBLINE_STORE_URL,
+   * else plumbline.db in the data folder. Models stay in the data folder either way.
+   */
+  store?: string;
   /** Hosts worked on at once. */
   concurrency?: number;
   log?: (line: string) => void;
@@ -46,6 +52,8 @@ export interface EngineOptions {
   /** Asked for an identity file's passphrase (the editor keeps them in its SecretStorage). */
   passphrase?: PoolOptions['passphrase'];
   passphraseChecked?: PoolOptions['passphraseChecked'];
+  /** Who acts from this engine (lock owner, audit); default user@machine. A fleet worker gives its id. */
+  actor?: string;
 }
 
 /** Called as each host finishes, for progress output. */
@@ -73,7 +81,7 @@ export interface HostInfo {
 }
 
 /** Monitor settings an engine caller may choose; the rest comes from plumbline.yaml. */
-export type EngineMonitorOptions = Partial<Omit<MonitorOptions, 'env' | 'hosts' | 'opener' | 'store' | 'argv'>>;
+export type EngineMonitorOptions = Partial<Omit<MonitorOptions, 'env' | 'opener' | 'store' | 'argv'>>;
 
 /** What `plumbline-agent install` reported. */
 export interface AgentInstallInfo {
@@ -134,7 +142,7 @@ export class Engine {
     if (!config || errors.length > 0) return err(errors);
     const dataDir = path.resolve(opts.dataDir ?? path.join(path.dirname(configFile), '.plumbline'));
     fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-    const store = Store.open(path.join(dataDir, 'plumbline.db'));
+    const store = Store.at(resolveStoreLocation({ explicit: opts.store, dataDir }));
     const sshSettings = personalSshSettings(opts.ssh);
     const notes: string[] = [];
     if (config.ssh.config !== undefined || config.ssh.knownHosts !== undefined) {
@@ -276,7 +284,25 @@ export class Engine {
 
   /** Who acts from this process: recorded as lock owner and in the audit log. */
   actor(): string {
-    return `${os.userInfo().username}@${os.hostname()}`;
+    return this.opts.actor ?? `${os.userInfo().username}@${os.hostname()}`;
+  }
+
+  /**
+   * Shows the host a fleet worker's new lease token: takes the host lock with it (waiting for an
+   * action in progress) and lets go. From then on the host refuses every older token.
+   */
+  async fenceHost(host: string, fence: Fence): Promise<Result<void, LockError>> {
+    let sudo: boolean;
+    try {
+      sudo = !(await probeRoot(this.pool, host)).isRoot;
+    } catch (e) {
+      return err({ kind: 'LockUnavailable', message: e instanceof Error ? e.message : String(e) });
+    }
+    const owner = JSON.stringify({ by: this.actor(), pid: process.pid, action: 'fence', token: fence.token, since: new Date().toISOString() });
+    const l = await HostLock.acquire(this.pool, host, { owner, waitS: 30, leaseS: 60, sudo, fence });
+    if (!l.ok) return l;
+    await l.value.release();
+    return ok(undefined);
   }
 
   /**
@@ -364,7 +390,16 @@ export class Engine {
       outcome: report.status,
       actor,
       summary: report.message,
-      details: { dryRun: report.dryRun, reasons: report.reasons, steps: report.steps, verification: report.verification, timings: report.timings, ...(started ? { startedId: started.id } : {}) },
+      details: {
+        dryRun: report.dryRun,
+        reasons: report.reasons,
+        steps: report.steps,
+        verification: report.verification,
+        timings: report.timings,
+        ...(started ? { startedId: started.id } : {}),
+        ...(report.fence && { fence: report.fence }),
+        ...(report.window && { window: report.window }),
+      },
     });
     report.auditId = entry.id;
     return report;
@@ -416,10 +451,11 @@ export class Engine {
     return new Monitor({
       ...opts,
       env: env.name,
-      hosts: env.hosts.map((h) => h.spec),
+      hosts: opts.hosts ?? env.hosts.map((h) => h.spec),
       opener: this.pool,
       store: this.store,
       intervalMs,
+      ...(env.metrics?.source === 'prometheus' && { prometheus: { config: env.metrics.prometheus, mounts: env.layers.hardware.mounts } }),
       argv: (_host, source, fromSeq, paced) =>
         source === 'follow'
           ? followArgv(fromSeq)

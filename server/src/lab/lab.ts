@@ -18,11 +18,13 @@ import {
   MAX_SLOTS,
 } from './network';
 import { createHostDirs, hostDirs } from './overlay';
+import { startPostgres, stopPostgres } from './postgres';
+import { startNodeExporter, startPrometheus, stopPrometheus, waitTargetsUp } from './prometheus';
 import { requireRoot } from './prerequisites';
 import { RunResult, runOk } from './run';
 import { LabHost, LabState, readState, removeState, writeState } from './state';
 import { SUDOERS, appEnv } from './templates';
-import { WORKSPACE_FILES, writeWorkspace } from './workspace';
+import { WORKSPACE_FILES, workspaceYaml, writeWorkspace } from './workspace';
 
 export { LabError } from './errors';
 export { labUnavailableReason, requireRoot } from './prerequisites';
@@ -49,7 +51,17 @@ export interface LabHostStatus {
  * `dir`. Work is parallel across hosts; readiness is polled from the hosts' sockets. An `up`
  * that fails midway takes down whatever it made before it throws.
  */
-export async function labUp(opts: { dir: string; hosts: number; log?: Log }): Promise<LabState> {
+export interface LabUpOptions {
+  dir: string;
+  hosts: number;
+  log?: Log;
+  /** node_exporter in every host and Prometheus on loopback scraping them (and the app) at this interval. */
+  prometheus?: { scrapeIntervalMs: number };
+  /** A PostgreSQL cluster of the lab's own, its URL in `<dir>/store-url`. */
+  postgres?: boolean;
+}
+
+export async function labUp(opts: LabUpOptions): Promise<LabState> {
   requireRoot();
   const log = opts.log ?? quiet;
   const dir = path.resolve(opts.dir);
@@ -88,6 +100,13 @@ export async function labUp(opts: { dir: string; hosts: number; log?: Log }): Pr
   writeState(state);
   try {
     await bringUp(state, net, log);
+    if (opts.prometheus) await bringUpPrometheus(state, opts.prometheus.scrapeIntervalMs, log);
+    if (opts.postgres) {
+      const pg = await startPostgres({ log });
+      state.postgres = { pid: pg.pid, port: pg.port, dir: pg.dir };
+      writeState(state);
+      fs.writeFileSync(path.join(dir, WORKSPACE_FILES.storeUrl), `${pg.url}\n`, { mode: 0o600 });
+    }
   } catch (e) {
     log(`lab up failed, cleaning up: ${e instanceof Error ? e.message : String(e)}`);
     await labDown({ dir, log }).catch((down: unknown) => log(`cleanup failed too: ${String(down)}`));
@@ -135,6 +154,16 @@ async function bringUp(state: LabState, net: LabNetwork, log: Log): Promise<void
   await Promise.all(state.hosts.map((h) => waitReady(h, dirsOf.get(h.name)!, READY_TIMEOUT_MS)));
 }
 
+async function bringUpPrometheus(state: LabState, scrapeIntervalMs: number, log: Log): Promise<void> {
+  await Promise.all(state.hosts.map((h) => startNodeExporter(h)));
+  const p = await startPrometheus(state, { dir: path.join(state.dir, 'prometheus'), scrapeIntervalMs, log });
+  state.prometheus = p;
+  writeState(state);
+  // node_exporter and the app on every host.
+  await waitTargetsUp(p.url, 2 * state.hosts.length);
+  fs.writeFileSync(path.join(state.dir, WORKSPACE_FILES.workspace), workspaceYaml(state));
+}
+
 /**
  * Takes the lab in `dir` down: kills each host's init (the kernel kills the rest of the host),
  * deletes namespaces, veths, bridge and nftables table, then the host dirs and lab.json.
@@ -149,6 +178,9 @@ export async function labDown(opts: { dir: string; log?: Log }): Promise<void> {
     fs.rmSync(path.join(dir, 'hosts'), { recursive: true, force: true });
     return;
   }
+  if (state.prometheus) await stopPrometheus(state.prometheus);
+  if (state.postgres) await stopPostgres(state.postgres);
+  fs.rmSync(path.join(dir, WORKSPACE_FILES.storeUrl), { force: true });
   const results = await Promise.all(state.hosts.map((h) => stopHost(h, hostDirs(dir, h.name))));
   const stuck = state.hosts.filter((_, i) => !results[i]).map((h) => h.name);
   if (stuck.length) throw new LabError(`lab hosts did not stop: ${stuck.join(', ')}`);

@@ -24,6 +24,10 @@ export interface LabState {
   slot?: number;
   /** nftables table (family inet) guarding the bridge. */
   nftTable?: string;
+  /** Prometheus run by hand on loopback, scraping node_exporter on every host (`lab up --prometheus`). */
+  prometheus?: { pid: number; url: string; dir: string; scrapeIntervalMs: number };
+  /** A PostgreSQL cluster of the lab's own (`lab up --postgres`); its URL, with the password, is in `store-url`. */
+  postgres?: { pid: number; port: number; dir: string };
 }
 
 export function stateFile(dir: string): string {

@@ -12,7 +12,26 @@ export const WORKSPACE_FILES = {
   appConf: 'deploy/nginx/app.conf',
   upstreamConf: 'deploy/nginx/upstream.conf',
   appEnv: 'deploy/app.env',
+  /** `lab up --postgres`: the lab cluster's URL (with its password; 0600). */
+  storeUrl: 'store-url',
 } as const;
+
+/** The lab's Prometheus as the metric source: hosts by address (node_exporter on :9100, the app behind nginx on :80). */
+function metricsYaml(state: LabState): string {
+  if (!state.prometheus) return '';
+  const hosts = state.hosts.map((h) => `${h.name}: ${JSON.stringify(h.address)}`).join(', ');
+  const window = `${Math.max(4, 4 * Math.round(state.prometheus.scrapeIntervalMs / 1000))}s`;
+  return `    metrics:
+      source: prometheus
+      prometheus:
+        url: ${state.prometheus.url}
+        label: instance
+        match: 'job="node"'
+        app: 'job="app"'
+        hosts: { ${hosts} }
+        window: ${window}
+`;
+}
 
 export function knownHostsText(state: LabState, hostKeys: Map<string, string>): string {
   return state.hosts.map((h) => `${h.name},${h.address} ${hostKeys.get(h.name)?.split(' ').slice(0, 2).join(' ')}\n`).join('');
@@ -68,7 +87,7 @@ environments:
           - { local: ${WORKSPACE_FILES.appConf}, remote: /etc/nginx/conf.d/app.conf }
           - { local: ${WORKSPACE_FILES.upstreamConf}, remote: /etc/nginx/conf.d/upstream.conf }
           - { local: ${WORKSPACE_FILES.appEnv}, remote: /srv/app/shared/app.env, secret: true }
-    risk: { minor: 0.3, moderate: 0.6, severe: 0.85 }
+${metricsYaml(state)}    risk: { minor: 0.3, moderate: 0.6, severe: 0.85 }
     actions:
       mode: confirm
       remediate: { restart: [plumbline-app], commands: [[find, ${LAB_CACHE_DIR}, -mindepth, '1', -delete]] }

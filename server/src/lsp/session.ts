@@ -116,12 +116,19 @@ export class WorkspaceSession {
           ...(settings.knownHosts ? { knownHosts: resolveHome(settings.knownHosts) } : {}),
         },
         ...(settings.dataFolder ? { dataDir: path.resolve(this.workspaceDir, settings.dataFolder) } : {}),
+        ...(settings.storeUrl ? { store: settings.storeUrl } : {}),
         confirmUnknownHost: (host, keyType, fingerprint) => this.deps.confirmHostKey({ host, keyType, fingerprint }),
         ...(this.deps.passphrase ? { passphrase: this.deps.passphrase } : {}),
         ...(this.deps.passphraseChecked ? { passphraseChecked: this.deps.passphraseChecked } : {}),
         log: (l) => this.deps.log(l),
+      }).catch((e: unknown) => {
+        // The store did not open (an unreachable shared store, a newer schema): say so where the views show state.
+        this.message = `the store did not open: ${e instanceof Error ? e.message : String(e)}`;
+        return undefined;
       });
-      if (r.ok) {
+      if (!r) {
+        this.deps.log(this.message ?? 'the store did not open');
+      } else if (r.ok) {
         this.engine = r.value;
         this.message = undefined;
         this.loadFromStore(r.value);

@@ -34,5 +34,6 @@ function normalize(v: unknown): PlumblineSettings {
   const sshConfig = str(o.sshConfig);
   const knownHosts = str(o.knownHosts);
   const dataFolder = str(o.dataFolder);
-  return { ...(sshConfig ? { sshConfig } : {}), ...(knownHosts ? { knownHosts } : {}), ...(dataFolder ? { dataFolder } : {}) };
+  const storeUrl = str(o.storeUrl);
+  return { ...(sshConfig ? { sshConfig } : {}), ...(knownHosts ? { knownHosts } : {}), ...(dataFolder ? { dataFolder } : {}), ...(storeUrl ? { storeUrl } : {}) };
 }

@@ -10,9 +10,12 @@ import { parseSample, type MalformedSample, type Sample } from './sample';
 /** Where the samples come from: the agent run by the channel itself, or the installed agent's buffer. */
 export type AgentSource = 'stream' | 'follow';
 
+/** Where a host's samples come from: one of the agent's modes, or Prometheus (server/src/monitor/prometheus). */
+export type StreamSource = AgentSource | 'prometheus';
+
 export type HostStreamState =
-  | { kind: 'connecting'; attempt: number; source: AgentSource }
-  | { kind: 'streaming'; since: number; source: AgentSource }
+  | { kind: 'connecting'; attempt: number; source: StreamSource }
+  | { kind: 'streaming'; since: number; source: StreamSource }
   | { kind: 'backoff'; untilMs: number; attempt: number; error: string }
   | { kind: 'stopped' };
 

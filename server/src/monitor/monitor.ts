@@ -1,7 +1,9 @@
 import { EventEmitter } from 'node:events';
+import type { PrometheusConfig } from '../config/types';
 import type { BackoffOptions } from './backoff';
 import { BatchWriter, type BatchWriterOptions, type BatchWriterStats } from './batchWriter';
 import { HostStream, type AgentSource, type GapInfo, type HostStreamState, type HostStreamStats, type MalformedEvent, type StreamOpener } from './hostStream';
+import { PrometheusPoller } from './prometheus/poller';
 import type { ProbeResult } from './probe';
 import { Ring } from './ring';
 import type { Sample } from './sample';
@@ -29,6 +31,8 @@ export interface MonitorOptions {
   intervalMs: number;
   /** Default `auto`: the installed agent when there is one, else stream mode. */
   source?: AgentSource | 'auto';
+  /** Read the hosts' series from Prometheus instead of the agent (`argv` and `opener` are then unused). */
+  prometheus?: { config: PrometheusConfig; mounts: string[] };
   /** Recent samples kept per host for detectors; default 720 (1 h at 5 s). */
   ringSize?: number;
   batch?: BatchWriterOptions;
@@ -73,6 +77,7 @@ interface Queued {
 export class Monitor extends EventEmitter<MonitorEvents> {
   readonly env: string;
   private readonly streams = new Map<string, HostStream>();
+  private poller: PrometheusPoller | undefined;
   private readonly rings = new Map<string, Ring<Sample>>();
   private readonly writer: BatchWriter<Queued>;
   private compactTimer: NodeJS.Timeout | undefined;
@@ -88,6 +93,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     });
     this.writer.onDrain(() => {
       for (const s of this.streams.values()) s.resume();
+      this.poller?.resume();
     });
     for (const host of opts.hosts) this.rings.set(host, new Ring<Sample>(opts.ringSize ?? 720));
   }
@@ -96,7 +102,8 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (this.started) return;
     this.started = true;
     const { opts } = this;
-    for (const host of opts.hosts) {
+    if (opts.prometheus) this.startPoller(opts.prometheus);
+    for (const host of opts.prometheus ? [] : opts.hosts) {
       const s = new HostStream({
         host,
         opener: opts.opener,
@@ -133,6 +140,7 @@ export class Monitor extends EventEmitter<MonitorEvents> {
     if (this.compactTimer) clearInterval(this.compactTimer);
     this.compactTimer = undefined;
     await Promise.all([...this.streams.values()].map((s) => s.stop()));
+    await this.poller?.stop();
     await this.writer.close();
   }
 
@@ -149,14 +157,42 @@ export class Monitor extends EventEmitter<MonitorEvents> {
   status(): HostMonitorStatus[] {
     return this.opts.hosts.map((host) => {
       const s = this.streams.get(host);
+      const p = this.poller;
       return {
         host,
-        state: s?.state ?? { kind: 'stopped' },
-        lastSeq: s?.lastSeq ?? 0,
+        state: p ? p.state(host) : (s?.state ?? { kind: 'stopped' }),
+        lastSeq: p ? p.lastSeq(host) : (s?.lastSeq ?? 0),
         recent: this.rings.get(host)?.size ?? 0,
-        stats: s?.stats() ?? { received: 0, malformed: 0, duplicates: 0, gaps: 0, connects: 0, pauses: 0 },
+        stats: p ? p.stats(host) : (s?.stats() ?? { received: 0, malformed: 0, duplicates: 0, gaps: 0, connects: 0, pauses: 0 }),
       };
     });
+  }
+
+  /** Where samples come from: `prometheus`, or `agent` (stream or installed). */
+  get source(): 'agent' | 'prometheus' {
+    return this.opts.prometheus ? 'prometheus' : 'agent';
+  }
+
+  private startPoller(p: NonNullable<MonitorOptions['prometheus']>): void {
+    const { opts } = this;
+    const poller = new PrometheusPoller({
+      config: p.config,
+      hosts: opts.hosts,
+      mounts: p.mounts,
+      intervalMs: opts.intervalMs,
+      fromSeq: (host) => opts.store.lastSeq(this.env, host),
+      historyMs: p.config.historyMs ?? (opts.ringSize ?? 720) * opts.intervalMs,
+      accept: (host, sample) => this.writer.push({ host, sample }),
+      now: opts.now,
+    });
+    poller.on('sample', (host, sample) => {
+      this.rings.get(host)?.push(sample);
+      this.emit('sample', host, sample);
+    });
+    poller.on('state', (host, st) => this.emit('state', host, st));
+    poller.on('gap', (host, g) => this.emit('gap', host, g));
+    this.poller = poller;
+    poller.start();
   }
 
   writerStats(): BatchWriterStats {

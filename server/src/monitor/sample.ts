@@ -15,9 +15,28 @@ export interface Sample {
   windowMs: number;
   host: HostMetrics;
   app: AppMetrics;
+  /**
+   * Managed files' hashes and the release target. Prometheus cannot see them: its samples carry an
+   * empty record that means "not seen", not "no files, no release". Read it through observedConfig().
+   */
   config: { files: Record<string, string | null>; release: string | null };
+  /** Where the sample came from; absent means the agent over SSH. */
+  source?: SampleSource;
   /** Why something is null or partial (a failed metrics fetch, series over the cap...). */
   notes?: string[];
+}
+
+/** The agent over SSH (stream or installed), or a Prometheus that scrapes the host. */
+export type SampleSource = 'agent' | 'prometheus';
+
+/** Which source a sample came from (agent samples do not say). */
+export function sampleSource(s: Sample): SampleSource {
+  return s.source ?? 'agent';
+}
+
+/** The sample's files and release, or null when its source cannot see them. */
+export function observedConfig(s: Sample): Sample['config'] | null {
+  return sampleSource(s) === 'prometheus' ? null : s.config;
 }
 
 export interface HostMetrics {

@@ -529,6 +529,8 @@ export interface PlumblineSettings {
   sshConfig?: string;
   knownHosts?: string;
   dataFolder?: string;
+  /** A shared store (postgresql://…); machine-scoped, as it may hold a password. */
+  storeUrl?: string;
 }
 
 /** Command ids shared by code lenses and code actions built on the server and the client's registrations. */

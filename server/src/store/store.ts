@@ -6,7 +6,11 @@ import type { AuditEntry, AuditEntryInput, AuditRecord } from '../audit/types';
 import type { Fingerprint, ManagedFileState } from '../fingerprint/types';
 import { mergeRollups, MINUTE_MS, rollUp, type SampleRollup } from '../monitor/rollup';
 import type { Sample } from '../monitor/sample';
+import { dialectOf, type Db } from './db';
+import { FleetStore } from './fleet';
+import { describeLocation, type StoreLocation } from './location';
 import { applyMigrations } from './migrations';
+import { PgDatabase, type PgDatabaseOptions, type StoreHealth } from './postgres/pgDatabase';
 import { sqliteModule } from './sqlite';
 
 export { SchemaMismatch, SchemaTooNew } from './migrations';
@@ -113,7 +117,12 @@ export const DEFAULT_RAW_RETENTION_MS = 24 * 3600_000;
 export interface StoreOptions {
   /** The store's clock, for stored_at / promoted_at / taken_at. */
   now?: () => Date;
+  /** PostgreSQL only: reconnect budget and timeouts. */
+  postgres?: PgDatabaseOptions;
 }
+
+/** pg_advisory_xact_lock key that makes appends to the audit chain take turns across processes ("plau"). */
+const AUDIT_LOCK = 0x706c6175;
 
 interface BaselineRow {
   env: string;
@@ -145,7 +154,8 @@ const BASELINE_SELECT = `
   FROM baselines b JOIN fingerprints f ON f.id = b.fingerprint_id`;
 
 /**
- * Plumbline's local state in one SQLite file (node:sqlite, no native addon).
+ * Plumbline's state: by default in one SQLite file (node:sqlite, no native addon); for a shared
+ * fleet in PostgreSQL (Store.connect), with the same schema, statements and behaviour.
  *
  * Durability: WAL with synchronous=FULL. Every commit is fsynced before it returns, so a crash of
  * the process *or of the machine* loses nothing that was reported committed. Writes here are
@@ -158,12 +168,46 @@ const BASELINE_SELECT = `
  */
 export class Store {
   private depth = 0;
+  private fleetStore: FleetStore | undefined;
 
   private constructor(
-    private readonly db: DatabaseSync,
+    private readonly db: Db,
+    /** The SQLite file, or the PostgreSQL URL without its password. */
     readonly file: string,
     private readonly now: () => Date,
   ) {}
+
+  /** Opens the store where `location` says: a SQLite file or a PostgreSQL URL. */
+  static at(location: StoreLocation, opts: StoreOptions = {}): Store {
+    return location.kind === 'sqlite' ? Store.open(location.file, opts) : Store.connect(location.url, opts);
+  }
+
+  /** Connects to PostgreSQL (the URL may hold a password; it is never stored or shown) and migrates. */
+  static connect(url: string, opts: StoreOptions = {}): Store {
+    const db = new PgDatabase(url, opts.postgres);
+    const name = describeLocation({ kind: 'postgres', url });
+    try {
+      applyMigrations(db, name);
+    } catch (e) {
+      db.close();
+      throw e;
+    }
+    return new Store(db, name, opts.now ?? (() => new Date()));
+  }
+
+  get engine(): 'sqlite' | 'postgres' {
+    return dialectOf(this.db);
+  }
+
+  /** Leases, workers and approvals of a shared fleet (plumbline serve). */
+  fleet(): FleetStore {
+    return (this.fleetStore ??= new FleetStore(this.db, this.engine));
+  }
+
+  /** Whether the store answered its last call (a local SQLite file always does). */
+  health(): StoreHealth {
+    return this.db instanceof PgDatabase ? this.db.health : { ok: true };
+  }
 
   /** Opens (creating if needed) and migrates the store. `:memory:` gives a throwaway store for tests. */
   static open(file: string, opts: StoreOptions = {}): Store {
@@ -369,6 +413,7 @@ export class Store {
    */
   appendAudit(input: AuditEntryInput & { mac?: AuditEntry['mac'] }, link: (prevHash: string | null, entry: AuditEntry) => string): AuditRecord {
     return this.transaction(() => {
+      if (this.engine === 'postgres') this.db.exec(`SELECT pg_advisory_xact_lock(${AUDIT_LOCK})`);
       const last = this.db.prepare('SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1').get() as { hash: string } | undefined;
       const prevHash = last?.hash ?? null;
       const entry: AuditEntry = { ...input, ts: this.stamp() };
@@ -412,7 +457,7 @@ export class Store {
       .prepare(
         `SELECT MAX(v) AS v FROM (
            SELECT MAX(seq) AS v FROM samples WHERE env = ? AND host = ?
-           UNION ALL SELECT MAX(last_seq) FROM samples_1m WHERE env = ? AND host = ?)`,
+           UNION ALL SELECT MAX(last_seq) FROM samples_1m WHERE env = ? AND host = ?) AS seqs`,
       )
       .get(env, host, env, host) as { v: number | null };
     return row.v ?? 0;

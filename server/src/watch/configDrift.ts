@@ -1,5 +1,5 @@
 import type { Fingerprint } from '../fingerprint/types';
-import type { Sample } from '../monitor/sample';
+import { observedConfig, type Sample } from '../monitor/sample';
 import { SEVERITY_SCORE } from '../risk/configDrift';
 import type { Finding } from '../risk/types';
 
@@ -12,9 +12,12 @@ const short = (h: string | null | undefined): string => (h ? h.slice(0, 12) : 'm
  */
 export function configDriftFindings(sample: Sample, baseline: Fingerprint, ts: number): Finding[] {
   const out: Finding[] = [];
+  // A source that cannot see files and the release (Prometheus) says nothing about them: no drift, and no "fine" either.
+  const config = observedConfig(sample);
+  if (!config) return out;
   for (const file of baseline.app.files) {
-    if (!(file.remote in sample.config.files)) continue;
-    const live = sample.config.files[file.remote];
+    if (!(file.remote in config.files)) continue;
+    const live = config.files[file.remote];
     const was = file.exists ? file.sha256 : null;
     if (live === was) continue;
     out.push({
@@ -30,17 +33,17 @@ export function configDriftFindings(sample: Sample, baseline: Fingerprint, ts: n
     });
   }
   const release = baseline.app.release;
-  if (release && sample.config.release !== release.target) {
+  if (release && config.release !== release.target) {
     out.push({
       ts,
       layer: 'app',
       source: 'config',
       metric: 'release',
-      value: sample.config.release,
+      value: config.release,
       baseline: release.target,
       threshold: null,
       score: SEVERITY_SCORE.high,
-      detail: `${release.path} points at ${sample.config.release ?? 'nothing'}, the baseline had ${release.target ?? 'nothing'}`,
+      detail: `${release.path} points at ${config.release ?? 'nothing'}, the baseline had ${release.target ?? 'nothing'}`,
     });
   }
   return out;

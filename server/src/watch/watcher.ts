@@ -9,7 +9,7 @@ import type { Engine } from '../engine/engine';
 import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
-import type { Sample } from '../monitor/sample';
+import { observedConfig, type Sample } from '../monitor/sample';
 import { Policy, cureFor, policyFromConfig, type Cure, type CureContext, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { HostWatch, type HostPhase } from './hostWatch';
@@ -31,6 +31,8 @@ export type WatchEvents = {
 };
 
 export interface WatchOptions {
+  /** Watch only these hosts of the environment (a fleet worker's leased ones); default all. */
+  hosts?: string[];
   /** Samples after the baseline that train the detectors; default one minute's worth, at least 12. */
   warmup?: number;
   /** Confirm mode: asks a person to approve the exact action; without it confirm decisions wait. */
@@ -101,7 +103,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
     const log = (line: string): void => void this.emit('log', line);
     const perLayer = layerOptions(env);
-    for (const h of env.hosts) {
+    const watched = env.hosts.filter((h) => !opts.hosts || opts.hosts.includes(h.spec));
+    for (const h of watched) {
       const b = engine.store.activeBaseline(env.name, h.spec);
       this.hosts.set(
         h.spec,
@@ -118,7 +121,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       );
       if (!b) log(`${h.spec}: no baseline yet; config drift is not scored (run plumbline baseline ${env.name})`);
     }
-    this.monitor = engine.monitor(envName);
+    this.monitor = engine.monitor(envName, { hosts: watched.map((h) => h.spec) });
     this.monitor.on('sample', (host, sample) => this.onSample(host, sample));
     this.monitor.on('state', (host, state) => {
       this.streams.set(host, state);
@@ -140,6 +143,11 @@ export class Watcher extends EventEmitter<WatchEvents> {
     await this.monitor.stop();
     await Promise.all([...this.running]);
     for (const h of this.hosts.values()) h.dispose();
+  }
+
+  /** Where this watch's samples come from (the decisions it records say so too). */
+  get metricsSource(): 'agent' | 'prometheus' {
+    return this.monitor.source;
   }
 
   status(): HostWatchStatus[] {
@@ -164,7 +172,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const h = this.hosts.get(host);
     if (!h) return;
     this.emit('sample', host, sample);
-    this.noticeRelease(host, sample.config.release);
+    const config = observedConfig(sample);
+    if (config) this.noticeRelease(host, config.release);
     const before = h.current()?.state ?? null;
     const outcome = h.onSample(sample, Date.now());
     if (!outcome) return;
@@ -227,8 +236,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       action: decision.action ?? undefined,
       outcome: 'decided',
       actor: 'policy',
-      summary: `tier ${decision.tier} ${decision.action} (${decision.mode}${decision.blockedBy ? `, blocked: ${decision.blockedBy}` : ''}): ${decision.why}`,
-      details: { decision },
+      summary: `tier ${decision.tier} ${decision.action} (${decision.mode}${decision.blockedBy ? `, blocked: ${decision.blockedBy}` : ''}): ${decision.why} [metrics from ${this.monitor.source}]`,
+      details: { decision, metricsFrom: this.monitor.source },
     });
     if (decision.blockedBy) return;
     if (decision.execute) this.track(this.run(decision, false));
