@@ -58,6 +58,7 @@ export class HostWatch {
   private paused = false;
   private readonly loadGate = new LoadGate();
   private configQuietUntil = 0;
+  private training: Promise<void> = Promise.resolve();
   /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
   private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
@@ -113,7 +114,7 @@ export class HostWatch {
     } else if (this.phaseNow.kind === 'learning') {
       this.window.push(observations);
       this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };
-      if (this.window.length >= this.o.warmup) void this.train();
+      if (this.window.length >= this.o.warmup) this.training = this.train();
     }
     // Right after a new baseline the agent may still report the hashes it read before the action.
     if (this.o.baseline) this.tracker.setConfigDrift(now < this.configQuietUntil ? [] : configDriftFindings(sample, this.o.baseline.fingerprint, now));
@@ -135,6 +136,11 @@ export class HostWatch {
     this.detectors = null;
     this.window.length = 0;
     this.phaseNow = { kind: 'learning', have: 0, need: this.o.warmup };
+  }
+
+  /** Resolves once training that has started is over (replay feeds samples faster than it trains). */
+  settled(): Promise<void> {
+    return this.training;
   }
 
   /** An interval without a sample: the tracker counts silence towards its no-data state. */

@@ -48,7 +48,7 @@ export interface HostWatchStatus {
 }
 
 /** Per layer: the limits from plumbline.yaml as the forecasters' failure conditions, and the model's inputs. */
-function layerOptions(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec>; modelExclude?: string[] }>> {
+export function layerOptions(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec>; modelExclude?: string[] }>> {
   const pick = (entries: Record<string, number | undefined>): Record<string, LimitSpec> =>
     Object.fromEntries(Object.entries(entries).flatMap(([metric, value]) => (value === undefined ? [] : [[metric, { direction: 'up', value }]])));
   const app = env.layers.app.limits;
