@@ -13,13 +13,12 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderTable } from '../../server/src/cli/table';
-import { SHIPPED_MODEL_FILE } from '../../server/src/risk/model/load';
 import type { RiskModel } from '../../server/src/risk/model/riskModel';
 import { flag, writeResults } from './benchUtil';
 import type { Episode } from './episodes/episode';
 import { episodeDirs, episodeRuns, rows as rowsOf, type LabelledRow } from './riskmodel/dataset';
 import { episodeEnv, simulate, type EpisodeRun, type Outcome } from './riskmodel/episodeRun';
-import { KINDS, fitKind, modelFile, type Kind } from './riskmodel/fit';
+import { KINDS, SHIPPED_MODEL_FILE, fitKind, modelFile, type Kind } from './riskmodel/fit';
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
 

@@ -29,6 +29,8 @@ export interface Decision {
    * users are served normally, and a higher tier would not fix what remains.
    */
   blockedBy?: BlockedBy;
+  /** Which mapping from deviations to a risk level produced this: the trained risk model or the hand-set thresholds. */
+  decidedBy?: 'model' | 'thresholds';
 }
 
 export interface PolicyConfig {

@@ -10,8 +10,10 @@ import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
-import { Policy, cureFor, policyFromConfig, type Cure, type CureContext, type Decision } from '../policy';
+import { Policy, policyFromConfig, type CureContext, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
+import { loadRiskModel } from '../risk/model/load';
+import { HostDecider, type ReleaseView } from './hostDecider';
 import { HostWatch, type HostPhase } from './hostWatch';
 
 export type WatchEvents = {
@@ -69,6 +71,10 @@ export function layerOptions(env: EnvironmentConfig): Partial<Record<Layer, { li
 export class Watcher extends EventEmitter<WatchEvents> {
   private readonly monitor: Monitor;
   private readonly hosts = new Map<string, HostWatch>();
+  /** Per host: risk model (or thresholds), cause and policy, as in replay. */
+  private readonly deciders = new Map<string, HostDecider>();
+  /** The release target in each host's active baseline. */
+  private readonly baselineReleases = new Map<string, string | null>();
   private readonly streams = new Map<string, HostStreamState>();
   private readonly policy: Policy;
   /** What the environment's configuration says about cures; the release part is per host. */
@@ -101,6 +107,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
     const log = (line: string): void => void this.emit('log', line);
     const perLayer = layerOptions(env);
+    const model = loadRiskModel({ dataDir: engine.dataDir });
+    if (model.error) log(`risk model: ${model.error}; the thresholds decide`);
+    const modelWhy = model.error ?? 'no risk model is loaded';
     for (const h of env.hosts) {
       const b = engine.store.activeBaseline(env.name, h.spec);
       this.hosts.set(
@@ -116,6 +125,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
           log,
         }),
       );
+      this.baselineReleases.set(h.spec, b?.fingerprint.app.release?.target ?? null);
+      this.deciders.set(h.spec, new HostDecider(this.policy, this.cureContext, { model: model.model, why: modelWhy }, b ? Date.parse(b.fingerprint.capturedAt) : null));
       if (!b) log(`${h.spec}: no baseline yet; config drift is not scored (run plumbline baseline ${env.name})`);
     }
     this.monitor = engine.monitor(envName);
@@ -168,7 +179,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const before = h.current()?.state ?? null;
     const outcome = h.onSample(sample, Date.now());
     if (!outcome) return;
-    this.afterRisk(outcome.risk, before, outcome.phase);
+    this.afterRisk(outcome.risk, before, outcome.phase, outcome.findings);
     if (outcome.findings.length > 0) this.emit('findings', host, outcome.findings);
   }
 
@@ -207,11 +218,11 @@ export class Watcher extends EventEmitter<WatchEvents> {
     }
   }
 
-  private afterRisk(risk: HostRisk, before: RiskState | null, phase: HostPhase): void {
+  private afterRisk(risk: HostRisk, before: RiskState | null, phase: HostPhase, findings: Finding[] = []): void {
     this.emit('risk', risk, phase);
     if (risk.state !== before) this.emit('riskChanged', risk, before);
     if (this.acting.has(risk.host)) return;
-    const decision = this.policy.decide(risk, risk.ts, this.cure(risk));
+    const { decision } = this.deciders.get(risk.host)!.next(risk, findings, this.releaseView(risk.host));
     if (decision.tier === null) {
       this.lastDecision.delete(risk.host);
       return;
@@ -236,18 +247,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
     else if (decision.needsApproval && this.opts.approve) this.track(this.approveThenRun(decision));
   }
 
-  /** What cures this host's reasons, from the release it runs against the one its snapshot has. */
-  private cure(risk: HostRisk): Cure | null {
-    if (risk.state === 'ok' || risk.state === 'nodata') return null;
-    const host = risk.host;
+  /** The release the host runs, its baseline's, and its latest snapshot's; null until a sample came. */
+  private releaseView(host: string): ReleaseView | null {
+    if (!this.releases.has(host)) return null;
     if (!this.snapshotReleases.has(host)) {
       const snap = this.engine.store.latestSnapshot(this.envName, host);
       this.snapshotReleases.set(host, snap?.release?.target ?? null);
     }
-    const snapshot = this.snapshotReleases.get(host) ?? null;
-    const now = this.releases.has(host) ? (this.releases.get(host) ?? null) : null;
-    const release = snapshot === null || !this.releases.has(host) ? null : { now, snapshot };
-    return cureFor(risk.reasons, { ...this.cureContext, release });
+    return { now: this.releases.get(host) ?? null, baseline: this.baselineReleases.get(host) ?? null, snapshot: this.snapshotReleases.get(host) ?? null };
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
@@ -304,6 +311,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const b = r.value;
     const modelDir = path.join(this.engine.dataDir, 'models', this.envName, host, `v${b.version}`);
     this.hosts.get(host)?.rebaseline({ version: b.version, fingerprint: b.fingerprint }, action === 'rollback', modelDir);
+    this.deciders.get(host)?.setBaselineAt(Date.parse(b.fingerprint.capturedAt));
+    this.baselineReleases.set(host, b.fingerprint.app.release?.target ?? null);
     this.emit('log', `${host}: baseline v${b.version} promoted ${b.reason}`);
   }
 

@@ -1,9 +1,13 @@
+import * as path from 'node:path';
 import type { ClassifierSpec } from '../../../server/src/risk/model/classifiers';
 import { FEATURES } from '../../../server/src/risk/model/features';
 import { RISK_MODEL_FORMAT, RiskModel, type RiskModelFile } from '../../../server/src/risk/model/riskModel';
 import { CLASSES, fitBoosted, fitLogistic } from '../../../server/src/risk/model/train';
 import { domainOf, type LabelledRow } from './dataset';
 import { fitDense } from './dense';
+
+/** The model file the product ships (imported into the bundle), in the source tree. */
+export const SHIPPED_MODEL_FILE = path.resolve(__dirname, '../../../../server/src/risk/model/riskModel.json');
 
 export const KINDS = ['logistic', 'boosted', 'dense'] as const;
 export type Kind = (typeof KINDS)[number];

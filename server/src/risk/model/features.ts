@@ -1,4 +1,5 @@
 import { metricProfile } from '../../detect/layer/metricProfile';
+import type { CauseKind } from '../../policy/causeTypes';
 import { RISK_LAYERS, type Finding, type HostRisk } from '../types';
 
 /**
@@ -9,7 +10,17 @@ import { RISK_LAYERS, type Finding, type HostRisk } from '../types';
  */
 
 /** Cause kinds the attribution names; one feature each (`cause.<kind>`). */
-export const CAUSE_KINDS = ['deploy', 'release-regression', 'colour-fault', 'neighbour', 'app-resource', 'disk-fill', 'config-drift', 'os-drift', 'unknown'] as const;
+export const CAUSE_KINDS = [
+  'deploy',
+  'release-regression',
+  'colour-fault',
+  'neighbour',
+  'app-resource',
+  'disk-fill',
+  'config-drift',
+  'os-drift',
+  'unknown',
+] as const satisfies readonly CauseKind[];
 
 export const FEATURES = [
   ...RISK_LAYERS.flatMap((l) => [`risk.${l}`, `persist.${l}`, `stats.${l}`, `model.${l}`]),
@@ -49,7 +60,7 @@ export interface FeatureInput {
   /** When the active baseline was captured (ms): the age of a release that came with it. */
   baselineAt: number | null;
   /** The cause attribution, when there is one. */
-  cause?: { kind: string } | null;
+  cause?: { kind: CauseKind } | null;
   /** The managed file a switch owns (its drift is the switch's doing). */
   switchFile?: string;
 }
