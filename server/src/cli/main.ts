@@ -6,6 +6,7 @@ import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerGuardCommand } from './guard';
 import { registerLabCommands } from './lab';
+import { registerReplayCommand } from './replay';
 import { registerScoreCommand } from './score';
 import { registerWatchCommand } from './watch';
 import { CliExit } from './workspace';
@@ -24,6 +25,7 @@ registerDemoCommand(program);
 registerScoreCommand(program);
 registerWatchCommand(program);
 registerGuardCommand(program);
+registerReplayCommand(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

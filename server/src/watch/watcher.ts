@@ -49,6 +49,11 @@ export interface HostWatchStatus {
   acting: boolean;
 }
 
+/** Samples that train the detectors: the autoencoder needs 30 rows; a minute of samples when the interval is short. */
+export function defaultWarmup(intervalMs: number): number {
+  return Math.max(30, Math.ceil(60_000 / intervalMs));
+}
+
 /** Per layer: the limits from plumbline.yaml as the forecasters' failure conditions, and the model's inputs. */
 export function layerOptions(env: EnvironmentConfig): Partial<Record<Layer, { limits: Record<string, LimitSpec>; modelExclude?: string[] }>> {
   const pick = (entries: Record<string, number | undefined>): Record<string, LimitSpec> =>
@@ -103,8 +108,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       switchFile: switchOwnedFile(env),
     };
     const risk = riskOptionsFromConfig(env);
-    // The autoencoder needs 30 rows; a minute of samples when the interval is short.
-    const warmup = opts.warmup ?? Math.max(30, Math.ceil(60_000 / env.intervalMs));
+    const warmup = opts.warmup ?? defaultWarmup(env.intervalMs);
     const log = (line: string): void => void this.emit('log', line);
     const perLayer = layerOptions(env);
     const model = loadRiskModel({ dataDir: engine.dataDir });

@@ -8,10 +8,11 @@ import { switchOwnedFile } from '../../../server/src/act/rollback';
 import { parseConfig } from '../../../server/src/config/load';
 import type { EnvironmentConfig } from '../../../server/src/config/types';
 import type { Finding } from '../../../server/src/detect/layer/types';
-import { Policy, cureFor, policyFromConfig, type CureContext, type Decision } from '../../../server/src/policy';
+import { Policy, policyFromConfig } from '../../../server/src/policy';
 import { riskOptionsFromConfig, type HostRisk } from '../../../server/src/risk';
-import { RiskJudge, type DecidedBy } from '../../../server/src/risk/model/judge';
+import type { DecidedBy } from '../../../server/src/risk/model/judge';
 import type { RiskModel } from '../../../server/src/risk/model/riskModel';
+import { HostDecider } from '../../../server/src/watch/hostDecider';
 import { HostWatch } from '../../../server/src/watch/hostWatch';
 import { layerOptions } from '../../../server/src/watch/watcher';
 import type { Episode, LabelTier } from '../episodes/episode';
@@ -109,21 +110,15 @@ export interface Outcome {
  */
 export function simulate(run: EpisodeRun, env: EnvironmentConfig, model: RiskModel | null): Outcome {
   const policy = new Policy(policyFromConfig({ ...env, actions: { ...env.actions, mode: 'auto', shadow: true } }));
-  const judge = new RiskJudge(model, env.risk);
-  const cureContext: Omit<CureContext, 'release'> = {
-    configured: policy.cfg.configured,
-    cleanup: (env.actions.remediate?.commands?.length ?? 0) > 0,
-    switchFile: switchOwnedFile(env),
-  };
+  const decider = new HostDecider(
+    policy,
+    { configured: policy.cfg.configured, cleanup: (env.actions.remediate?.commands?.length ?? 0) > 0, switchFile: switchOwnedFile(env) },
+    { model },
+    run.baselineAt,
+  );
   for (const iv of run.intervals) {
-    const j = judge.judge({ risk: iv.risk, findings: iv.findings, release: iv.release, baselineAt: run.baselineAt, switchFile: cureContext.switchFile });
-    const risk = j.risk;
-    const cure =
-      risk.state === 'ok' || risk.state === 'nodata'
-        ? null
-        : cureFor(risk.reasons, { ...cureContext, release: iv.release.snapshot === null ? null : { now: iv.release.now, snapshot: iv.release.snapshot } });
-    const d: Decision = policy.decide(risk, iv.ts, cure);
-    if (d.tier !== null && !d.blockedBy) return { tier: d.tier, ts: iv.ts, decidedBy: j.decidedBy, why: d.why, early: iv.ts < run.onsetTs };
+    const { decision: d } = decider.next(iv.risk, iv.findings, iv.release);
+    if (d.tier !== null && !d.blockedBy) return { tier: d.tier, ts: iv.ts, decidedBy: d.decidedBy ?? null, why: d.why, early: iv.ts < run.onsetTs };
   }
   return { tier: 0, ts: null, decidedBy: null, why: 'no action', early: false };
 }
