@@ -137,6 +137,25 @@ export const MIGRATIONS: readonly Migration[] = [
       ) STRICT;
     `,
   },
+  {
+    version: 4,
+    name: 'risk feedback',
+    sql: `
+      -- Labels a person gave to what the risk model saw: "mark expected" (no action), an action
+      -- approved (its tier) or refused (no action). features holds the model's input vector as
+      -- JSON; the model is updated from these rows (server/src/risk/model/update.ts).
+      CREATE TABLE risk_feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        env TEXT NOT NULL,
+        host TEXT NOT NULL,
+        ts INTEGER NOT NULL,
+        label INTEGER NOT NULL CHECK (label BETWEEN 0 AND 3),
+        source TEXT NOT NULL,
+        features TEXT NOT NULL,
+        stored_at TEXT NOT NULL
+      ) STRICT;
+    `,
+  },
 ];
 
 /** The database was written by a newer Plumbline; opening it with this one could corrupt it. */

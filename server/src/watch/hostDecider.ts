@@ -22,8 +22,12 @@ export interface DecisionStep {
  * level, the cause bounds the tier to what can cure it, and the environment's policy decides.
  * The decision says which mapping produced it.
  */
+/** Intervals of features kept per host for feedback (an hour at 1 s). */
+const RECENT = 3600;
+
 export class HostDecider {
   private readonly judge: RiskJudge;
+  private readonly recentFeatures: Array<{ ts: number; features: number[] }> = [];
 
   constructor(
     private readonly policy: Policy,
@@ -46,11 +50,18 @@ export class HostDecider {
   next(risk: HostRisk, findings: readonly Finding[], release: ReleaseView | null): DecisionStep {
     const rel = release ?? { now: null, baseline: null, snapshot: null };
     const judgement = this.judge.judge({ risk, findings, release: rel, baselineAt: this.baselineAt, switchFile: this.cureContext.switchFile });
+    this.recentFeatures.push({ ts: risk.ts, features: judgement.features });
+    if (this.recentFeatures.length > RECENT) this.recentFeatures.shift();
     const judged = judgement.risk;
     const decision = this.policy.decide(judged, judged.ts, this.cure(judged, release));
     decision.decidedBy = judgement.decidedBy;
     if (decision.tier !== null) decision.why = `${decision.why} (${judgement.note}.)`;
     return { decision, judgement };
+  }
+
+  /** The features of the intervals from `sinceTs` on (what a person's feedback labels). */
+  featuresSince(sinceTs: number): Array<{ ts: number; features: number[] }> {
+    return this.recentFeatures.filter((f) => f.ts >= sinceTs);
   }
 
   /** What cures this host's reasons, from the release it runs against the one its snapshot has. */

@@ -10,11 +10,13 @@ import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
+import type { RiskFeedback } from '../store/store';
 import { Policy, policyFromConfig, type CureContext, type Decision } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { loadRiskModel } from '../risk/model/load';
 import { HostDecider, type ReleaseView } from './hostDecider';
 import { HostWatch, type HostPhase } from './hostWatch';
+import { RiskFeedbackLoop } from './riskFeedback';
 
 export type WatchEvents = {
   sample: [host: string, sample: Sample];
@@ -78,6 +80,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private readonly hosts = new Map<string, HostWatch>();
   /** Per host: risk model (or thresholds), cause and policy, as in replay. */
   private readonly deciders = new Map<string, HostDecider>();
+  private readonly feedback: RiskFeedbackLoop;
+  /** The model's input at each decision, for the label an approval or refusal gives it. */
+  private readonly decisionFeatures = new WeakMap<Decision, number[]>();
   /** The release target in each host's active baseline. */
   private readonly baselineReleases = new Map<string, string | null>();
   private readonly streams = new Map<string, HostStreamState>();
@@ -111,7 +116,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const warmup = opts.warmup ?? defaultWarmup(env.intervalMs);
     const log = (line: string): void => void this.emit('log', line);
     const perLayer = layerOptions(env);
+    this.feedback = new RiskFeedbackLoop(engine.store, engine.dataDir, log);
     const model = loadRiskModel({ dataDir: engine.dataDir });
+    if (model.model) log(`risk model: ${model.source} decides; the thresholds where it is missing or out of its training domain`);
     if (model.error) log(`risk model: ${model.error}; the thresholds decide`);
     const modelWhy = model.error ?? 'no risk model is loaded';
     for (const h of env.hosts) {
@@ -171,8 +178,12 @@ export class Watcher extends EventEmitter<WatchEvents> {
   async markExpected(host: string, metric: string | 'all'): Promise<void> {
     const h = this.hosts.get(host);
     if (!h) throw new Error(`not watching ${host}`);
-    const recent = this.monitor.recent(host);
-    await h.markExpected(metric, recent.slice(-Math.max(12, Math.ceil(120_000 / this.intervalMs))));
+    const recent = this.monitor.recent(host).slice(-Math.max(12, Math.ceil(120_000 / this.intervalMs)));
+    await h.markExpected(metric, recent);
+    // What the risk model saw over the same window was no reason to act.
+    const since = recent[0]?.ts ?? Date.now();
+    const steps = this.deciders.get(host)?.featuresSince(since - this.intervalMs) ?? [];
+    this.learn(steps.map((s) => ({ env: this.envName, host, ts: s.ts, label: 0, source: 'mark-expected', features: s.features })));
   }
 
   private onSample(host: string, sample: Sample): void {
@@ -226,7 +237,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.emit('risk', risk, phase);
     if (risk.state !== before) this.emit('riskChanged', risk, before);
     if (this.acting.has(risk.host)) return;
-    const { decision } = this.deciders.get(risk.host)!.next(risk, findings, this.releaseView(risk.host));
+    const { decision, judgement } = this.deciders.get(risk.host)!.next(risk, findings, this.releaseView(risk.host));
+    this.decisionFeatures.set(decision, judgement.features);
     if (decision.tier === null) {
       this.lastDecision.delete(risk.host);
       return;
@@ -264,7 +276,12 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private async approveThenRun(decision: Decision): Promise<void> {
     this.acting.add(decision.host);
     try {
-      if (!(await this.opts.approve!(decision))) return;
+      const approved = await this.opts.approve!(decision);
+      const features = this.decisionFeatures.get(decision);
+      if (features && decision.tier !== null) {
+        this.learn([{ env: this.envName, host: decision.host, ts: decision.ts, label: approved ? decision.tier : 0, source: approved ? 'approved' : 'refused', features }]);
+      }
+      if (!approved) return;
       if (!this.policy.actionStarted(decision.host)) {
         this.emit('log', `${decision.host}: approved, but ${this.policy.inFlight().join(', ')} already act (limit reached)`);
         return;
@@ -318,6 +335,16 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.deciders.get(host)?.setBaselineAt(Date.parse(b.fingerprint.capturedAt));
     this.baselineReleases.set(host, b.fingerprint.app.release?.target ?? null);
     this.emit('log', `${host}: baseline v${b.version} promoted ${b.reason}`);
+  }
+
+  /** Feedback labels into the store, and the updated risk model into every host's decider. */
+  private learn(entries: RiskFeedback[]): void {
+    try {
+      const model = this.feedback.record(entries);
+      if (model) for (const d of this.deciders.values()) d.setModel(model);
+    } catch (e) {
+      this.emit('log', `risk model: feedback not stored (${e instanceof Error ? e.message : String(e)})`);
+    }
   }
 
   private track(p: Promise<void>): void {
