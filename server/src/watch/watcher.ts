@@ -295,7 +295,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
   /** Runs the decided action (a dry run in shadow mode), then tells the policy how it ended. */
   private async run(decision: Decision, dryRun: boolean): Promise<void> {
     const host = decision.host;
-    this.acting.add(host);
+    // A dry run (shadow mode) changes nothing on the host, so deciding goes on meanwhile: the
+    // decisions shadow mode records do not depend on how long the dry run took (replay gives them again).
+    if (!dryRun) this.acting.add(host);
     const watch = this.hosts.get(host);
     if (!dryRun) watch?.pause();
     try {
@@ -312,8 +314,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       if (!dryRun) {
         watch?.resume();
         this.policy.actionFinished(host);
+        this.acting.delete(host);
       }
-      this.acting.delete(host);
     }
   }
 
