@@ -23,8 +23,8 @@ export interface Evidence {
   since: number | null;
   /** The reason's score in [0, 1]. */
   score: number;
-  /** A forecast: the limit and the time left to it. */
-  forecast?: { limit: number; timeToBreachMs: number | null };
+  /** A forecast: the limit, the time left to it, and the trend's slope (per second). */
+  forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number };
   detail: string;
 }
 
