@@ -5,6 +5,7 @@ import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerGuardCommand } from './guard';
+import { registerProposalCommands } from './proposals';
 import { registerLabCommands } from './lab';
 import { registerScoreCommand } from './score';
 import { registerWatchCommand } from './watch';
@@ -24,6 +25,7 @@ registerDemoCommand(program);
 registerScoreCommand(program);
 registerWatchCommand(program);
 registerGuardCommand(program);
+registerProposalCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

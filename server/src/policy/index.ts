@@ -5,3 +5,4 @@ export { DEFAULT_COOLDOWN_MS, DEFAULT_PERSISTENCE, DEFAULT_PERSISTENCE_MS, defau
 export { TIERS, TIER_ACTION, configuredTier, nextTier, tierForState } from './tiers';
 export { attributeCause, clock, evidenceOf, isHarm, releaseName, serviceImpact } from './cause';
 export { curesFor, curesText, curingTier, type CureContext } from './cure';
+export { evidenceLine, explainDecision, explanationLines, type Explanation } from './explain';

@@ -85,6 +85,11 @@ export class HostWatch {
     return this.phaseNow;
   }
 
+  /** The version of the baseline this watch compares against, if any. */
+  get baselineVersion(): number | null {
+    return this.o.baseline?.version ?? null;
+  }
+
   /** Between `pause` and `resume`: an action is changing the host. */
   get paused(): boolean {
     return this.pausedNow;

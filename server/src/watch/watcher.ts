@@ -83,7 +83,12 @@ interface HostExtra {
   proposed: Set<string>;
   /** Whether the configured clean-up freed the disk when tried in this episode. */
   cleanupFreed: boolean | null;
+  /** When the store was last asked for a baseline promoted elsewhere (`plumbline promote`). */
+  baselineCheckedAt: number;
 }
+
+/** How often the watch looks for a baseline promoted outside it (a person accepting a proposal). */
+const BASELINE_CHECK_MS = 10_000;
 
 /**
  * Continuous watching of one environment: the monitor's samples go through each host's
@@ -146,6 +151,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
         cure: null,
         proposed: new Set(),
         cleanupFreed: null,
+        baselineCheckedAt: Date.now(),
       });
       if (!b) log(`${h.spec}: no baseline yet; config drift is not scored (run plumbline baseline ${env.name})`);
     }
@@ -198,6 +204,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.emit('sample', host, sample);
     x.previous = x.last;
     x.last = sample;
+    this.followBaseline(host, h, x);
     this.noticeRelease(host, x, sample);
     if (x.cure && !h.paused) this.checkCure(host, x, observationsOf(sample, x.previous), sample.ts);
     const before = h.current()?.state ?? null;
@@ -232,6 +239,20 @@ export class Watcher extends EventEmitter<WatchEvents> {
       summary: `new release on ${host}: ${change.from ?? 'none'} → ${change.to ?? 'none'}, deployed outside Plumbline; judged once it has settled (healthy: proposed as the new baseline; harmful: rolled back)`,
       details: { release: change },
     });
+  }
+
+  /** A baseline promoted outside this watch (a proposal accepted with `plumbline promote`) becomes the reference. */
+  private followBaseline(host: string, h: HostWatch, x: HostExtra): void {
+    const now = Date.now();
+    if (now - x.baselineCheckedAt < BASELINE_CHECK_MS || this.acting.has(host)) return;
+    x.baselineCheckedAt = now;
+    const b = this.engine.store.activeBaseline(this.envName, host);
+    if (!b || b.version === h.baselineVersion) return;
+    h.rebaseline({ version: b.version, fingerprint: b.fingerprint }, false);
+    x.release.rebase(b.fingerprint.app.release?.target ?? null);
+    x.baselineAt = Date.parse(b.promotedAt);
+    this.snapshotReleases.delete(host);
+    this.emit('log', `${host}: baseline v${b.version} (${b.reason}) is the reference from now on`);
   }
 
   private checkSilence(now: number): void {
