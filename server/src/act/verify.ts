@@ -150,11 +150,13 @@ export function checkCure(trigger: readonly Evidence[], observations: readonly L
       // Off its trend: the slope that triggered the action is at most half what it was (a fresh
       // process warming up rises a little; a leak or a fill that goes on does not slow down).
       const was = e.forecast && e.forecast.slopePerSec > 0 ? e.forecast.slopePerSec / 1000 : null;
-      const ok = last < limit && (reachMs > opts.horizonMs || (was !== null && slope <= was / 2));
+      const direction = metricProfile(e.metric).direction;
+      const normal = e.band !== null && series.slice(-opts.need).every(([, v]) => (direction === 'down' ? v >= e.band!.low : v <= e.band!.high));
+      const ok = last < limit && (normal || reachMs > opts.horizonMs || (was !== null && slope <= was / 2));
       checks.push({
         metric: k,
         ok,
-        detail: `${fmtNum(last)} against the limit ${fmtNum(limit)}; ${slope > 0 ? `rising, reaches it in ${Math.round(reachMs / 1000)} s` : 'not rising'}${ok ? '' : ` (cured needs under the limit and not reaching it within ${Math.round(opts.horizonMs / 1000)} s)`}`,
+        detail: `${fmtNum(last)} against the limit ${fmtNum(limit)}${normal ? `, back within its normal ${fmtNum(e.band!.low)}–${fmtNum(e.band!.high)}` : ''}; ${slope > 0 ? `rising, reaches it in ${Math.round(reachMs / 1000)} s` : 'not rising'}${ok ? '' : ` (cured needs it under the limit and back within its normal, or not reaching the limit within ${Math.round(opts.horizonMs / 1000)} s)`}`,
       });
       continue;
     }

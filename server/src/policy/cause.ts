@@ -156,7 +156,9 @@ function who(processes: ProcessShare[]): string {
 }
 
 function harmText(harm: readonly Evidence[]): string {
+  const seen = new Set<string>();
   return harm
+    .filter((h) => !seen.has(h.metric) && seen.add(h.metric))
     .slice(0, 2)
     .map((h) => {
       if (h.forecast) return `${h.metric} forecast to reach ${h.forecast.limit}${h.forecast.timeToBreachMs != null ? ` in ${Math.round(h.forecast.timeToBreachMs / 1000)} s` : ''}`;
@@ -292,8 +294,9 @@ export function attributeCause(input: CauseInput): Cause {
   const appResource = [...appLeads, ...resourceLeads].find((r) => RESOURCE[key(r)] !== undefined);
   if (appResource || appLeads.length > 0) {
     const r = appResource ?? appLeads[0];
-    const resource = RESOURCE[key(r)] ?? 'processes';
-    return { kind: 'app-resource', resource, harm, evidence: [...appLeads, ...resourceLeads].map(ev), summary: `the app itself uses more ${resource}: ${r.detail}` };
+    const resource: Resource = RESOURCE[key(r)] ?? (SERVICE_METRICS.has(r.metric) ? 'service' : 'processes');
+    const what = resource === 'service' ? `the app deviates below the harm threshold (${key(r)})` : `the app itself uses more ${resource}`;
+    return { kind: 'app-resource', resource, harm, evidence: [...appLeads, ...resourceLeads].map(ev), summary: `${what}: ${r.detail}` };
   }
   const osDrift = scored.filter((r) => r.source === 'config' && r.layer !== 'app');
   if (osDrift.length > 0) {

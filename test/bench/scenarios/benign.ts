@@ -53,7 +53,8 @@ export const BENIGN: Scenario[] = [
     name: 'CPU neighbour (batch job, 60 s)',
     right: 'no app action; the neighbour named (nightly-batch)',
     timeoutMs: 90_000,
-    inject: (ctx) => backgroundJob(ctx, 'nightly-batch', cronBurstScript(60), 60),
+    // A busy loop in the shell itself (no child per turn), ending itself after 60 s.
+    inject: (ctx) => backgroundJob(ctx, 'nightly-batch', '(sleep 60; kill $$) & while :; do :; done', 60),
   }),
   benign({
     name: 'memory neighbour (400 MB, 60 s)',
