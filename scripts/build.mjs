@@ -1,6 +1,8 @@
-// One esbuild script for every shipped bundle: the extension client, the LSP server and the CLI.
+// One esbuild script for every shipped bundle: the extension client, the LSP server and the CLI,
+// and the agent script assembled from its modules.
 import { build } from 'esbuild';
-import { cpSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { assembleAgent } from './agent-assemble.mjs';
 
 const common = {
   bundle: true,
@@ -24,6 +26,11 @@ await Promise.all([
   build({ ...common, entryPoints: { server: 'server/src/server.ts' }, outdir: 'dist' }),
   build({ ...common, entryPoints: { client: 'client/src/extension.ts' }, outdir: 'dist' }),
 ]);
+
+// The agent: one text sent to hosts as a `sh -c` argument (server/src/fingerprint/agent.ts reads it here).
+mkdirSync('dist', { recursive: true });
+writeFileSync('dist/plumbline-agent.sh', assembleAgent('agent/src'));
+chmodSync('dist/plumbline-agent.sh', 0o755);
 
 // tfjs's WASM binaries ship beside the bundles (server/src/detect/model/backend.ts looks in dist/wasm).
 const wasmSrc = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';

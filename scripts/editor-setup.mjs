@@ -26,6 +26,24 @@ export function editorUnavailableReason() {
   return undefined;
 }
 
+/**
+ * The environment for a nested `npm install` run by the Node this script runs on (24). An outer
+ * `npm run` under another Node (the machine's 20) exports its identity: `npm_config_user_agent`
+ * ("npm/… node/v20 …") is read back by the nested npm as its own user agent, and code-server's
+ * postinstall takes the Node version from it and refuses; `NODE`, `npm_node_execpath` and
+ * `npm_execpath` name the other Node. Those go; the user's own npm settings (registry, cache,
+ * proxy, CA) stay.
+ */
+export function nestedNpmEnv(extra = {}) {
+  const env = { ...process.env };
+  for (const k of Object.keys(env)) {
+    if (/^(npm_config_user_agent|npm_config_local_prefix|npm_config_npm_version|npm_config_node_gyp|npm_node_execpath|npm_execpath|npm_lifecycle_\w+|npm_package_\w+|NODE)$/i.test(k)) delete env[k];
+  }
+  // The running Node first on PATH, so npm, install scripts and node-gyp all use it.
+  env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${env.PATH ?? ''}`;
+  return { ...env, ...extra };
+}
+
 function run(cmd, args, opts) {
   const r = spawnSync(cmd, args, { stdio: ['ignore', 'inherit', 'inherit'], ...opts });
   if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status ?? r.signal})`);
@@ -47,7 +65,7 @@ function nodeHeaders() {
   if (installedVersion(dir, pkg) !== version) {
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
-    run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${pkg}@${version}`], { cwd: dir });
+    run('npm', ['install', '--no-audit', '--no-fund', '--no-save', `${pkg}@${version}`], { cwd: dir, env: nestedNpmEnv() });
   }
   const nodedir = path.join(dir, 'node_modules', pkg);
   if (!fs.existsSync(path.join(nodedir, 'include', 'node', 'node_api.h'))) throw new Error(`${pkg}@${version} has no headers in ${nodedir}`);
@@ -71,10 +89,7 @@ export function ensureCodeServer({ log = (l) => process.stderr.write(`${l}\n`) }
   fs.rmSync(dir, { recursive: true, force: true });
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, 'package.json'), '{"private":true}\n');
-  const env = { ...process.env, npm_config_nodedir: nodedir };
-  // Put the running Node (24) first so code-server's postinstall and node-gyp use it.
-  env.PATH = `${path.dirname(process.execPath)}${path.delimiter}${env.PATH}`;
-  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', want.spec], { cwd: dir, env });
+  run('npm', ['install', '--no-audit', '--no-fund', '--no-save', want.spec], { cwd: dir, env: nestedNpmEnv({ npm_config_nodedir: nodedir }) });
   if (!fs.existsSync(entry)) throw new Error(`code-server installed but ${entry} is missing`);
   const version = installedVersion(dir, 'code-server');
   fs.writeFileSync(marker, `${JSON.stringify({ ...want, version })}\n`);

@@ -249,3 +249,35 @@ async function assertNothingLeft(lab: LabState, pids: number[]): Promise<void> {
   assert.equal(fs.existsSync(path.join(lab.dir, 'lab.json')), false, 'lab.json left');
   assert.equal(fs.existsSync(path.join(lab.dir, 'hosts')), false, 'host dirs left');
 }
+
+describe('the lab from a checkout anywhere', { skip }, () => {
+  // Lab hosts mount their own /tmp and /run, which hides those folders of the machine: a clone
+  // (and the Node it brings) under /tmp used to be refused. The app must run there too.
+  it('runs the lab app with a Node binary kept under /tmp', async () => {
+    const work = fs.mkdtempSync(path.join('/tmp', 'plumbline-anywhere-'));
+    const dir = path.join(work, 'lab');
+    const node = path.join(work, 'bin', 'node');
+    fs.mkdirSync(path.dirname(node));
+    try {
+      fs.linkSync(process.execPath, node);
+    } catch {
+      fs.copyFileSync(process.execPath, node);
+    }
+    fs.chmodSync(node, 0o755);
+    const cli = path.join(__dirname, '..', '..', '..', 'dist', 'cli.js');
+    try {
+      const up = await sh(node, [cli, 'lab', 'up', '--hosts', '1', '--dir', dir]);
+      assert.equal(up.code, 0, `lab up with ${node}: ${up.stderr}`);
+      type Status = { alive: boolean; app: { blue: boolean; green: boolean } };
+      await eventually('both colours answer', async () => {
+        const s = JSON.parse((await sh(node, [cli, 'lab', 'status', '--dir', dir, '--json'])).stdout) as Status[];
+        return s[0].alive && s[0].app.blue && s[0].app.green;
+      }, 15_000);
+      const supervisor = await exec(dir, 'web-1', ['cat', '/etc/plumbline-lab/supervise-app.sh']);
+      assert.doesNotMatch(supervisor, /\/tmp\//, 'the app is started from a path the host cannot see');
+    } finally {
+      if (fs.existsSync(path.join(dir, 'lab.json'))) await sh(node, [cli, 'lab', 'down', '--dir', dir]);
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

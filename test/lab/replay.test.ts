@@ -10,8 +10,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Engine } from '../../server/src/engine/engine';
 import type { Decision } from '../../server/src/policy';
-import { replayHost, type ReplayEvent } from '../../server/src/replay/replay';
-import { loadRiskModel } from '../../server/src/risk/model/load';
+import { replay, type ReplayEvent } from '../../server/src/replay/replay';
 import { Watcher } from '../../server/src/watch/watcher';
 import { requestLoop, setFaults } from '../bench/scenarios/labOps';
 import { labSkipReason, startLab, type LabFixture } from '../support/lab';
@@ -84,15 +83,13 @@ describe('replay of a recorded watch', { skip }, () => {
     assert.ok(samples.length > WARMUP + 10, `only ${samples.length} samples stored`);
     const b = engine.store.activeBaseline('lab', HOST)!;
     const events: ReplayEvent[] = [];
-    await replayHost(
+    const snap = engine.store.latestSnapshot('lab', HOST);
+    await replay(
       {
         env,
-        host: HOST,
-        samples,
-        baseline: { version: b.version, fingerprint: b.fingerprint },
-        snapshotRelease: engine.store.latestSnapshot('lab', HOST)?.release?.target ?? null,
+        hosts: [{ host: HOST, samples, baseline: b, snapshotRelease: snap ? (snap.release?.target ?? null) : undefined }],
         warmup: WARMUP,
-        model: loadRiskModel({ dataDir: engine.dataDir }),
+        dataDir: engine.dataDir,
       },
       (e) => events.push(e),
     );

@@ -12,7 +12,7 @@ import { streamArgv } from '../../server/src/fingerprint/agent';
 import { parseSample, type Sample } from '../../server/src/monitor/sample';
 
 /**
- * The real agent in stream mode under dash and under busybox sh with only busybox applets on
+ * The real agent in stream mode under dash, bash, and busybox sh with only busybox applets on
  * PATH, three samples at 1 s, against a local HTTP server for health and Prometheus metrics.
  */
 
@@ -156,6 +156,10 @@ describe('agent stream mode', () => {
     const r = await stream(['dash'], 3);
     check(r.lines);
     assert.ok(r.ms < 8000, `3 samples took ${r.ms} ms`);
+  });
+
+  test('bash --posix', async () => {
+    check((await stream(['bash', '--posix'], 3)).lines);
   });
 
   test('busybox sh with only busybox applets', async () => {

@@ -13,7 +13,7 @@ import { parseCapture } from '../../server/src/fingerprint/parse';
 import type { Fingerprint } from '../../server/src/fingerprint/types';
 
 /**
- * Runs the real agent script under dash, busybox sh, and busybox sh with only busybox applets on
+ * Runs the real agent script under dash, busybox sh, bash, and busybox sh with only busybox applets on
  * PATH (busybox awk, wget, stat... as on a minimal host), and checks what it reports against the
  * machine itself.
  */
@@ -134,6 +134,7 @@ function fullArgv(health: string): string[] {
 const variants: Array<{ name: string; shell: string[]; env?: () => NodeJS.ProcessEnv; busyboxOnly?: boolean }> = [
   { name: 'dash', shell: ['dash'] },
   { name: 'busybox sh', shell: ['busybox', 'sh'] },
+  { name: 'bash --posix', shell: ['bash', '--posix'] },
   { name: 'busybox sh with busybox applets only', shell: ['/usr/bin/busybox', 'sh'], env: () => ({ PATH: bbDir }), busyboxOnly: true },
 ];
 

@@ -5,6 +5,7 @@ import { EXIT_ERROR } from './exitCodes';
 import { registerDemoCommand } from './demo';
 import { registerFleetCommands } from './fleet';
 import { registerGuardCommand } from './guard';
+import { registerProposalCommands } from './proposals';
 import { registerLabCommands } from './lab';
 import { registerReplayCommand } from './replay';
 import { registerScoreCommand } from './score';
@@ -26,6 +27,7 @@ registerScoreCommand(program);
 registerWatchCommand(program);
 registerGuardCommand(program);
 registerReplayCommand(program);
+registerProposalCommands(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   if (e instanceof CliExit) {

@@ -1,5 +1,7 @@
 import type { Command } from 'commander';
+import type { RiskModel } from '../risk/model/riskModel';
 import { parseDuration } from '../config/duration';
+import { explanationLines } from '../policy/explain';
 import type { ReplayEvent } from '../replay/replay';
 import { EXIT_ERROR, EXIT_OK } from './exitCodes';
 import { CliExit, withEngine, workspaceOptions, type WorkspaceFlags } from './workspace';
@@ -23,19 +25,17 @@ export function parseWhen(text: string, now: number): number | undefined {
 
 const clock = (ts: number): string => new Date(ts).toISOString().replace('T', ' ').slice(0, 19);
 
-function describe(e: ReplayEvent): string {
+function lines(e: ReplayEvent): string[] {
   switch (e.type) {
-    case 'watching':
-      return `${clock(e.ts)} ${e.host}: detectors trained; watching`;
+    case 'log':
+      return [`${clock(e.ts)} ${e.message}`];
     case 'release':
-      return `${clock(e.ts)} ${e.host}: NEW RELEASE ${e.from ?? 'none'} → ${e.to ?? 'none'}`;
+      return [`${clock(e.ts)} ${e.host}: NEW RELEASE ${e.from ?? 'none'} → ${e.to ?? 'none'}`];
     case 'riskChanged':
-      return `${clock(e.ts)} ${e.host}: ${e.previous ?? 'start'} → ${e.risk.state} (${e.risk.value.toFixed(2)})${e.risk.reasons[0] ? `: ${e.risk.reasons[0].detail}` : ''}`;
-    case 'decision': {
-      const d = e.decision;
-      const blocked = d.blockedBy ? `, blocked by ${d.blockedBy}` : '';
-      return `${clock(d.ts)} ${d.host}: decision tier ${d.tier} ${d.action} [decided by ${e.judgement.decidedBy}${blocked}]: ${d.why}`;
-    }
+      return [`${clock(e.ts)} ${e.host}: ${e.previous ?? 'start'} → ${e.risk.state} (${e.risk.value.toFixed(2)})${e.risk.reasons[0] ? `: ${e.risk.reasons[0].detail}` : ''}`];
+    case 'decision':
+      // The explanation `watch` prints, stamped with the time it would have been given.
+      return explanationLines(e.decision).map((l, i) => (i === 0 ? `${clock(e.decision.ts)} ${l}` : `                    ${l}`));
   }
 }
 
@@ -64,44 +64,40 @@ export function registerReplayCommand(program: Command): void {
     if (warmup !== undefined && !(Number.isInteger(warmup) && warmup >= 1)) throw new CliExit(EXIT_ERROR, `--warmup: expected a whole number of samples, got "${flags.warmup}"`);
     process.exitCode = await withEngine(flags, envName, 'replaying', async (engine) => {
       // Loaded on use: the detectors bring tfjs.
-      const { replayHost } = await import('../replay/replay');
+      const { replay } = await import('../replay/replay');
       const { loadRiskModel } = await import('../risk/model/load');
       const env = engine.environment(envName);
       const hosts = flags.host ?? env.hosts.map((h) => h.spec);
       const unknown = hosts.filter((h) => !env.hosts.some((x) => x.spec === h));
       if (unknown.length > 0) throw new CliExit(EXIT_ERROR, `not in ${envName}: ${unknown.join(', ')} (hosts: ${env.hosts.map((h) => h.spec).join(', ')})`);
-      const loaded = flags.model === 'thresholds' ? { model: null, source: 'thresholds', error: undefined } : loadRiskModel({ file: flags.model, dataDir: engine.dataDir });
-      if (flags.model && flags.model !== 'thresholds' && loaded.error) throw new CliExit(EXIT_ERROR, `--model: ${loaded.error}`);
-      const why = flags.model === 'thresholds' ? 'replaying with --model thresholds' : (loaded.error ?? 'no risk model is loaded');
-      const print = (e: ReplayEvent): void => {
-        if (flags.json) process.stdout.write(`${JSON.stringify(e.type === 'decision' ? { type: 'decision', decision: e.decision, model: e.judgement } : e)}\n`);
-        else process.stdout.write(`${describe(e)}\n`);
-      };
-      if (!flags.json) process.stdout.write(`replaying ${envName} in shadow with ${loaded.model ? `the risk model (${loaded.source})` : 'the thresholds'}\n`);
-      let total = 0;
-      for (const host of hosts) {
+      let model: RiskModel | null | undefined;
+      let using = 'the risk model as watch loads it';
+      if (flags.model === 'thresholds') {
+        model = null;
+        using = 'the thresholds alone';
+      } else if (flags.model) {
+        const loaded = loadRiskModel({ file: flags.model });
+        if (!loaded.model) throw new CliExit(EXIT_ERROR, `--model: ${loaded.error}`);
+        model = loaded.model;
+        using = `the risk model ${loaded.source}`;
+      }
+      const recorded = hosts.flatMap((host) => {
         const samples = engine.store.samples(env.name, host, { fromTs, toTs, limit: 1_000_000 });
         if (samples.length === 0) {
           process.stderr.write(`${host}: no raw samples in the range (raw samples are kept 24 h by default, then rolled up into minutes, which replay cannot score)\n`);
-          continue;
+          return [];
         }
         const b = engine.store.activeBaseline(env.name, host);
-        const r = await replayHost(
-          {
-            env,
-            host,
-            samples,
-            baseline: b && { version: b.version, fingerprint: b.fingerprint },
-            snapshotRelease: engine.store.latestSnapshot(env.name, host)?.release?.target ?? null,
-            warmup,
-            model: { model: loaded.model, why },
-          },
-          print,
-        );
-        total += r.decisions;
-        if (!flags.json) process.stdout.write(`${host}: ${r.samples} samples, ${r.decisions} decision(s)\n`);
-      }
-      if (!flags.json && hosts.length > 1) process.stdout.write(`${total} decision(s) in all\n`);
+        const snap = engine.store.latestSnapshot(env.name, host);
+        return [{ host, samples, baseline: b, snapshotRelease: snap ? (snap.release?.target ?? null) : undefined }];
+      });
+      if (!flags.json) process.stdout.write(`replaying ${recorded.reduce((a, h) => a + h.samples.length, 0)} samples of ${recorded.map((h) => h.host).join(', ') || 'no host'} in shadow with ${using}\n`);
+      const r = await replay({ env, hosts: recorded, warmup, model, dataDir: engine.dataDir }, (e) => {
+        if (flags.json) process.stdout.write(`${JSON.stringify(e)}\n`);
+        else for (const line of lines(e)) process.stdout.write(`${line}\n`);
+      });
+      const total = r.decisions;
+      if (!flags.json) process.stdout.write(`${total} decision(s)\n`);
       return EXIT_OK;
     });
   });

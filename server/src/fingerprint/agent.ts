@@ -17,14 +17,21 @@ export interface CaptureArgvOptions {
 
 let cachedScript: string | undefined;
 
-/** Where the agent ships beside the code (package root, not the bundle folder). */
+/** Where the agent ships beside the bundles: scripts/build.mjs assembles it from agent/src/. */
 export function agentScriptPath(): string {
-  return path.join(packageRoot(), 'agent', 'plumbline-agent.sh');
+  return path.join(packageRoot(), 'dist', 'plumbline-agent.sh');
 }
 
 /** The agent's text, read once. It travels as one `sh -c` argument, so nothing is installed on hosts. */
 export function agentScript(): string {
-  cachedScript ??= fs.readFileSync(agentScriptPath(), 'utf8');
+  if (cachedScript === undefined) {
+    const file = agentScriptPath();
+    try {
+      cachedScript = fs.readFileSync(file, 'utf8');
+    } catch (e) {
+      throw new Error(`the agent script ${file} is missing: run \`npm run build\` (scripts/build.mjs assembles it from agent/src/): ${(e as Error).message}`);
+    }
+  }
   return cachedScript;
 }
 

@@ -38,7 +38,8 @@ export function writeHostFiles(dirs: HostDirs, host: { name: string; address: st
   putFile(u, '/etc/nginx/nginx.conf', t.NGINX_CONF);
   putFile(u, '/etc/nginx/conf.d/app.conf', t.APP_CONF);
   putFile(u, '/etc/nginx/conf.d/upstream.conf', t.upstreamConf());
-  putFile(u, '/etc/plumbline-lab/supervise-app.sh', t.supervisorScript(process.execPath), 0o755);
+  putFile(u, '/etc/plumbline-lab/supervise-app.sh', t.supervisorScript(path.basename(process.execPath)), 0o755);
+  ensureUpperDir(u, t.LAB_NODE_DIR);
   ensureUpperDir(u, '/var/log/plumbline-lab');
   ensureUpperDir(u, '/var/log/nginx');
   // An empty home: no shell rc files, so every SSH exec starts fast.
@@ -51,5 +52,5 @@ export function writeHostFiles(dirs: HostDirs, host: { name: string; address: st
   putFile(u, '/srv/app/shared/app.env', shared.appEnv, 0o640);
   putFile(u, '/srv/app/shared/faults.json', '{}\n');
   for (const colour of ['blue', 'green']) putFile(u, `/srv/app/shared/restarts-${colour}`, '0\n');
-  fs.writeFileSync(dirs.initScript, t.initScript({ name: host.name, upper: dirs.upper, work: dirs.work, address: host.address }), { mode: 0o755 });
+  fs.writeFileSync(dirs.initScript, t.initScript({ name: host.name, upper: dirs.upper, work: dirs.work, address: host.address, nodeDir: path.dirname(process.execPath) }), { mode: 0o755 });
 }

@@ -10,6 +10,12 @@ export const LAB_DATA_MIB = 96;
 export const LAB_DATA_MOUNT = '/srv/data';
 export const LAB_CACHE_DIR = `${LAB_DATA_MOUNT}/cache`;
 export const APP_GREEN = '127.0.0.1:8082';
+/**
+ * Where each host sees the folder of the Node binary that runs the lab app: a read-only bind mount
+ * made before the host's own /tmp and /run hide the machine's, so a checkout (and its Node)
+ * anywhere on the machine, /tmp included, serves the lab.
+ */
+export const LAB_NODE_DIR = '/opt/plumbline-lab/node';
 
 /** Quotes one word for POSIX sh. */
 export function shQuote(s: string): string {
@@ -101,7 +107,8 @@ export function releaseJson(id: string, version: string, createdAt: string): str
 }
 
 /** Keeps one colour of the app running: restarts it 1 s after it exits and counts the restarts. */
-export function supervisorScript(nodePath: string): string {
+export function supervisorScript(nodeBinary: string): string {
+  const nodePath = `${LAB_NODE_DIR}/${nodeBinary}`;
   return `#!/bin/sh
 # Plumbline lab: keeps one colour of the app running, like a process supervisor would.
 # Usage: supervise-app.sh COLOUR PORT. Restarts the app 1 s after it exits; counts restarts.
@@ -123,7 +130,7 @@ done
  * PID 1 of a lab host. Runs in fresh mount, UTS, IPC and PID namespaces inside the host's network
  * namespace: overlays give the host its own /etc /var /srv /opt, tmpfs its own /run and /tmp.
  */
-export function initScript(opts: { name: string; upper: string; work: string; address: string }): string {
+export function initScript(opts: { name: string; upper: string; work: string; address: string; nodeDir: string }): string {
   const q = shQuote;
   return `#!/bin/sh
 # Plumbline lab host ${opts.name}: the init of its namespaces. When it dies, the kernel kills the host.
@@ -133,6 +140,8 @@ mount --make-rprivate / || exit 1
 for d in etc var srv opt; do
   mount -t overlay overlay -o "lowerdir=/$d,upperdir="${q(opts.upper)}"/$d,workdir="${q(opts.work)}"/$d" "/$d" || { say "overlay /$d failed"; exit 1; }
 done
+# The lab app's Node, wherever the machine keeps it (even under /tmp, hidden from here on).
+mount --bind ${q(opts.nodeDir)} ${LAB_NODE_DIR} && mount -o remount,bind,ro ${LAB_NODE_DIR} || { say "bind of the Node folder failed"; exit 1; }
 mount -t tmpfs -o mode=0755,size=64m tmpfs /run || exit 1
 mount -t tmpfs -o mode=1777,size=256m tmpfs /tmp || exit 1
 # A small filesystem of the host's own for app data: a disk that can fill without touching the machine's.

@@ -7,8 +7,8 @@ import type { Layer, Reason } from '../risk/types';
 
 export type Colour = 'blue' | 'green';
 
-/** The resource a process uses more of than its baseline. */
-export type Resource = 'cpu' | 'memory' | 'disk' | 'network' | 'fds' | 'processes';
+/** The resource a process uses more of than its baseline; `service`: what users get (latency, errors) below the harm threshold. */
+export type Resource = 'cpu' | 'memory' | 'disk' | 'network' | 'fds' | 'processes' | 'service';
 
 /** One piece of evidence: a metric against its baseline, now, and since when. */
 export interface Evidence {
@@ -23,8 +23,8 @@ export interface Evidence {
   since: number | null;
   /** The reason's score in [0, 1]. */
   score: number;
-  /** A forecast: the limit and the time left to it. */
-  forecast?: { limit: number; timeToBreachMs: number | null };
+  /** A forecast: the limit, the time left to it, and the trend's slope (per second). */
+  forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number };
   detail: string;
 }
 

@@ -1,5 +1,5 @@
 import type { Finding } from '../detect/layer/types';
-import { cureFor, type Cure, type CureContext, type Decision, type Policy } from '../policy';
+import type { Cause, Decision, Policy } from '../policy';
 import type { HostRisk } from '../risk';
 import { RiskJudge, type Judgement } from '../risk/model/judge';
 import type { RiskModel } from '../risk/model/riskModel';
@@ -16,25 +16,25 @@ export interface DecisionStep {
   judgement: Judgement;
 }
 
-/**
- * One host's way from risk to a decision, the same in `watch` and in `replay`: the risk model
- * (or the thresholds, when it is missing or out of its domain) maps the interval to a risk
- * level, the cause bounds the tier to what can cure it, and the environment's policy decides.
- * The decision says which mapping produced it.
- */
 /** Intervals of features kept per host for feedback (an hour at 1 s). */
 const RECENT = 3600;
 
+/**
+ * One host's way from risk to a decision, the same in `watch`, in `replay` and in the risk-model
+ * bench: the risk model (or the thresholds, when it is missing or out of its domain) maps the
+ * interval to a risk level, the cause bounds the tier to what can cure it (the policy), and the
+ * decision says which mapping produced it and what the model saw.
+ */
 export class HostDecider {
   private readonly judge: RiskJudge;
   private readonly recentFeatures: Array<{ ts: number; features: number[] }> = [];
 
   constructor(
     private readonly policy: Policy,
-    private readonly cureContext: Omit<CureContext, 'release'>,
     model: { model: RiskModel | null; why?: string },
-    /** When the active baseline was captured (the age of a release that came with it). */
+    /** When the active baseline was promoted (the age of a release that came with it). */
     private baselineAt: number | null,
+    private readonly switchFile?: string,
   ) {
     this.judge = new RiskJudge(model.model, policy.cfg.thresholds, model.why);
   }
@@ -47,13 +47,13 @@ export class HostDecider {
     this.baselineAt = ts;
   }
 
-  next(risk: HostRisk, findings: readonly Finding[], release: ReleaseView | null): DecisionStep {
+  next(risk: HostRisk, findings: readonly Finding[], release: ReleaseView | null, cause: Cause | null): DecisionStep {
     const rel = release ?? { now: null, baseline: null, snapshot: null };
-    const judgement = this.judge.judge({ risk, findings, release: rel, baselineAt: this.baselineAt, switchFile: this.cureContext.switchFile });
+    const judgement = this.judge.judge({ risk, findings, release: rel, baselineAt: this.baselineAt, cause, switchFile: this.switchFile });
     this.recentFeatures.push({ ts: risk.ts, features: judgement.features });
     if (this.recentFeatures.length > RECENT) this.recentFeatures.shift();
     const judged = judgement.risk;
-    const decision = this.policy.decide(judged, judged.ts, this.cure(judged, release));
+    const decision = this.policy.decide(judged, judged.ts, judged.state === 'ok' ? null : cause);
     decision.decidedBy = judgement.decidedBy;
     if (decision.tier !== null) decision.why = `${decision.why} (${judgement.note}.)`;
     return { decision, judgement };
@@ -62,12 +62,5 @@ export class HostDecider {
   /** The features of the intervals from `sinceTs` on (what a person's feedback labels). */
   featuresSince(sinceTs: number): Array<{ ts: number; features: number[] }> {
     return this.recentFeatures.filter((f) => f.ts >= sinceTs);
-  }
-
-  /** What cures this host's reasons, from the release it runs against the one its snapshot has. */
-  private cure(risk: HostRisk, release: ReleaseView | null): Cure | null {
-    if (risk.state === 'ok' || risk.state === 'nodata') return null;
-    const r = release && release.snapshot !== null ? { now: release.now, snapshot: release.snapshot } : null;
-    return cureFor(risk.reasons, { ...this.cureContext, release: r });
   }
 }

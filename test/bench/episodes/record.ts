@@ -117,7 +117,7 @@ async function recordOne(engine: Engine, lab: LabState, yaml: string, fam: Famil
   const t = episode(TARGET, {});
   t.failureTs = failureTime(fam, t);
   const peer = episode(PEER, {
-    id: `quiet-peer/s${seed}-${index}`,
+    id: `quiet-peer/s${seed}-${fam.name}-${index}`,
     family: 'quiet-peer',
     kind: 'benign',
     label: { tier: 0, cause: 'none', why: `a host beside one with ${fam.name}: nothing happened on it (it shares the machine's CPU and disk)` },

@@ -30,7 +30,7 @@ export function episodeDirs(argv: readonly string[]): string[] {
 function codeHash(): string {
   const h = crypto.createHash('sha256');
   const root = path.resolve(__dirname, '../../../server/src');
-  for (const dir of ['detect', 'risk', 'watch', 'monitor']) {
+  for (const dir of ['detect', 'risk', 'watch', 'monitor', 'policy', 'replay']) {
     const walk = (d: string): void => {
       for (const f of fs.readdirSync(d, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
         const p = path.join(d, f.name);
@@ -83,7 +83,8 @@ export function rows(runs: readonly EpisodeRun[], episodes: ReadonlyMap<string, 
     const judge = new RiskJudge(null, env.risk);
     const mine: LabelledRow[] = [];
     for (const iv of run.intervals) {
-      const j = judge.judge({ risk: iv.risk, findings: iv.findings, release: iv.release, baselineAt: run.baselineAt, switchFile: switchOwnedFile(env) });
+      const release = iv.release ?? { now: null, baseline: null, snapshot: null };
+      const j = judge.judge({ risk: iv.risk, findings: iv.findings, release, baselineAt: run.baselineAt, cause: iv.cause, switchFile: switchOwnedFile(env) });
       mine.push({ x: j.features, y: intervalLabel(run, iv), w: 1, run: run.id, family: run.family });
     }
     for (const r of mine) r.w = 1 / mine.length;

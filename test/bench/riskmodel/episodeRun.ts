@@ -7,24 +7,17 @@ import * as path from 'node:path';
 import { switchOwnedFile } from '../../../server/src/act/rollback';
 import { parseConfig } from '../../../server/src/config/load';
 import type { EnvironmentConfig } from '../../../server/src/config/types';
-import type { Finding } from '../../../server/src/detect/layer/types';
 import { Policy, policyFromConfig } from '../../../server/src/policy';
-import { riskOptionsFromConfig, type HostRisk } from '../../../server/src/risk';
 import type { DecidedBy } from '../../../server/src/risk/model/judge';
 import type { RiskModel } from '../../../server/src/risk/model/riskModel';
 import { HostDecider } from '../../../server/src/watch/hostDecider';
-import { HostWatch } from '../../../server/src/watch/hostWatch';
-import { layerOptions } from '../../../server/src/watch/watcher';
+import { replay } from '../../../server/src/replay/replay';
+import type { IntervalInputs } from '../../../server/src/watch/watcher';
 import type { Episode, LabelTier } from '../episodes/episode';
 import { FAMILIES } from '../episodes/families';
 
-export interface Interval {
-  ts: number;
-  /** The thresholds' risk this interval. */
-  risk: HostRisk;
-  findings: Finding[];
-  release: { now: string | null; baseline: string | null; snapshot: string | null };
-}
+/** One interval's inputs to the decision, as the watcher had them. */
+export type Interval = IntervalInputs & { ts: number };
 
 export interface EpisodeRun {
   id: string;
@@ -49,28 +42,27 @@ export function episodeEnv(e: Episode): EnvironmentConfig {
   return env;
 }
 
+/** The episode through the watcher itself (replay: detectors, risk, cause), the thresholds deciding. */
 export async function runEpisode(e: Episode): Promise<EpisodeRun> {
   const env = episodeEnv(e);
-  const watch = new HostWatch({
-    host: e.host,
-    baseline: { version: 1, fingerprint: e.baseline },
-    risk: riskOptionsFromConfig(env),
-    warmup: e.warmup,
-    perLayer: layerOptions(env),
-    detector: { facts: { memTotalKiB: e.baseline.hardware.memory.totalKiB } },
-  });
   const intervals: Interval[] = [];
-  const baselineRelease = e.baseline.app.release?.target ?? null;
-  try {
-    for (const s of e.samples) {
-      const out = watch.onSample(s, s.ts);
-      await watch.settled();
-      if (!out || out.phase.kind !== 'watching') continue;
-      intervals.push({ ts: s.ts, risk: out.risk, findings: out.findings, release: { now: s.config.release, baseline: baselineRelease, snapshot: e.snapshotRelease } });
-    }
-  } finally {
-    watch.dispose();
-  }
+  await replay(
+    {
+      env,
+      hosts: [
+        {
+          host: e.host,
+          samples: e.samples,
+          baseline: { version: 1, fingerprint: e.baseline, promotedAt: e.baseline.capturedAt, reason: 'episode' },
+          snapshotRelease: e.snapshotRelease,
+        },
+      ],
+      warmup: e.warmup,
+      model: null,
+      onInterval: (step) => intervals.push({ ...step, ts: step.risk.ts }),
+    },
+    () => undefined,
+  );
   const fam = FAMILIES.find((f) => f.name === e.family);
   const harmFrom = fam?.failure === 'immediate' && e.failureTs !== null ? e.failureTs : e.onsetTs;
   return {
@@ -110,15 +102,10 @@ export interface Outcome {
  */
 export function simulate(run: EpisodeRun, env: EnvironmentConfig, model: RiskModel | null): Outcome {
   const policy = new Policy(policyFromConfig({ ...env, actions: { ...env.actions, mode: 'auto', shadow: true } }));
-  const decider = new HostDecider(
-    policy,
-    { configured: policy.cfg.configured, cleanup: (env.actions.remediate?.commands?.length ?? 0) > 0, switchFile: switchOwnedFile(env) },
-    { model },
-    run.baselineAt,
-  );
+  const decider = new HostDecider(policy, { model }, run.baselineAt, switchOwnedFile(env));
   for (const iv of run.intervals) {
-    const { decision: d } = decider.next(iv.risk, iv.findings, iv.release);
-    if (d.tier !== null && !d.blockedBy) return { tier: d.tier, ts: iv.ts, decidedBy: d.decidedBy ?? null, why: d.why, early: iv.ts < run.onsetTs };
+    const { decision: d } = decider.next(iv.risk, iv.findings, iv.release, iv.cause);
+    if (d.tier !== null && !d.blockedBy) return { tier: d.tier, ts: iv.ts, decidedBy: d.decidedBy, why: d.why, early: iv.ts < run.onsetTs };
   }
   return { tier: 0, ts: null, decidedBy: null, why: 'no action', early: false };
 }
