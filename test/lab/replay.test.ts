@@ -51,8 +51,10 @@ describe('replay of a recorded watch', { skip }, () => {
     const opened = await Engine.open({ configFile: yaml });
     assert.ok(opened.ok, JSON.stringify(!opened.ok && opened.error));
     engine = opened.value;
-    assert.ok((await engine.snapshot('lab', { reason: 'replay test' })).every((o) => o.ok));
-    assert.ok((await engine.baseline('lab', { reason: 'replay test' })).every((o) => o.ok));
+    const snaps = await engine.snapshot('lab', { reason: 'replay test' });
+    assert.ok(snaps.every((o) => o.ok), JSON.stringify(snaps));
+    const baselines = await engine.baseline('lab', { reason: 'replay test' });
+    assert.ok(baselines.every((o) => o.ok), JSON.stringify(baselines));
     const address = lab.state.hosts.find((h) => h.name === HOST)!.address;
     const traffic = requestLoop(address, { maxRequests: 5000, maxMs: 240_000, gapMs: 100 });
     const watcher = new Watcher(engine, 'lab', { warmup: WARMUP });

@@ -286,7 +286,8 @@ export const FAMILIES: Family[] = [
       background(
         ctx,
         [
-          `i=0; while [ $i -lt ${p.lines} ]; do echo "$(date +%s) job line $i with some words to fill the log"; i=$((i+1)); done >> /var/log/episode-burst.log`,
+          // One process writes the lines (a loop forking per line crawls on a busy machine).
+          `yes 'job line with some words to fill the log, as a chatty batch job writes them' | head -n ${p.lines} >> /var/log/episode-burst.log`,
           'mv /var/log/episode-burst.log /var/log/episode-burst.log.1 && gzip -f /var/log/episode-burst.log.1 && rm -f /var/log/episode-burst.log.1.gz',
         ].join('\n'),
       ),

@@ -150,6 +150,10 @@ async function main(): Promise<void> {
   out(`recording ${plan.length} episodes (seed ${seed}) into ${outDir}; lab in ${labDir}`);
   let engine: Engine | undefined;
   let n = 0;
+  // Ctrl-C ends the episode in progress and still takes the lab down.
+  let interrupted = false;
+  process.once('SIGINT', () => (interrupted = true));
+  process.once('SIGTERM', () => (interrupted = true));
   try {
     const lab = await labUp({ dir: labDir, hosts: 2 });
     const yamlFile = path.join(labDir, 'plumbline.yaml');
@@ -159,6 +163,7 @@ async function main(): Promise<void> {
     if (!opened.ok) throw new Error(opened.error.map((e) => e.message).join('; '));
     engine = opened.value;
     for (const { fam, index, p } of plan) {
+      if (interrupted) break;
       const t0 = Date.now();
       try {
         const rec = await recordOne(engine, lab, yaml, fam, p, seed, index);
