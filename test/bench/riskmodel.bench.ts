@@ -6,7 +6,7 @@
  * precision and recall of the first action; the benign false-action rate; actions before the
  * event; lead time before the failure.
  *
- *   npm run bench:riskmodel -- [--episodes DIR] [--variants 4] [--seed 1] [--kinds logistic,boosted,dense] [--ship]
+ *   npm run bench:riskmodel -- [--episodes DIR] [--variants 2] [--seed 1] [--kinds logistic,boosted,dense] [--thin 2] [--ship]
  *
  * `--ship` then trains the chosen kind on every family and writes the product's model file.
  */
@@ -123,14 +123,16 @@ function summaryRow(s: Summary): string[] {
 
 async function main(): Promise<void> {
   const started = Date.now();
-  const perEpisode = flag('variants', 4);
+  const perEpisode = flag('variants', 2);
   const seed = flag('seed', 1);
   const kindsAt = process.argv.indexOf('--kinds');
   const kinds = (kindsAt > 0 ? process.argv[kindsAt + 1].split(',') : [...KINDS]) as Kind[];
   for (const k of kinds) if (!KINDS.includes(k)) throw new Error(`unknown model kind ${k} (${KINDS.join(', ')})`);
   const { runs, episodes, dir } = await episodeRuns(episodeDirs(process.argv), perEpisode, seed, out);
   const byId = new Map(episodes.map((e) => [e.id, e]));
-  const allRows = rowsOf(runs, byId);
+  // Neighbouring intervals are nearly the same row: training takes every `thin`-th (all rows are played).
+  const thin = flag('thin', 2);
+  const allRows = rowsOf(runs, byId).filter((_, i) => i % thin === 0);
   const families = [...new Set(runs.map((r) => r.family))].sort();
   out(`${runs.length} episodes (${episodes.filter((e) => !e.id.includes('~')).length} recorded in ${dir}, ${perEpisode} variants each), ${families.length} families, ${allRows.length} interval rows`);
 

@@ -71,9 +71,11 @@ export async function episodeRuns(dirs: readonly string[], perEpisode: number, s
 }
 
 /**
- * One row per interval: the features the judge computes live, the interval's class, and a weight
- * that gives every episode the same total, then every class present the same total (a long quiet
- * stretch must not drown a short fault).
+ * One row per interval: the features the judge computes live, the interval's class, and a weight.
+ * Every episode weighs the same in all (a long quiet stretch must not drown a short fault); acting
+ * and not acting weigh the same, and the tiers share acting's half equally, so P(action) = 1/2 is
+ * where both are equally likely. An interval of a harmful episode in which nothing deviates yet
+ * (no reason at all) says nothing either way and is left out: no feature could tell it apart.
  */
 export function rows(runs: readonly EpisodeRun[], episodes: ReadonlyMap<string, Episode>): LabelledRow[] {
   const out: LabelledRow[] = [];
@@ -85,16 +87,18 @@ export function rows(runs: readonly EpisodeRun[], episodes: ReadonlyMap<string, 
     for (const iv of run.intervals) {
       const release = iv.release ?? { now: null, baseline: null, snapshot: null };
       const j = judge.judge({ risk: iv.risk, findings: iv.findings, release, baselineAt: run.baselineAt, cause: iv.cause, switchFile: switchOwnedFile(env) });
-      mine.push({ x: j.features, y: intervalLabel(run, iv), w: 1, run: run.id, family: run.family });
+      const y = intervalLabel(run, iv);
+      if (y > 0 && iv.risk.reasons.length === 0) continue;
+      mine.push({ x: j.features, y, w: 1, run: run.id, family: run.family });
     }
     for (const r of mine) r.w = 1 / mine.length;
     out.push(...mine);
   }
   const byClass = [0, 0, 0, 0];
   for (const r of out) byClass[r.y] += r.w;
-  const present = byClass.filter((w) => w > 0).length;
-  const total = byClass.reduce((a, b) => a + b, 0);
-  for (const r of out) r.w *= total / present / byClass[r.y];
+  const tiers = [1, 2, 3].filter((k) => byClass[k] > 0).length;
+  const share = (k: number): number => (k === 0 ? 0.5 : 0.5 / tiers);
+  for (const r of out) r.w *= share(r.y) / byClass[r.y];
   return out;
 }
 

@@ -13,8 +13,8 @@ export const KINDS = ['logistic', 'boosted', 'dense'] as const;
 export type Kind = (typeof KINDS)[number];
 
 /**
- * The model acts when P(no action) falls below one half: the classes are weighted to equal totals,
- * so this is the point where acting and not acting are equally likely. Not swept.
+ * The model acts when P(no action) falls below one half: acting and not acting are weighted to
+ * equal totals in training, so this is where both are equally likely. Not swept.
  */
 export const ACT_AT = 0.5;
 
