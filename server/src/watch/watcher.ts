@@ -5,17 +5,14 @@ import type { ActOptions } from '../act/act';
 import { switchOwnedFile } from '../act/rollback';
 import type { EnvironmentConfig } from '../config/types';
 import type { LimitSpec } from '../detect/layer/forecast';
-import type { ActionKind } from '../act/types';
-import type { Engine } from '../engine/engine';
 import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
-import type { MonitorEvents } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
 import { Policy, attributeCause, policyFromConfig, releaseName, type Cause, type Decision, type Proposal } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { loadRiskModel } from '../risk/model/load';
 import type { RiskModel } from '../risk/model/riskModel';
-import type { BaselineRecord, RiskFeedback, Store } from '../store/store';
+import type { RiskFeedback } from '../store/store';
 import { causeInputOf, servingColour } from './causeInput';
 import { CureWatch, type CureResult } from './cureWatch';
 import { EvidenceTracks } from './evidenceTracks';
@@ -24,6 +21,9 @@ import { HostWatch, type HostPhase } from './hostWatch';
 import { observationsOf } from './observations';
 import { ReleaseTrack } from './releases';
 import { RiskFeedbackLoop } from './riskFeedback';
+import type { IntervalInputs, WatchEngine, WatchSource } from './watchEngine';
+
+export type { IntervalInputs, WatchEngine, WatchSource } from './watchEngine';
 
 export type WatchEvents = {
   sample: [host: string, sample: Sample];
@@ -47,31 +47,6 @@ export type WatchEvents = {
   log: [line: string];
 };
 
-/** Where samples come from: the monitor live, stored samples in replay. */
-export interface WatchSource {
-  on<K extends keyof MonitorEvents>(event: K, listener: (...args: MonitorEvents[K]) => void): unknown;
-  start(): void;
-  stop(): Promise<void>;
-  recent(host: string): Sample[];
-}
-
-/**
- * What the watch needs of the engine: the engine itself live; in replay a stand-in that serves
- * stored samples, records nothing and runs nothing.
- */
-export interface WatchEngine {
-  readonly dataDir: string;
-  readonly store: Pick<Store, 'saveRiskFeedback' | 'riskFeedback'> & {
-    activeBaseline(env: string, host: string): Pick<BaselineRecord, 'version' | 'fingerprint' | 'promotedAt' | 'reason'> | undefined;
-    latestSnapshot(env: string, host: string): { release: { target: string | null } | null } | undefined;
-  };
-  environment(name: string): EnvironmentConfig;
-  monitor(env: string): WatchSource;
-  auditLog(): { record: (input: Parameters<ReturnType<Engine['auditLog']>['record']>[0]) => unknown };
-  act(env: string, host: string, kind: ActionKind, opts: ActOptions): Promise<ActionReport>;
-  rebaseline: Engine['rebaseline'];
-}
-
 export interface WatchOptions {
   /** The clock (ms); replay passes the samples' own time. */
   clock?: () => number;
@@ -85,13 +60,6 @@ export interface WatchOptions {
   approve?: (decision: Decision) => Promise<boolean>;
   /** Passed to every action (lock wait, settle time). */
   act?: Partial<ActOptions>;
-}
-
-export interface IntervalInputs {
-  risk: HostRisk;
-  findings: Finding[];
-  release: ReleaseView | null;
-  cause: Cause | null;
 }
 
 export interface HostWatchStatus {
