@@ -13,6 +13,7 @@ import type { Decision } from '../../server/src/policy';
 import { replay, type ReplayEvent } from '../../server/src/replay/replay';
 import { Watcher } from '../../server/src/watch/watcher';
 import { requestLoop, setFaults } from '../bench/scenarios/labOps';
+import { runCli } from '../support/cli';
 import { labSkipReason, startLab, type LabFixture } from '../support/lab';
 
 const skip = labSkipReason();
@@ -112,5 +113,26 @@ describe('replay of a recorded watch', { skip }, () => {
       const match = replayed.find((r) => r.tier === d.tier && (r.blockedBy ?? '') === (d.blockedBy ?? '') && Math.abs(r.ts - sampleTs(d)) <= INTERVAL_MS);
       assert.ok(match, `live tier ${d.tier}${d.blockedBy ? ` (${d.blockedBy})` : ''} on the sample of ${sampleTs(d)} is not in the replay: ${JSON.stringify(replayed.map((r) => [r.tier, r.blockedBy ?? '', r.ts]))}`);
     }
+  });
+
+  it('plumbline replay prints the same first decision with the explanation watch gives, as text and JSON', async () => {
+    const sampleTs = (d: Decision): number => engine.store.samples('lab', HOST, { toTs: d.ts + 1 }).at(-1)?.ts ?? d.ts;
+    const first = live.find((d) => d.host === HOST && d.tier !== null && !d.blockedBy)!;
+    const args = ['replay', 'lab', '--host', HOST, '--warmup', String(WARMUP), '--to', String(stoppedAt + 1), '-c', path.join(lab.dir, 'plumbline.yaml')];
+    const json = await runCli([...args, '--json']);
+    assert.equal(json.code, 0, json.stderr);
+    const decisions = json.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { type: string; decision?: Decision })
+      .flatMap((e) => (e.type === 'decision' && e.decision && e.decision.tier !== null && !e.decision.blockedBy ? [e.decision] : []));
+    assert.ok(decisions.length > 0, json.stdout.slice(-2000));
+    assert.equal(decisions[0].tier, first.tier);
+    assert.equal(decisions[0].decidedBy, first.decidedBy);
+    assert.ok(Math.abs(decisions[0].ts - sampleTs(first)) <= INTERVAL_MS);
+    const text = await runCli(args);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /in shadow/);
+    assert.match(text.stdout, /cause: /, 'each decision is explained as watch explains it');
   });
 });
