@@ -67,9 +67,14 @@ class StoredSamples extends EventEmitter<MonitorEvents> {
  * the first samples, as a watch does after a baseline.
  */
 export async function replay(o: ReplayOptions, emit: (e: ReplayEvent) => void): Promise<{ samples: number; decisions: number }> {
-  const env: EnvironmentConfig = { ...o.env, actions: { ...o.env.actions, mode: o.env.actions.mode === 'off' ? 'auto' : o.env.actions.mode, shadow: true } };
-  const source = new StoredSamples();
   const byHost = new Map(o.hosts.map((h) => [h.host, h]));
+  // Only the hosts replayed are watched: another host of the environment would read as silent.
+  const env: EnvironmentConfig = {
+    ...o.env,
+    hosts: o.env.hosts.filter((h) => byHost.has(h.spec)),
+    actions: { ...o.env.actions, mode: o.env.actions.mode === 'off' ? 'auto' : o.env.actions.mode, shadow: true },
+  };
+  const source = new StoredSamples();
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'plumbline-replay-'));
   let now = 0;
   const engine: WatchEngine = {

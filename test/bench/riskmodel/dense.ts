@@ -16,7 +16,7 @@ export interface DenseOptions {
   seed: number;
 }
 
-export const DENSE_DEFAULTS: DenseOptions = { hidden: [24, 12], epochs: 40, batch: 256, learningRate: 0.01, l2: 1e-4, seed: 7 };
+export const DENSE_DEFAULTS: DenseOptions = { hidden: [24, 12], epochs: 20, batch: 256, learningRate: 0.01, l2: 1e-4, seed: 7 };
 
 export async function fitDense(rows: readonly Row[], opts: Partial<DenseOptions> = {}): Promise<DenseSpec> {
   const o = { ...DENSE_DEFAULTS, ...opts };

@@ -59,7 +59,7 @@ export async function runEpisode(e: Episode): Promise<EpisodeRun> {
       ],
       warmup: e.warmup,
       model: null,
-      onInterval: (step) => intervals.push({ ...step, ts: step.risk.ts }),
+      onInterval: (step) => step.risk.host === e.host && intervals.push({ ...step, ts: step.risk.ts }),
     },
     () => undefined,
   );
