@@ -21,6 +21,7 @@ import { episodeEnv, simulate, type EpisodeRun, type Outcome } from './riskmodel
 import { KINDS, SHIPPED_MODEL_FILE, fitKind, modelFile, type Kind } from './riskmodel/fit';
 
 const out = (line = ''): void => void process.stdout.write(`${line}\n`);
+const UPDATABLE: readonly Kind[] = ['logistic', 'boosted'];
 
 interface Played {
   run: string;
@@ -171,8 +172,10 @@ async function main(): Promise<void> {
     ),
   );
 
-  // The choice: fewest benign actions first (the target is none), then most right outcomes.
-  const models = summaries.filter((s) => s.policy !== 'thresholds');
+  // The choice, among the kinds the product can update from feedback in place (a dense network is
+  // retrained here, not in the product): fewest benign actions first (the target is none), then
+  // most right outcomes.
+  const models = summaries.filter((s) => UPDATABLE.includes(s.policy as Kind));
   const chosen = models.sort((a, b) => a.benignActed - b.benignActed || b.rightOutcomes - a.rightOutcomes)[0];
   out(`\nchosen: ${chosen?.policy ?? 'none'}; fits took ${Object.entries(fitMs).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')} over ${families.length} folds; ${((Date.now() - started) / 1000).toFixed(0)} s in all`);
 
