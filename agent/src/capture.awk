@@ -306,7 +306,10 @@ END {
       base = n; sub(/\.service$/, "", base); st = "inactive"
       for (j = 1; j <= BN; j++) {
         p = BP[j]
-        if (!(p in MINE) && !(p in ANC) && (BC[p] == base || BC[p] == base "d" || (length(base) > 15 && BC[p] == substr(base, 1, 15)))) { st = "active"; break }
+        # The own session of the agent (its ancestors) is no service, but the daemon it came in through
+        # is: an ancestor whose parent is init (the SSH server) counts. Without this, "ssh" read
+        # inactive whenever the session of the agent was the only one, and active when another was open.
+        if (!(p in MINE) && (!(p in ANC) || BPP[p] <= 1) && (BC[p] == base || BC[p] == base "d" || (length(base) > 15 && BC[p] == substr(base, 1, 15)))) { st = "active"; break }
       }
     }
     printf "%s%s:{\"state\":\"%s\",\"source\":\"%s\"}", (k++ ? "," : ""), js(n), st, (systemd ? "systemd" : "process")

@@ -80,6 +80,7 @@ function reset_tick(   k) {
   for (k in MINE) delete MINE[k]
   for (k in ANC) delete ANC[k]
   for (k in AGENT) delete AGENT[k]
+  for (k in APPP) delete APPP[k]
   BN = 0; NRXB = 0; NTXB = 0; MN = 0; MDROP = 0; MSET = 0; MRC = ""; HSET = 0; HC = ""; HT = ""; HE = ""
   NFDS = 0
 }
@@ -94,6 +95,30 @@ function ts_ms(d,   n) {
   if (n >= 13) return substr(d, 1, 13)
   if (n >= 9) return d "000"
   return ""
+}
+# The processes that are neither the app, the agent nor its session, up to 3 by CPU this interval
+# and 2 by resident memory, so a neighbour taking the resources of the host can be named.
+function top_json(win,   i, p, n, k, best, bv, v, out, seen, pick, t) {
+  n = 0
+  for (k = 1; k <= 5; k++) {
+    best = 0; bv = -1
+    for (i = 1; i <= BN; i++) {
+      p = BP[i]
+      if ((p in MINE) || (p in ANC) || (p in APPP) || (p in seen)) continue
+      t = (win > 0) ? (((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]) : 0
+      v = (k <= 3) ? t : BR[p]
+      if (v > bv) { bv = v; best = p }
+    }
+    if (best == 0 || bv <= 0) continue
+    seen[best] = 1; n++; pick[n] = best
+  }
+  out = ""
+  for (i = 1; i <= n; i++) {
+    p = pick[i]
+    t = (win > 0) ? (((p in AT) && AS[p] == BS[p]) ? BT[p] - AT[p] : BT[p]) : 0
+    out = out (i > 1 ? "," : "") "{\"pid\":" p ",\"comm\":" js(BC[p]) ",\"cpuPct\":" sprintf("%.1f", win > 0 ? t / CLK / win * 100 : 0) ",\"rssKiB\":" int0(BR[p] * PAGE / 1024) "}"
+  }
+  return out
 }
 function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rsec, wsec, rx, tx, out, k, m, j, npids, pids, prss, pth, pfd, pticks, ok, newpid, notes, first, ts) {
   # lineage: the agent (or its supervisor) and everything it started are not host load, never "the app"
@@ -147,16 +172,16 @@ function emit(   i, p, d, win, ticks, rss, nproc, cpu, dev, a, b, ios, iorms, rs
     first = 0
   }
   if (NDK > 0 && NDF != NDK) notes = notes (notes == "" ? "" : ",") js("df answered for " NDF " of " NDK " mounts")
-  out = out "]},\"app\":{\"process\":"
+  if (PAT != "") { mark_agents(); for (i = 1; i <= BN; i++) if (is_app(BP[i], PAT)) APPP[BP[i]] = 1 }
+  out = out "],\"top\":[" top_json(win) "]},\"app\":{\"process\":"
 
   if (PAT == "") out = out "null"
   else {
     npids = 0; pids = ""; prss = 0; pth = 0; pfd = 0; pticks = 0
-    mark_agents()
     newpid = 0
     for (i = 1; i <= BN; i++) {
       p = BP[i]
-      if (!is_app(p, PAT)) continue
+      if (!(p in APPP)) continue
       pids = (npids++ ? pids "," : "") p
       if (!(p in PREVPID)) newpid = 1
       NOWPID[p] = 1

@@ -17,7 +17,9 @@ import type { Sample } from '../../server/src/monitor/sample';
 import type { Decision } from '../../server/src/policy';
 import { Watcher } from '../../server/src/watch/watcher';
 import { flag, writeResults } from './benchUtil';
-import { GAUNTLET, LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
+import { LIMIT_RSS_MIB, SLO_LATENCY_MS, type Injection, type Scenario, type ScenarioCtx } from './scenarios/gauntlet';
+import { GAUNTLET } from './scenarios/index';
+import type { CureResult } from '../../server/src/watch/cureWatch';
 import { flipTime, requestLoop, resetHost, tallyBetween, type RequestTally } from './scenarios/labOps';
 import { labSshSettings } from '../../server/src/lab/workspace';
 
@@ -33,7 +35,12 @@ interface ActionSeen {
   tier: number | null;
   action: string;
   status: string;
+  /** The host back to its baseline (the action's own verification). */
   verified: boolean | null;
+  /** The trigger cleared (the watch's cure check); null until decided. */
+  cured: boolean | null;
+  cureSummary: string;
+  cause: string | null;
   verifyFailures: string[];
   totalMs: number;
   host: string;
@@ -42,8 +49,15 @@ interface ActionSeen {
 interface ScenarioResult {
   name: string;
   kind: 'harmful' | 'benign';
+  right: string;
   failure: string;
   expectTier: number | null;
+  expectCured: boolean;
+  /** The causes the decisions named, in order, without repeats; and proposals made. */
+  causes: string[];
+  proposals: string[];
+  /** Whether the outcome is the right one (see `judge`). */
+  ok: boolean;
   skipped: string | null;
   error: string | null;
   tier: number | null;
@@ -65,7 +79,7 @@ interface ScenarioResult {
    */
   afterFlip: RequestTally | null;
   actions: ActionSeen[];
-  decisions: Array<{ host: string; tier: number | null; action: string | null; execute: boolean; blockedBy?: string; why: string }>;
+  decisions: Array<{ host: string; tier: number | null; action: string | null; execute: boolean; blockedBy?: string; cause: string | null; decidedBy: string; why: string }>;
   maxRisk: number;
   note: string;
 }
@@ -161,8 +175,9 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
   });
   watcher.on('riskChanged', (risk, prev) => out(`   ${clock()} ${risk.host}: risk ${prev ?? 'start'} → ${risk.state} (${risk.value.toFixed(2)}) ${risk.reasons[0]?.detail ?? ''}`.slice(0, 220)));
   watcher.on('decision', (d: Decision) => {
-    r.decisions.push({ host: d.host, tier: d.tier, action: d.action, execute: d.execute, blockedBy: d.blockedBy, why: d.why });
-    out(`   ${clock()} ${d.host}: DECISION tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}${d.execute ? ', executing' : ''}]`);
+    r.decisions.push({ host: d.host, tier: d.tier, action: d.action, execute: d.execute, blockedBy: d.blockedBy, cause: d.cause?.kind ?? null, decidedBy: d.decidedBy, why: d.why });
+    if (d.host === TARGET && d.cause && !r.causes.includes(d.cause.kind)) r.causes.push(d.cause.kind);
+    out(`   ${clock()} ${d.host}: DECISION ${d.tier === null ? 'no action' : `tier ${d.tier} ${d.action}`} [${d.cause?.kind ?? '-'}; ${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}${d.execute ? ', executing' : ''}] ${d.why}`.slice(0, 400));
     // Availability is measured over the action window: from the decision to execute until its report.
     if (d.execute && d.host === TARGET && decidedAt === 0 && !firstAction) {
       decidedAt = Date.now();
@@ -170,6 +185,18 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
       samplesAtDecision = samples.slice();
       failAtDecision = injection?.projectedFailureAt?.(decidedAt, samplesAtDecision) ?? null;
     }
+  });
+  watcher.on('proposal', (p) => {
+    if (p.host === TARGET) r.proposals.push(`promote ${p.release.to ?? '(none)'}`);
+    out(`   ${clock()} ${p.host}: PROPOSAL ${p.command}: ${p.why}`);
+  });
+  watcher.on('cure', (c: CureResult) => {
+    const a = [...r.actions].reverse().find((x) => x.host === c.host && x.action === c.action && x.cured === null);
+    if (a) {
+      a.cured = c.cured;
+      a.cureSummary = c.summary;
+    }
+    out(`   ${clock()} ${c.host}: CURE CHECK ${c.action}: ${c.summary}`.slice(0, 300));
   });
   watcher.on('action', (report: ActionReport, d: Decision) => {
     if (report.dryRun) return;
@@ -179,6 +206,9 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
       action: report.action,
       status: report.status,
       verified: report.verification ? report.verification.ok : null,
+      cured: null,
+      cureSummary: '',
+      cause: d.cause?.kind ?? null,
       verifyFailures: (report.verification?.checks ?? []).filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`),
       totalMs: report.timings.totalMs,
       host: report.host,
@@ -245,28 +275,46 @@ async function watchScenario({ engine, sc, ctx, r, background, t0, lastSample }:
   return r;
 }
 
+/**
+ * The right outcome, as written beside each scenario before it runs. Harmful: the first action
+ * is the expected tier, taken before the failure (slow faults), its cure check ends as expected,
+ * and a cure that did not hold is followed by no repeat of the same action. Benign: no action.
+ */
+function judge(r: ScenarioResult): boolean {
+  const mine = r.actions.filter((a) => a.host === TARGET);
+  if (r.kind === 'benign') return r.actions.length === 0;
+  if (mine.length === 0 || r.tier !== r.expectTier) return false;
+  if (r.leadTimeMs != null && r.leadTimeMs <= 0) return false;
+  if (mine[0].cured !== r.expectCured) return false;
+  const repeated = mine.some((a, i) => i > 0 && a.action === mine[0].action);
+  return !repeated;
+}
+
+function outcomeText(r: ScenarioResult): string {
+  const mine = r.actions.filter((a) => a.host === TARGET);
+  const others = r.actions.filter((a) => a.host !== TARGET).map((a) => `${a.host}:${a.action}`);
+  const acts = mine.map((a) => `${a.tier} ${a.action}${a.status !== 'done' ? ` (${a.status})` : ''}${a.cured === null ? '' : a.cured ? ', cured' : ', NOT cured'}`);
+  const text = [...acts, ...others].join('; then ') || 'no action';
+  return r.proposals.length ? `${text}; proposal: ${r.proposals.join(', ')}` : text;
+}
+
 function row(r: ScenarioResult): string[] {
-  if (r.skipped) return [r.name, r.kind, r.expectTier ? String(r.expectTier) : '-', 'skipped', '-', '-', '-', '-', r.skipped];
-  if (r.error) return [r.name, r.kind, r.expectTier ? String(r.expectTier) : '-', 'error', '-', '-', '-', '-', r.error];
-  if (r.kind === 'benign') {
-    const n = r.actions.length;
-    return [r.name, r.kind, '-', n === 0 ? 'none' : r.actions.map((a) => `${a.host}:${a.action}`).join(','), '-', '-', n ? String(r.actions.every((a) => a.verified)) : '-', '-', `actions: ${n} (target 0); max risk ${r.maxRisk.toFixed(2)}${r.note ? `; ${r.note}` : ''}`];
-  }
+  if (r.skipped) return [r.name, r.right, 'skipped', '-', '-', '-', '-', r.skipped];
+  if (r.error) return [r.name, r.right, 'error', '-', '-', '-', '-', r.error];
   const fmt = (t: RequestTally | null): string => (t ? `${t.failed}/${t.sent}` : '-');
-  const avail = r.availability ? `${fmt(r.beforeAction)} | ${fmt(r.availability)} | ${fmt(r.afterAction)}` : '-';
+  const failed = r.availability ? `${fmt(r.beforeAction)} | ${fmt(r.availability)} | ${fmt(r.afterAction)}` : '-';
+  const lead = r.kind === 'benign' ? '-' : r.leadTimeMs == null ? (r.tier === null ? '-' : 'immediate') : secs(r.leadTimeMs);
   return [
     r.name,
-    r.kind,
-    String(r.expectTier),
-    r.tier === null ? 'no action' : `${r.tier} ${r.action} (${r.status})`,
-    secs(r.faultToActionMs),
-    r.leadTimeMs == null ? (r.tier === null ? '-' : 'immediate') : secs(r.leadTimeMs),
-    r.verified === null ? '-' : r.verified ? 'ok' : 'FAILED',
-    avail,
+    r.right,
+    outcomeText(r),
+    r.ok ? 'yes' : 'NO',
+    r.causes.join(' → ') || '-',
+    lead,
+    failed,
     [
-      r.tier !== null && r.tier !== r.expectTier ? `wrong tier` : '',
-      r.availability?.failed ? `during: ${Object.entries(r.availability.statuses).map(([k, v]) => `${k}×${v}`).join(' ')}` : '',
       r.afterFlip ? `after traffic moved: ${r.afterFlip.failed}/${r.afterFlip.sent} failed` : '',
+      r.faultToActionMs != null ? `fault→action ${secs(r.faultToActionMs)}` : '',
       `max risk ${r.maxRisk.toFixed(2)}`,
       r.note,
     ].filter(Boolean).join('; '),
@@ -314,10 +362,12 @@ async function main(): Promise<void> {
     fs.rmSync(dir, { recursive: true, force: true });
   }
   out(`\nscenarios on ${hosts} lab hosts (target ${TARGET}), ${secs(Date.now() - started)} in all:`);
-  out(renderTable(['SCENARIO', 'KIND', 'WANT', 'TIER (FIRST ACTION)', 'FAULT→ACTION', 'LEAD TIME', 'VERIFIED', 'FAILED REQS before|during|after', 'NOTES'], results.map(row), 110));
+  for (const r of results) r.ok = !r.skipped && !r.error && judge(r);
+  out(renderTable(['SCENARIO', 'RIGHT OUTCOME (written before)', 'OUTCOME', 'RIGHT?', 'CAUSE NAMED', 'LEAD TIME', 'FAILED REQS before|during|after', 'NOTES'], results.map(row), 90));
   const harmful = results.filter((r) => r.kind === 'harmful' && !r.skipped);
   const benign = results.filter((r) => r.kind === 'benign' && !r.skipped);
   const targets = {
+    rightOutcomes: `${results.filter((r) => r.ok).length}/${results.filter((r) => !r.skipped).length}`,
     rightTierBeforeFailure: harmful.filter((r) => r.tier === r.expectTier && (r.leadTimeMs == null || r.leadTimeMs > 0)).length + `/${harmful.length}`,
     benignActions: benign.reduce((a, r) => a + r.actions.length, 0),
     actionsVerified: results.flatMap((r) => r.actions).filter((a) => a.verified).length + `/${results.flatMap((r) => r.actions).length}`,
@@ -326,7 +376,7 @@ async function main(): Promise<void> {
     failedRequestsDuringRollback: results.flatMap((r) => (r.action === 'rollback' ? [r.availability?.failed ?? 0] : [])).reduce((a, b) => a + b, 0),
     failedStatusesDuringSwitch: harmful.filter((r) => r.action === 'switch').map((r) => ({ name: r.name, during: r.availability?.statuses ?? {}, afterFlip: r.afterFlip?.statuses ?? null })),
   };
-  out(`\ntargets: right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} after traffic moved (target 0; ${targets.failedRequestsBeforeFlip} before it, while the faulty colour still served); during rollbacks ${targets.failedRequestsDuringRollback}`);
+  out(`\ntargets: right outcomes ${targets.rightOutcomes}; right tier before failure ${targets.rightTierBeforeFailure}; benign actions ${targets.benignActions} (target 0); actions verified ${targets.actionsVerified}; failed requests during switches ${targets.failedRequestsDuringSwitch} after traffic moved (target 0; ${targets.failedRequestsBeforeFlip} before it, while the faulty colour still served); during rollbacks ${targets.failedRequestsDuringRollback}`);
   const file = writeResults('scenarios', { hosts, target: TARGET, warmup: WARMUP, intervalMs: 1000, durationMs: Date.now() - started, targets, results });
   out(`results: ${file}`);
 }
@@ -335,8 +385,13 @@ function emptyResult(sc: Scenario): ScenarioResult {
   return {
     name: sc.name,
     kind: sc.kind,
+    right: sc.right,
     failure: sc.failure,
     expectTier: sc.expectTier ?? null,
+    expectCured: sc.expectCured ?? true,
+    causes: [],
+    proposals: [],
+    ok: false,
     skipped: null,
     error: null,
     tier: null,

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { EnvironmentConfig } from '../../server/src/config/types';
 import { defaultPersistence, policyFromConfig, type PolicyOverrides } from '../../server/src/policy/config';
-import { cureFor } from '../../server/src/policy/cure';
+import { attributeCause } from '../../server/src/policy/cause';
+import type { Cause } from '../../server/src/policy/causeTypes';
+import { curesFor } from '../../server/src/policy/cure';
 import { Policy } from '../../server/src/policy/policy';
-import { tierForState } from '../../server/src/policy/tiers';
 import type { Decision, PolicyConfig } from '../../server/src/policy/types';
-import { resolveRiskOptions } from '../../server/src/risk/options';
-import { RiskTracker } from '../../server/src/risk/tracker';
 import type { HostRisk, LayerRisk, Reason, RiskState } from '../../server/src/risk/types';
 
 const T0 = 1_700_000_000_000;
@@ -39,8 +38,10 @@ function policy(overrides: PolicyOverrides = {}, actions: Partial<EnvironmentCon
   return new Policy(policyFromConfig(env(actions), { persistence: { 1: 1, 2: 1, 3: 1 }, ...overrides }));
 }
 
-function risk(state: RiskState, held = 5, host = 'web-1'): HostRisk {
-  const reason: Reason = { layer: 'app', source: 'stats', metric: 'app.rssKiB', value: 900, baseline: 500, threshold: 700, score: VALUE[state], detail: 'app.rssKiB far above its baseline' };
+const ERRORS: Reason = { layer: 'app', source: 'stats', metric: 'errorRatio', value: 0.3, baseline: 0, threshold: 0.05, score: 0.9, detail: 'errorRatio 0.3' };
+
+function risk(state: RiskState, held = 5, host = 'web-1', reasons: Reason[] = [ERRORS]): HostRisk {
+  const reason: Reason = reasons[0];
   const layer = (l: LayerRisk['layer']): LayerRisk => ({
     layer: l,
     value: l === 'app' ? VALUE[state] : 0,
@@ -58,236 +59,26 @@ function risk(state: RiskState, held = 5, host = 'web-1'): HostRisk {
     value: VALUE[state],
     state,
     layers: { hardware: layer('hardware'), os: layer('os'), app: layer('app') },
-    reasons: state === 'ok' ? [] : [reason],
+    reasons: state === 'ok' ? [] : reasons,
     held,
   };
 }
 
-/** Decides, and for an executed decision records it verified and frees the slot, as the action runner would. */
-function act(p: Policy, r: HostRisk, now: number, outcome: 'verified' | 'failed' = 'verified'): Decision {
-  const d = p.decide(r, now);
+const CURE_INPUT = { host: 'web-1', now: T0, settleMs: 30_000, blameMs: 3_600_000, cleanup: { configured: true, freed: null } };
+/** The cause of `reasons` as the watcher would attribute it, with the release given. */
+function causeOf(reasons: Reason[], release: { now: string; snapshot: string } = { now: 'r2', snapshot: 'r2' }): Cause {
+  return attributeCause({ ...CURE_INPUT, reasons, release: { ...release, baseline: release.now, change: null } });
+}
+
+/** Decides, and for an executed decision records its cure outcome and frees the slot, as the watcher would. */
+function act(p: Policy, r: HostRisk, now: number, outcome: 'cured' | 'not-cured' = 'cured', cause?: Cause): Decision {
+  const d = p.decide(r, now, cause);
   if (d.execute && d.tier !== null) {
-    p.recordAction(r.host, d.tier, now, outcome);
+    p.recordAction(r.host, d.tier, now, outcome, d.cause?.kind);
     p.actionFinished(r.host);
   }
   return d;
 }
-
-describe('policy: tier order', () => {
-  it('reads states from the most severe down: severe → 3, moderate → 2, minor → 1, ok → none', () => {
-    const cases: [RiskState, number | null, string | null][] = [
-      ['severe', 3, 'rollback'],
-      ['moderate', 2, 'switch'],
-      ['minor', 1, 'remediate'],
-      ['ok', null, null],
-    ];
-    for (const [state, tier, action] of cases) {
-      const d = policy().decide(risk(state), T0);
-      assert.equal(d.tier, tier, state);
-      assert.equal(d.action, action, state);
-    }
-  });
-
-  it('never gives a severe risk a tier-1 action, whatever is configured or has happened', () => {
-    const onlyRemediate = policy({}, { switch: undefined, rollback: undefined });
-    const d = onlyRemediate.decide(risk('severe'), T0);
-    assert.equal(d.tier, 3);
-    assert.equal(d.blockedBy, 'not-configured');
-    assert.equal(d.execute, false);
-
-    const p = policy({ escalateAfterMs: 5 * MIN });
-    act(p, risk('minor'), T0);
-    const later = p.decide(risk('severe'), T0 + MIN);
-    assert.equal(later.tier, 3, 'a severe risk after a tier-1 action goes straight to tier 3');
-    assert.equal(later.execute, true);
-    assert.equal(tierForState('severe'), 3);
-  });
-});
-
-describe('policy: persistence', () => {
-  it('waits until the state has held for the tier', () => {
-    const p = policy({ persistence: { 1: 2, 2: 2, 3: 1 } });
-    const first = p.decide(risk('minor', 1), T0);
-    assert.equal(first.tier, null);
-    assert.equal(first.blockedBy, undefined);
-    assert.match(first.why, /needs 2 intervals/);
-    assert.equal(p.decide(risk('minor', 2), T0 + 5000).tier, 1);
-    assert.equal(policy({ persistence: { 1: 2, 2: 2, 3: 1 } }).decide(risk('severe', 1), T0).tier, 3);
-    assert.equal(policy({ persistence: { 1: 2, 2: 3, 3: 1 } }).decide(risk('moderate', 2), T0).tier, null);
-  });
-});
-
-describe('policy: cooldown', () => {
-  it('a tier does not act twice on a host within its cooldown', () => {
-    const p = policy({ cooldownMs: { 1: 10 * MIN } });
-    assert.equal(act(p, risk('minor'), T0).execute, true);
-    assert.equal(p.decide(risk('ok'), T0 + MIN).tier, null, 'the fix worked; the chain ends');
-    const soon = p.decide(risk('minor'), T0 + 3 * MIN);
-    assert.equal(soon.blockedBy, 'cooldown');
-    assert.equal(soon.tier, 1);
-    assert.equal(soon.execute, false);
-    assert.match(soon.why, /cooling down on web-1 for another 420 s/);
-    assert.equal(p.decide(risk('minor'), T0 + 10 * MIN).execute, true);
-  });
-
-  it('other hosts are not affected by one host\u2019s cooldown', () => {
-    const p = policy();
-    act(p, risk('minor', 5, 'web-1'), T0);
-    assert.equal(p.decide(risk('minor', 5, 'web-2'), T0 + 1000).execute, true);
-  });
-});
-
-describe('policy: escalation', () => {
-  it('escalates 1 → 2 → 3 when an action does not bring risk below minor within the window', () => {
-    const p = policy({ escalateAfterMs: 2 * MIN });
-    const d1 = act(p, risk('minor'), T0);
-    assert.equal(d1.tier, 1);
-
-    const waiting = p.decide(risk('minor'), T0 + MIN);
-    assert.equal(waiting.tier, null);
-    assert.equal(waiting.blockedBy, 'cooldown');
-    assert.match(waiting.why, /tier 2 follows/);
-
-    const d2 = act(p, risk('minor'), T0 + 2 * MIN);
-    assert.equal(d2.tier, 2, d2.why);
-    assert.match(d2.why, /did not bring risk below minor \(0\.30\) within 120 s/);
-    const d3 = act(p, risk('minor'), T0 + 4 * MIN);
-    assert.equal(d3.tier, 3, d3.why);
-    assert.equal(d3.action, 'rollback');
-  });
-
-  it('a failed verification escalates at once, and a failed tier 3 stops for a person', () => {
-    const p = policy({ escalateAfterMs: 10 * MIN });
-    act(p, risk('minor'), T0, 'failed');
-    const d2 = act(p, risk('minor'), T0 + 5000, 'failed');
-    assert.equal(d2.tier, 2);
-    assert.match(d2.why, /failed verification/);
-    const d3 = act(p, risk('minor'), T0 + 10_000, 'failed');
-    assert.equal(d3.tier, 3);
-    const stop = p.decide(risk('severe'), T0 + 15_000);
-    assert.equal(stop.blockedBy, 'exhausted');
-    assert.equal(stop.execute, false);
-    assert.match(stop.why, /a person must act/);
-  });
-
-  it('does not escalate while only hysteresis holds the state up', () => {
-    const p = policy({ escalateAfterMs: 2 * MIN });
-    act(p, risk('minor'), T0);
-    const d = p.decide(risk('minor', 0), T0 + 2 * MIN);
-    assert.equal(d.tier, null);
-    assert.match(d.why, /value is falling/);
-    assert.equal(p.decide(risk('minor', 1), T0 + 2 * MIN + 5000).tier, 2);
-  });
-
-  it('risk back below minor ends the chain', () => {
-    const p = policy({ escalateAfterMs: 2 * MIN, cooldownMs: { 1: MIN } });
-    act(p, risk('minor'), T0);
-    p.decide(risk('ok'), T0 + MIN);
-    assert.equal(act(p, risk('minor'), T0 + 3 * MIN).tier, 1, 'a new problem starts again at its own tier');
-  });
-});
-
-describe('policy: concurrency', () => {
-  it('limits hosts acting at once, and a host acting is in progress', () => {
-    const p = policy({ maxConcurrent: 1 });
-    const a = p.decide(risk('minor', 5, 'web-1'), T0);
-    assert.equal(a.execute, true);
-    assert.deepEqual(p.inFlight(), ['web-1']);
-    const b = p.decide(risk('moderate', 5, 'web-2'), T0 + 1000);
-    assert.equal(b.blockedBy, 'concurrency');
-    assert.equal(b.tier, 2);
-    assert.equal(b.execute, false);
-    assert.match(b.why, /1 host already acting \(web-1\), the limit is 1/);
-    assert.equal(p.decide(risk('minor', 5, 'web-1'), T0 + 1000).blockedBy, 'in-progress');
-    p.recordAction('web-1', 1, T0 + 2000, 'verified');
-    p.actionFinished('web-1');
-    assert.equal(p.decide(risk('moderate', 5, 'web-2'), T0 + 3000).execute, true);
-    assert.deepEqual(p.inFlight(), ['web-2']);
-  });
-
-  it('confirm mode takes a slot once approved', () => {
-    const p = policy({ mode: 'confirm', maxConcurrent: 1 });
-    assert.equal(p.decide(risk('minor', 5, 'web-1'), T0).needsApproval, true);
-    assert.equal(p.actionStarted('web-1'), true);
-    assert.equal(p.actionStarted('web-2'), false);
-    assert.equal(p.decide(risk('minor', 5, 'web-2'), T0).blockedBy, 'concurrency');
-  });
-});
-
-describe('policy: modes', () => {
-  it('off decides nothing', () => {
-    const d = policy({ mode: 'off' }).decide(risk('severe'), T0);
-    assert.deepEqual([d.tier, d.action, d.execute, d.needsApproval, d.blockedBy, d.mode], [null, null, false, false, 'mode-off', 'off']);
-  });
-
-  it('suggest names the tier without executing or asking', () => {
-    const p = policy({ mode: 'suggest' });
-    const d = p.decide(risk('moderate'), T0);
-    assert.deepEqual([d.tier, d.action, d.execute, d.needsApproval, d.mode], [2, 'switch', false, false, 'suggest']);
-    assert.deepEqual(p.inFlight(), []);
-    assert.deepEqual(d.reasons, risk('moderate').reasons);
-  });
-
-  it('confirm asks for approval and does not execute', () => {
-    const d = policy({ mode: 'confirm' }).decide(risk('severe'), T0);
-    assert.deepEqual([d.tier, d.execute, d.needsApproval, d.mode], [3, false, true, 'confirm']);
-  });
-
-  it('auto executes', () => {
-    const d = policy({ mode: 'auto' }).decide(risk('severe'), T0);
-    assert.deepEqual([d.tier, d.execute, d.needsApproval, d.mode], [3, true, false, 'auto']);
-    assert.match(d.why, /^Risk 0\.90 is severe \(≥ 0\.85\) for 5 intervals: tier 3 \(rollback\) runs now\.$/);
-  });
-
-  it('shadow never executes, takes no slot, and plays out cooldown and escalation as auto would', () => {
-    const p = policy({ mode: 'auto', shadow: true, escalateAfterMs: 2 * MIN, maxConcurrent: 1 });
-    const seen: Decision[] = [];
-    for (let t = 0; t <= 5 * MIN; t += 30_000) seen.push(p.decide(risk('minor'), T0 + t));
-    assert.ok(seen.every((d) => !d.execute && !d.needsApproval && d.mode === 'shadow'));
-    assert.deepEqual(p.inFlight(), []);
-    assert.deepEqual(
-      seen.filter((d) => d.tier !== null && !d.blockedBy).map((d) => [d.tier, (d.ts - T0) / MIN]),
-      [
-        [1, 0],
-        [2, 2],
-        [3, 4],
-      ],
-    );
-    assert.match(seen[0].why, /shadow mode, tier 1 \(remediate\) would run now; nothing is done/);
-    assert.equal(policy({ mode: 'off', shadow: true }).decide(risk('severe'), T0).blockedBy, 'mode-off');
-  });
-});
-
-describe('policy: not configured', () => {
-  it('falls to the next tier up, never down', () => {
-    const p = policy({}, { remediate: undefined });
-    const d = p.decide(risk('minor'), T0);
-    assert.equal(d.tier, 2);
-    assert.equal(d.action, 'switch');
-    assert.match(d.why, /tier 1 \(remediate\) is not configured, so tier 2/);
-    const noSwitch = policy({}, { switch: undefined }).decide(risk('moderate'), T0);
-    assert.equal(noSwitch.tier, 3);
-  });
-
-  it('blocks when no tier at or above is configured', () => {
-    const d = policy({}, { rollback: undefined }).decide(risk('severe'), T0);
-    assert.deepEqual([d.tier, d.action, d.execute, d.blockedBy], [3, 'rollback', false, 'not-configured']);
-    const none = policy({}, { remediate: { restart: [] }, switch: undefined, rollback: undefined }).decide(risk('minor'), T0);
-    assert.equal(none.blockedBy, 'not-configured');
-  });
-});
-
-describe('policy: no data', () => {
-  it('alert blocks, ignore stays quiet, treat-as-severe acts as severe', () => {
-    const alert = policy().decide(risk('nodata'), T0);
-    assert.deepEqual([alert.tier, alert.execute, alert.blockedBy], [null, false, 'nodata']);
-    const ignore = policy({ noData: 'ignore' }).decide(risk('nodata'), T0);
-    assert.deepEqual([ignore.tier, ignore.execute, ignore.blockedBy], [null, false, undefined]);
-    const severe = policy({ noData: 'treat-as-severe' }).decide(risk('nodata'), T0);
-    assert.deepEqual([severe.tier, severe.execute], [3, true]);
-    assert.match(severe.why, /no data for 5 intervals, treated as severe/i);
-  });
-});
 
 describe('policy: from config', () => {
   it('reads mode, thresholds and what is configured; defaults the rails', () => {
@@ -310,98 +101,223 @@ describe('policy: from config', () => {
   });
 });
 
-describe('policy with risk', () => {
-  const options = resolveRiskOptions({ thresholds: THRESHOLDS, intervalMs: 5000 });
-  const spike = (ts: number, score = 1) => [{ ts, layer: 'app' as const, source: 'stats' as const, metric: 'app.cpuPct', value: 99, baseline: 20, threshold: 60, score, detail: 'app.cpuPct far above its baseline' }];
 
-  it('a lone spike never leads to a switch or rollback; a sustained anomaly reaches tier 3', () => {
-    const p = new Policy(policyFromConfig(env()));
-    const tracker = new RiskTracker('web-1', options);
-    for (let i = 0; i < 10; i++) {
-      const d = p.decide(tracker.update(T0 + i * 5000, i === 2 ? spike(T0 + i * 5000) : []), T0 + i * 5000);
-      assert.ok(d.tier === null || d.tier === 1, `${i}: ${d.why}`);
-      assert.equal(d.execute, false, `${i}: ${d.why}`);
+const r = (over: Partial<Reason>): Reason => ({ ...ERRORS, ...over });
+const CPU_HOG = r({ layer: 'hardware', metric: 'cpuPct', value: 190, baseline: 20, detail: 'host cpu 190%' });
+const DRIFT = r({ source: 'config', metric: 'file:/etc/nginx/conf.d/app.conf', value: 'a', baseline: 'b', score: 0.45 });
+const LEAK = r({ source: 'forecast', metric: 'rssKiB', value: 300_000, baseline: 60_000, score: 0.6, forecast: { limit: 524_288, timeToBreachMs: 200_000, slopePerSec: 1024 } });
+const DISK = r({ layer: 'hardware', source: 'forecast', metric: 'diskUsedPct', value: 70, baseline: 5, score: 0.7, forecast: { limit: 90, timeToBreachMs: 20_000, slopePerSec: 1 }, detail: 'on /srv/data' });
+const APP_CPU = r({ metric: 'cpuPct', value: 90, baseline: 10 });
+
+describe('policy: the cause picks the tier, never the risk level alone', () => {
+  it('maps each cause to the tier that cures it, at any level', () => {
+    for (const state of ['minor', 'moderate', 'severe'] as const) {
+      const tier = (reasons: Reason[], rel?: { now: string; snapshot: string }) => policy({ mode: 'suggest' }).decide(risk(state, 5, 'web-1', reasons), T0, causeOf(reasons, rel)).tier;
+      assert.equal(tier([ERRORS]), 2, `${state}: a fault on the serving colour → switch`);
+      assert.equal(tier([LEAK], { now: 'r3', snapshot: 'r2' }), 3, `${state}: a leak that came with a release → rollback`);
+      assert.equal(tier([DRIFT]), 3, `${state}: a managed file changed → rollback restores it`);
+      assert.equal(tier([DISK]), 1, `${state}: a filling disk with clean-up configured → remediate`);
+      assert.equal(tier([CPU_HOG]), null, `${state}: a neighbour → no app action`);
     }
-    const q = new Policy(policyFromConfig(env(), { mode: 'suggest' }));
-    const t2 = new RiskTracker('web-1', options);
-    const tiers: (number | null)[] = [];
-    for (let i = 0; i < 6; i++) tiers.push(q.decide(t2.update(T0 + i * 5000, spike(T0 + i * 5000, 0.95)), T0 + i * 5000).tier);
-    // minor, minor, moderate, moderate, severe, severe: each tier once its state has held long enough.
-    assert.deepEqual(tiers, [null, 1, null, 2, 3, 3]);
+  });
+
+  it('never switches or rolls back for a neighbour, even at severe; it names what it found', () => {
+    const d = policy().decide(risk('severe', 5, 'web-1', [CPU_HOG]), T0, causeOf([CPU_HOG]));
+    assert.deepEqual([d.tier, d.execute, d.blockedBy, d.cause?.kind], [null, false, 'no-cure', 'neighbour']);
+    assert.match(d.why, /no action on the app/);
+    assert.equal(d.decidedBy, 'thresholds');
+  });
+
+  it('a healthy deploy is never rolled back, and no action is taken while it settles', () => {
+    const drift = r({ source: 'config', metric: 'release', value: 'r3', baseline: 'r2', score: 0.7 });
+    const change = { path: '/srv/app/current', from: 'r2', to: 'r3', at: T0 - 60_000, seen: 'watch' as const, files: [] };
+    const settled = attributeCause({ ...CURE_INPUT, reasons: [drift], release: { now: 'r3', baseline: 'r2', snapshot: 'r2', change } });
+    const d = policy().decide(risk('severe', 5, 'web-1', [drift]), T0, settled);
+    assert.deepEqual([d.tier, d.execute, d.cause?.kind], [null, false, 'deploy']);
+    assert.match(d.why, /never roll back a release whose users see no harm/);
+    assert.equal(d.cures.find((c) => c.tier === 3)?.cures, false);
+    const starting = attributeCause({ ...CURE_INPUT, reasons: [drift, ERRORS], release: { now: 'r3', baseline: 'r2', snapshot: 'r2', change: { ...change, at: T0 - 2_000 } } });
+    assert.equal(policy().decide(risk('severe', 5, 'web-1', [drift, ERRORS]), T0, starting).tier, null);
+  });
+
+  it('a fault on one colour goes to the switch first; a restart comes first only once a restart has cured it here', () => {
+    const p = policy({ escalateAfterMs: MIN, cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    const first = act(p, risk('minor'), T0, 'cured', causeOf([ERRORS]));
+    assert.deepEqual([first.tier, first.action], [2, 'switch']);
+    assert.match(first.why, /Tier 2 \(switch\) moves traffic to the other colour/);
+    // A restart once cured this kind of fault here (the user's own choice, say): now it is tried first.
+    p.decide(risk('ok'), T0 + MIN);
+    p.recordAction('web-1', 1, T0 + MIN, 'cured', 'colour-fault');
+    p.decide(risk('ok'), T0 + 2 * MIN);
+    assert.equal(p.decide(risk('minor'), T0 + 3 * MIN, causeOf([ERRORS])).tier, 1);
+  });
+
+  it('the app\'s own resource use without harm waits for moderate risk', () => {
+    assert.equal(policy().decide(risk('minor', 5, 'web-1', [APP_CPU]), T0, causeOf([APP_CPU])).tier, null);
+    assert.equal(policy().decide(risk('moderate', 5, 'web-1', [APP_CPU]), T0, causeOf([APP_CPU])).tier, 2);
+  });
+
+  it('without a cause from the caller, it attributes one from the reasons', () => {
+    const d = policy().decide(risk('severe', 5, 'web-1', [CPU_HOG]), T0);
+    assert.equal(d.cause?.kind, 'neighbour');
+    assert.equal(d.tier, null);
   });
 });
 
-describe('policy: the cure picks the tier', () => {
-  const configured = { remediate: true, switch: true, rollback: true };
-  const reason = (over: Partial<Reason>): Reason => ({ layer: 'app', source: 'stats', metric: 'cpuPct', value: 90, baseline: 10, threshold: 30, score: 0.9, detail: 'cpu', ...over });
-  const withReasons = (state: RiskState, reasons: Reason[], held = 5): HostRisk => ({ ...risk(state, held), reasons });
-  const same = { now: 'releases/r2', snapshot: 'releases/r2' };
-  const deployed = { now: 'releases/r3', snapshot: 'releases/r2' };
+describe('policy: persistence', () => {
+  it('waits until the state has held long enough', () => {
+    const p = policy({ persistence: { 1: 2, 2: 2, 3: 1 } });
+    const first = p.decide(risk('minor', 1), T0, causeOf([ERRORS]));
+    assert.equal(first.tier, null);
+    assert.match(first.why, /needs 2 intervals/);
+    assert.equal(p.decide(risk('minor', 2), T0 + 5000, causeOf([ERRORS])).tier, 2);
+  });
+});
 
-  it('reads the cause: app drift → rollback, a new release → rollback, the same release → switch, hardware → none', () => {
-    const drift = reason({ source: 'config', metric: '/etc/nginx/conf.d/app.conf', score: 0.45 });
-    assert.deepEqual([cureFor([drift], { release: same, configured, cleanup: false })?.tier, cureFor([drift], { release: same, configured, cleanup: false })?.raise], [3, true]);
-    assert.equal(cureFor([reason({})], { release: deployed, configured, cleanup: false })?.tier, 3);
-    assert.equal(cureFor([reason({})], { release: deployed, configured, cleanup: false })?.raise, false);
-    assert.equal(cureFor([reason({ source: 'forecast', metric: 'rssKiB' })], { release: deployed, configured, cleanup: false })?.raise, true);
-    assert.deepEqual(cureFor([reason({})], { release: same, configured, cleanup: false }), { tier: 2, raise: false, why: cureFor([reason({})], { release: same, configured, cleanup: false })!.why });
-    assert.equal(cureFor([reason({ layer: 'hardware' })], { release: same, configured, cleanup: false }), null);
-    // No snapshot, or no switch configured: the cause is unknown, the level decides.
-    assert.equal(cureFor([reason({})], { release: null, configured, cleanup: false }), null);
-    assert.equal(cureFor([reason({})], { release: same, configured: { ...configured, switch: false }, cleanup: false }), null);
-    // Users affected on the serving colour: the switch is taken at any level; a missing or weak service signal is not that.
-    const slow = cureFor([reason({ metric: 'healthLatencyMs', value: 400, baseline: 20 })], { release: same, configured, cleanup: false });
-    assert.deepEqual([slow?.tier, slow?.raise], [2, true]);
-    assert.match(slow!.why, /misbehaves for users/);
-    assert.equal(cureFor([reason({ metric: 'healthLatencyMs', value: 400, baseline: 20, score: 0.1 })], { release: same, configured, cleanup: false })?.raise, false);
-    assert.equal(cureFor([reason({ metric: 'errorRatio', source: 'nodata', value: 3, baseline: null })], { release: same, configured, cleanup: false })?.raise, false);
-    assert.equal(policy().decide(withReasons('minor', [reason({ metric: 'healthLatencyMs', value: 400, baseline: 20, score: 0.4 })]), T0, slow).tier, 2);
-    // A weak app reason under a strong hardware one does not make it an app problem.
-    assert.equal(cureFor([reason({ layer: 'hardware', score: 0.9 }), reason({ score: 0.2 })], { release: same, configured, cleanup: false }), null);
+describe('policy: cooldown', () => {
+  it('a tier does not act twice on a host within its cooldown', () => {
+    const p = policy();
+    assert.equal(act(p, risk('moderate'), T0).tier, 2);
+    assert.equal(p.decide(risk('ok'), T0 + MIN).tier, null, 'cured; the episode ends');
+    const soon = p.decide(risk('moderate'), T0 + 3 * MIN);
+    assert.deepEqual([soon.tier, soon.blockedBy, soon.execute], [2, 'cooldown', false]);
+    assert.match(soon.why, /cooling down on web-1 for another 27 min|cooling down on web-1 for another 1620 s/);
+    assert.equal(p.decide(risk('moderate'), T0 + 31 * MIN).execute, true);
   });
 
-  it('a severe fault on the serving colour gets a switch, never remediate; a firm cause raises a minor risk to rollback', () => {
-    const severe = policy().decide(withReasons('severe', [reason({ metric: 'healthLatencyMs' })]), T0, cureFor([reason({ metric: 'healthLatencyMs' })], { release: same, configured, cleanup: false }));
-    assert.deepEqual([severe.tier, severe.action], [2, 'switch']);
-    assert.match(severe.why, /idle colour is the cure/);
-    const minor = policy().decide(withReasons('minor', [reason({ score: 0.4 })]), T0, { tier: 2, raise: false, why: 'x' });
-    assert.equal(minor.tier, 1, 'a switch cure does not raise a minor risk');
-    const drift = policy().decide(withReasons('minor', [reason({ source: 'config', score: 0.45 })]), T0, { tier: 3, raise: true, why: 'app.conf drifted' });
-    assert.deepEqual([drift.tier, drift.action], [3, 'rollback']);
-    assert.equal(policy().decide(withReasons('severe', [reason({})]), T0, { tier: 1, raise: false, why: 'x' }).tier, 3, 'severe never gets a generic tier 1');
-    // A filling disk with clean-up commands configured: remediate is the cure at any level.
-    const disk = reason({ layer: 'hardware', source: 'forecast', metric: 'diskUsedPct', detail: 'diskUsedPct reaches 90 in 40 s.' });
-    const cure = cureFor([disk], { release: same, configured, cleanup: true });
-    assert.deepEqual([cure?.tier, cure?.exact], [1, true]);
-    assert.equal(cureFor([disk], { release: same, configured, cleanup: false }), null);
-    const cleaned = policy().decide(withReasons('severe', [disk]), T0, cure);
-    assert.deepEqual([cleaned.tier, cleaned.action], [1, 'remediate']);
-    assert.match(cleaned.why, /disk fills \(diskUsedPct reaches 90 in 40 s\) and the remediate commands clean it up/);
+  it('other hosts are not affected by one host\u2019s cooldown', () => {
+    const p = policy();
+    act(p, risk('moderate'), T0);
+    assert.equal(p.decide(risk('moderate', 5, 'web-2'), T0 + 1000).execute, true);
   });
+});
 
-  it('after a verified cure, only what users see (or a higher cure) escalates; the rest is "cured" for a person', () => {
-    const p = policy({ escalateAfterMs: MIN });
-    const cure = { tier: 2 as const, raise: false, why: 'the idle colour is the cure' };
-    const first = p.decide(withReasons('severe', [reason({})]), T0, cure);
+describe('policy: a cure that did not cure', () => {
+  it('escalates to the next tier that cures, never repeating an action in the episode', () => {
+    const p = policy({ escalateAfterMs: MIN, cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    const leak = causeOf([LEAK, ERRORS], { now: 'r2', snapshot: 'r2' });
+    assert.equal(leak.kind, 'colour-fault');
+    const first = act(p, risk('severe', 5, 'web-1', [ERRORS]), T0, 'not-cured', leak);
     assert.equal(first.tier, 2);
-    p.recordAction('web-1', 2, T0, 'verified');
-    p.actionFinished('web-1');
-    // The idle colour still spins: process metrics stay severe, the service is fine.
-    const held = p.decide(withReasons('severe', [reason({})]), T0 + 5000, cure);
-    assert.deepEqual([held.tier, held.execute, held.blockedBy], [null, false, 'cooldown']);
-    const later = p.decide(withReasons('severe', [reason({})]), T0 + 2 * MIN, cure);
-    assert.deepEqual([later.blockedBy, later.execute], ['cured', false]);
-    assert.match(later.why, /a person should look/);
-    // After a remediate that did not help, the cure (a switch) comes next, not the level's rollback.
-    const q = policy({ escalateAfterMs: MIN });
-    q.recordAction('web-1', 1, T0, 'verified');
-    const next = q.decide(withReasons('severe', [reason({ metric: 'healthLatencyMs', value: 400, baseline: 20 })]), T0 + 5000, cure);
-    assert.deepEqual([next.tier, next.action], [2, 'switch']);
-    // Users are affected after all: escalation goes on.
-    const users = p.decide(withReasons('severe', [reason({ metric: 'errorRatio' })]), T0 + 2 * MIN, cure);
-    assert.deepEqual([users.tier, users.execute], [3, true]);
+    // The switch did not cure, and on the same release nothing above it cures: a person must act.
+    const stop = p.decide(risk('severe', 5, 'web-1', [ERRORS]), T0 + 5000, leak);
+    assert.deepEqual([stop.blockedBy, stop.execute], ['exhausted', false]);
+    assert.match(stop.why, /tier 2 switch did not cure it.*a person must act/i);
   });
 
+  it('a clean-up that did not free the disk is not run again: it stops and asks a person', () => {
+    const p = policy({ cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    const first = act(p, risk('severe', 5, 'web-1', [DISK]), T0, 'not-cured', causeOf([DISK]));
+    assert.deepEqual([first.tier, first.action], [1, 'remediate']);
+    const again = p.decide(risk('severe', 5, 'web-1', [DISK]), T0 + 5000, causeOf([DISK]));
+    assert.equal(again.execute, false);
+    assert.equal(again.blockedBy, 'exhausted');
+    assert.match(again.why, /tier 1 remediate did not cure it/i);
+  });
+
+  it('after a cure, what is left without harm to users is for a person; harm that outlasts the window escalates', () => {
+    const p = policy({ escalateAfterMs: MIN, cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    const deployedErrors = causeOf([LEAK, ERRORS], { now: 'r3', snapshot: 'r2' });
+    assert.equal(deployedErrors.kind, 'release-regression');
+    act(p, risk('severe'), T0, 'cured', causeOf([ERRORS]));
+    const idle = p.decide(risk('severe', 5, 'web-1', [APP_CPU]), T0 + 2 * MIN, causeOf([APP_CPU]));
+    assert.deepEqual([idle.blockedBy, idle.execute], ['cured', false]);
+    assert.match(idle.why, /a person should look/);
+    const harmed = p.decide(risk('severe', 5, 'web-1', [LEAK, ERRORS]), T0 + 2 * MIN, deployedErrors);
+    assert.deepEqual([harmed.tier, harmed.execute], [3, true]);
+  });
+
+  it('risk back below minor ends the episode', () => {
+    const p = policy({ cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    act(p, risk('moderate'), T0, 'not-cured');
+    assert.equal(p.decide(risk('ok'), T0 + MIN).tier, null);
+    assert.equal(p.decide(risk('moderate'), T0 + 2 * MIN).tier, 2, 'a new episode may switch again');
+  });
+});
+
+describe('policy: concurrency', () => {
+  it('limits hosts acting at once, and a host acting is in progress', () => {
+    const p = policy();
+    assert.equal(p.decide(risk('moderate', 5, 'web-1'), T0).execute, true);
+    const busy = p.decide(risk('moderate', 5, 'web-2'), T0);
+    assert.deepEqual([busy.blockedBy, busy.execute], ['concurrency', false]);
+    assert.match(busy.why, /1 host already acting \(web-1\), the limit is 1/);
+    assert.equal(p.decide(risk('moderate', 5, 'web-1'), T0).blockedBy, 'in-progress');
+    p.actionFinished('web-1');
+    assert.equal(p.decide(risk('moderate', 5, 'web-2'), T0).execute, true);
+  });
+
+  it('confirm mode takes a slot once approved', () => {
+    const p = policy({ mode: 'confirm' });
+    const d = p.decide(risk('moderate'), T0);
+    assert.deepEqual([d.needsApproval, d.execute], [true, false]);
+    assert.equal(p.actionStarted('web-1'), true);
+    assert.equal(p.actionStarted('web-2'), false);
+  });
+});
+
+describe('policy: modes', () => {
+  it('off decides nothing', () => {
+    const d = policy({ mode: 'off' }).decide(risk('severe'), T0);
+    assert.deepEqual([d.tier, d.blockedBy], [null, 'mode-off']);
+  });
+
+  it('suggest names the tier without executing or asking; confirm asks; auto executes', () => {
+    const s = policy({ mode: 'suggest' }).decide(risk('moderate'), T0);
+    assert.deepEqual([s.tier, s.execute, s.needsApproval], [2, false, false]);
+    assert.match(s.why, /suggest tier 2 \(switch\)/);
+    const c = policy({ mode: 'confirm' }).decide(risk('moderate'), T0);
+    assert.deepEqual([c.execute, c.needsApproval], [false, true]);
+    const a = policy().decide(risk('moderate'), T0);
+    assert.deepEqual([a.execute, a.needsApproval], [true, false]);
+  });
+
+  it('shadow never executes, takes no slot, and plays out cooldown as auto would', () => {
+    const p = policy({ shadow: true });
+    const d = p.decide(risk('moderate'), T0);
+    assert.deepEqual([d.mode, d.tier, d.execute], ['shadow', 2, false]);
+    assert.match(d.why, /shadow mode, tier 2 \(switch\) would run now/);
+    assert.deepEqual(p.inFlight(), []);
+    p.decide(risk('ok'), T0 + 1000);
+    assert.equal(p.decide(risk('moderate'), T0 + MIN).blockedBy, 'cooldown');
+  });
+});
+
+describe('policy: not configured', () => {
+  it('says which tier would cure and that it is not configured; never a lower tier instead', () => {
+    const d = policy({}, { rollback: undefined }).decide(risk('minor', 5, 'web-1', [DRIFT]), T0, causeOf([DRIFT]));
+    assert.deepEqual([d.tier, d.blockedBy, d.execute], [3, 'not-configured', false]);
+    assert.match(d.why, /Tier 3 \(rollback\) cures this .* but is not configured/);
+  });
+});
+
+describe('policy: no data', () => {
+  it('alert blocks, ignore stays quiet, treat-as-severe acts on the highest configured tier', () => {
+    assert.equal(policy({ noData: 'alert' }).decide(risk('nodata'), T0).blockedBy, 'nodata');
+    const quiet = policy({ noData: 'ignore' }).decide(risk('nodata'), T0);
+    assert.deepEqual([quiet.tier, quiet.blockedBy], [null, undefined]);
+    const severe = policy({ noData: 'treat-as-severe' }).decide(risk('nodata'), T0);
+    assert.deepEqual([severe.tier, severe.execute], [3, true]);
+  });
+});
+
+describe('policy: wording', () => {
+  it('never says a value below a threshold "is" that state', () => {
+    const held = { ...risk('minor'), value: 0.28 };
+    const d = policy({ persistence: { 1: 10, 2: 10, 3: 10 } }).decide(held, T0, causeOf([ERRORS]));
+    assert.doesNotMatch(d.why, /0\.28 is minor/);
+    assert.match(d.why, /risk 0\.28, still minor: it reached 0\.30 and has not yet fallen below the hysteresis margin/i);
+  });
+
+  it('explains the cause, the evidence and what each tier would cure', () => {
+    const d = policy({ mode: 'suggest' }).decide(risk('moderate'), T0, causeOf([ERRORS]));
+    assert.match(d.why, /^The serving colour is bad on the release the other colour runs too: errorRatio 0\.3/);
+    assert.deepEqual(d.cures.map((c) => [c.tier, c.cures]), [[1, false], [2, true], [3, false]]);
+    assert.deepEqual(curesFor(causeOf([CPU_HOG]), { configured: { remediate: true, switch: true, rollback: true } }).map((c) => c.cures), [false, false, false]);
+  });
+});
+
+describe('policy: persistence by time', () => {
   it('persistence holds for time, not only intervals: 10 s minor, 6 s moderate, 2 s severe at 1 s samples', () => {
     assert.deepEqual(defaultPersistence(5000), { 1: 2, 2: 2, 3: 1 });
     assert.deepEqual(defaultPersistence(1000), { 1: 10, 2: 6, 3: 2 });

@@ -132,7 +132,9 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
       report.timings.verifyMs = v.durationMs;
       if (v.ok) {
         report.status = 'done';
-        report.message = `${kind} on ${deps.host} done and verified (${v.attempts} capture(s))`;
+        // "Verified" here is the host's state (health, process, files, release); whether the action
+        // cured what triggered it is the watch's cure check, on the samples after it.
+        report.message = `${kind} on ${deps.host} done; the host is back to its baseline (${v.attempts} capture(s))`;
       } else {
         report.status = 'verify-failed';
         const failed = [...v.checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.detail}`), ...v.drift.map((d) => `${d.path}: ${String(d.old)} → ${String(d.new)}`)];

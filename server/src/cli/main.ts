@@ -23,6 +23,8 @@ const MODULES: Array<{ commands: string[]; load: () => Promise<Register> }> = [
   { commands: ['watch'], load: async () => (await import('./watch')).registerWatchCommand },
   { commands: ['guard'], load: async () => (await import('./guard')).registerGuardCommand },
   { commands: ['store'], load: async () => (await import('./store')).registerStoreCommands },
+  { commands: ['replay'], load: async () => (await import('./replay')).registerReplayCommand },
+  { commands: ['proposals', 'promote'], load: async () => (await import('./proposals')).registerProposalCommands },
   { commands: ['serve', 'status', 'approvals', 'approve'], load: async () => (await import('./serve')).registerServeCommands },
 ];
 

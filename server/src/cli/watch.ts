@@ -1,7 +1,7 @@
 import * as readline from 'node:readline/promises';
 import type { Command } from 'commander';
 import { parseDuration } from '../config/duration';
-import type { Decision } from '../policy';
+import { explanationLines, type Decision } from '../policy';
 import type { HostRisk } from '../risk';
 import type { HostWatchStatus } from '../watch/watcher';
 import { EXIT_DRIFT, EXIT_ERROR, EXIT_OK } from './exitCodes';
@@ -102,7 +102,18 @@ export function registerWatchCommand(program: Command): void {
       watcher.on('findings', (host, findings) => flags.json && jsonLine({ type: 'findings', host, findings }));
       watcher.on('decision', (d) => {
         if (flags.json) jsonLine({ type: 'decision', decision: d, metricsFrom: watcher.metricsSource });
-        else say(`${d.host}: decision tier ${d.tier} ${d.action} [metrics from ${watcher.metricsSource}, ${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : d.needsApproval ? ', needs approval' : ''}]: ${d.why}`);
+        else {
+          for (const line of explanationLines(d)) say(line);
+          if (watcher.metricsSource !== 'agent') say(`  metrics from ${watcher.metricsSource}`);
+        }
+      });
+      watcher.on('proposal', (p) => {
+        if (flags.json) jsonLine({ type: 'proposal', proposal: p });
+        else say(`${p.host}: PROPOSAL ${p.why}; accept with: ${p.command}`);
+      });
+      watcher.on('cure', (c) => {
+        if (flags.json) jsonLine({ type: 'cure', cure: c });
+        else say(`${c.host}: ${c.action} ${c.cured ? 'CURED' : 'NOT CURED'}: ${c.summary}`);
       });
       watcher.on('action', (report) => {
         if (flags.json) jsonLine({ type: 'action', report });
@@ -110,7 +121,7 @@ export function registerWatchCommand(program: Command): void {
       });
       watcher.on('release', (host, from, to) => {
         if (flags.json) jsonLine({ type: 'release', host, from, to });
-        else say(`${host}: NEW RELEASE ${from ?? 'none'} → ${to ?? 'none'}; promote a baseline once it is good`);
+        else say(`${host}: NEW RELEASE ${from ?? 'none'} → ${to ?? 'none'} deployed outside Plumbline; judged once it has settled`);
       });
       watcher.on('stream', (host, st) => {
         if (flags.json) jsonLine({ type: 'stream', host, state: st });

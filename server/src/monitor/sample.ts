@@ -54,6 +54,11 @@ export interface HostMetrics {
   netRxBps: number;
   netTxBps: number;
   disks: Array<{ mount: string; usedPct: number; availKiB: number }>;
+  /**
+   * The processes using most CPU (and memory) this interval that are neither the app nor the agent,
+   * so a neighbour can be named. Absent from agents that do not report it.
+   */
+  top?: Array<{ pid: number; comm: string; cpuPct: number; rssKiB: number }>;
 }
 
 export interface AppMetrics {
@@ -100,7 +105,7 @@ function hostMetrics(v: unknown): HostMetrics {
   const h = obj(v, 'host');
   const disks = h.disks;
   if (!Array.isArray(disks)) throw new Invalid('host.disks is not an array');
-  return {
+  const out: HostMetrics = {
     cpuPct: num(h, 'cpuPct', 'host'),
     rssKiB: num(h, 'rssKiB', 'host'),
     memAvailableKiB: num(h, 'memAvailableKiB', 'host'),
@@ -118,6 +123,14 @@ function hostMetrics(v: unknown): HostMetrics {
       return { mount: str(o.mount, `host.disks[${i}].mount`), usedPct: num(o, 'usedPct', `host.disks[${i}]`), availKiB: num(o, 'availKiB', `host.disks[${i}]`) };
     }),
   };
+  if (h.top !== undefined) {
+    if (!Array.isArray(h.top)) throw new Invalid('host.top is not an array');
+    out.top = h.top.map((t, i) => {
+      const o = obj(t, `host.top[${i}]`);
+      return { pid: int(o, 'pid', `host.top[${i}]`, 1), comm: str(o.comm, `host.top[${i}].comm`), cpuPct: num(o, 'cpuPct', `host.top[${i}]`), rssKiB: num(o, 'rssKiB', `host.top[${i}]`) };
+    });
+  }
+  return out;
 }
 
 function appMetrics(v: unknown): AppMetrics {

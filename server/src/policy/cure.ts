@@ -1,112 +1,116 @@
-import { metricProfile } from '../detect/layer/metricProfile';
-import type { Reason } from '../risk/types';
-import type { ActionKind, Tier } from './types';
-
 /**
- * Signals users see: the health endpoint and the error share, measured through the front door
- * (nginx), so after a switch they describe the colour that serves. Process metrics (cpu, rss,
- * restarts) include the idle colour too and say nothing about what users get.
+ * What each tier's action can cure, per cause. Pure: a cause and what is configured in, one entry
+ * per tier out. The policy takes the cheapest tier that cures and has not failed in this episode.
  */
-const SERVICE_METRICS: ReadonlySet<string> = new Set(['healthOk', 'healthLatencyMs', 'errorRatio']);
+import type { Cause } from './causeTypes';
+import { releaseName } from './cause';
+import { TIER_ACTION, TIERS } from './tiers';
+import type { ActionKind, Tier, TierCure } from './types';
 
-/** A service signal counts as users affected from this score (the default minor threshold). */
-export const SERVICE_IMPACT_MIN = 0.3;
-
-/**
- * Whether users are affected: a service signal measured worse than its baseline, scoring at least `minScore`.
- * A service metric that is merely missing (a metrics endpoint that did not answer once) or that
- * a model names while it sits at its baseline is no evidence of that.
- */
-export function serviceImpact(reasons: readonly Reason[], minScore = SERVICE_IMPACT_MIN): boolean {
-  return reasons.some(
-    (r) =>
-      r.layer === 'app' &&
-      SERVICE_METRICS.has(r.metric) &&
-      r.score >= minScore &&
-      r.source !== 'nodata' &&
-      r.source !== 'config' &&
-      typeof r.value === 'number' &&
-      typeof r.baseline === 'number' &&
-      (metricProfile(r.metric).direction === 'down' ? r.baseline - r.value : r.value - r.baseline) > 0,
-  );
-}
-
-/**
- * Which tier fixes what the reasons point at, when the cause is known. `raise` says the cause is
- * firm enough to act above the tier the risk level calls for (a managed file that drifted, a
- * release that changed under a forecast breach); otherwise the cure may only lower the tier (a
- * severe fault confined to the serving colour is cured by a switch, not a rollback).
- */
-export interface Cure {
-  tier: Tier;
-  raise: boolean;
-  /**
-   * The action was configured for exactly this cause (clean-up commands for a filling disk): it is
-   * taken at any risk level, even severe, where a generic tier 1 never is.
-   */
-  exact?: boolean;
-  why: string;
-}
+export { isHarm, serviceImpact } from './cause';
 
 export interface CureContext {
-  /** The release target now and in the host's latest snapshot; null when unknown. */
-  release: { now: string | null; snapshot: string | null } | null;
   configured: Readonly<Record<ActionKind, boolean>>;
-  /** `actions.remediate.commands` exist: the user's own clean-up, the cure for a filling disk. */
-  cleanup: boolean;
-  /** A managed file rollback leaves alone (the switch's upstream): its drift is not a rollback's to cure. */
-  switchFile?: string;
+  /**
+   * Evidence that a restart cures this app: a tier-1 action cured the same kind of cause on this
+   * host before (causes by kind). Without it a restart is not tried first on a colour's fault.
+   */
+  restartCured?: ReadonlySet<Cause['kind']>;
+  /** Tiers tried in this episode that did not cure: never tried again in it. */
+  failed?: ReadonlySet<Tier>;
 }
 
-/** Config drift worth a rollback: a managed file or the release link of the app layer, at medium or worse. */
-const ROLLBACK_DRIFT_SCORE = 0.45;
+type CureRow = Record<Tier, [boolean, string]>;
 
-/** Reasons within this share of the strongest one are "what the risk is about". */
-const LEADING_SHARE = 0.5;
+function table(cause: Cause, ctx: CureContext): CureRow {
+  const restartProven = ctx.restartCured?.has(cause.kind) ?? false;
+  const restart: [boolean, string] = restartProven
+    ? [true, 'a restart cured this kind of fault on this host before']
+    : [false, 'no evidence that a restart cures it (a restart has not cured this kind of fault here before)'];
+  switch (cause.kind) {
+    case 'deploy':
+      return {
+        1: [false, 'nothing to cure: a healthy release is a new baseline to promote'],
+        2: [false, 'nothing to cure: both colours run the new release and users see no harm'],
+        3: [false, `never: rolling back a release whose users see no harm undoes healthy work`],
+      };
+    case 'release-regression': {
+      const from = releaseName(cause.release.from);
+      return {
+        1: [false, `a restart starts ${releaseName(cause.release.to)} again`],
+        2: [false, 'the idle colour runs the same release'],
+        3: [cause.release.from !== null, cause.release.from !== null ? `returns the host to ${from}, the release before the harm` : 'no release before it is known'],
+      };
+    }
+    case 'colour-fault': {
+      const other = cause.other;
+      const switchCures = other?.healthy !== false;
+      return {
+        1: restart,
+        2: [switchCures, switchCures ? `moves traffic to ${other?.colour ?? 'the other colour'}${other?.healthy ? ', which answers healthy' : ' (health-checked before traffic moves)'}` : `${other?.colour ?? 'the other colour'} is not healthy either`],
+        3: [false, 'the release did not change; a rollback returns to the same release'],
+      };
+    }
+    case 'app-resource':
+      return {
+        1: restart,
+        2: [true, 'the idle colour runs the same release with a fresh process'],
+        3: [false, 'the release did not change; a rollback returns to the same release'],
+      };
+    case 'neighbour':
+      return {
+        1: [false, `the app is not what uses the ${cause.resource}; restarting it frees nothing`],
+        2: [false, 'both colours share the host with the neighbour'],
+        3: [false, 'the neighbour is not part of the release'],
+      };
+    case 'disk-fill':
+      return {
+        1: [
+          cause.cleanup && cause.canFree !== false,
+          !cause.cleanup ? 'no clean-up commands are configured (actions.remediate.commands)' : cause.canFree === false ? 'the configured clean-up ran and did not free the disk' : 'the configured clean-up commands free space',
+        ],
+        2: [false, 'a switch frees no disk'],
+        3: [false, 'a rollback frees no disk'],
+      };
+    case 'config-drift':
+      return {
+        1: [false, 'a restart leaves the changed file as it is'],
+        2: [false, 'both colours read the same file'],
+        3: [true, `restores ${cause.files.join(', ')} from the pre-deployment snapshot`],
+      };
+    case 'os-drift':
+      return {
+        1: [false, 'OS drift is not the app\'s to fix'],
+        2: [false, 'OS drift is not the app\'s to fix'],
+        3: [false, 'a rollback restores the app, not the OS'],
+      };
+    case 'unknown':
+      return {
+        1: [false, 'the cause is unknown'],
+        2: [false, 'the cause is unknown'],
+        3: [false, 'the cause is unknown'],
+      };
+  }
+}
 
-/**
- * The cure for a host's reasons, or null when they do not point at one (other hardware and OS
- * findings: the tier follows the risk level). In order: a filling disk → remediate when clean-up
- * commands are configured (neither a switch nor a rollback frees a disk); app config drift → rollback (it restores the
- * snapshot's files); app findings on a release other than the snapshot's → rollback (the
- * deployment is the change); app findings on the snapshot's own release → switch (the idle colour
- * runs the same release, so what differs is the serving process).
- */
-export function cureFor(reasons: readonly Reason[], ctx: CureContext): Cure | null {
-  const scored = reasons.filter((r) => r.score > 0);
-  if (scored.length === 0) return null;
-  const top = Math.max(...scored.map((r) => r.score));
-  const leading = scored.filter((r) => r.score >= top * LEADING_SHARE);
+/** One entry per tier: whether its action cures the cause, whether it is configured, and why. */
+export function curesFor(cause: Cause, ctx: CureContext): TierCure[] {
+  const t = table(cause, ctx);
+  return TIERS.map((tier) => {
+    const action = TIER_ACTION[tier];
+    const failed = ctx.failed?.has(tier) ?? false;
+    return { tier, action, cures: t[tier][0], configured: ctx.configured[action], ...(failed ? { failed } : {}), why: t[tier][1] };
+  });
+}
 
-  const drift = scored.find(
-    (r) => r.layer === 'app' && r.source === 'config' && r.score >= ROLLBACK_DRIFT_SCORE && !(ctx.switchFile && r.metric === `file:${ctx.switchFile}`),
-  );
-  if (drift && ctx.configured.rollback) {
-    return { tier: 3, raise: true, why: `${drift.metric} drifted from the baseline and a rollback restores the snapshot's copy` };
-  }
-  const disk = leading.find((r) => r.layer === 'hardware' && r.metric === 'diskUsedPct');
-  if (disk && ctx.cleanup && ctx.configured.remediate) {
-    return { tier: 1, raise: true, exact: true, why: `the disk fills (${disk.detail.replace(/\.$/, '')}) and the remediate commands clean it up` };
-  }
-  if (!leading.some((r) => r.layer === 'app')) return null;
-  const rel = ctx.release;
-  if (rel && rel.snapshot !== null && rel.now !== rel.snapshot && ctx.configured.rollback) {
-    const forecast = leading.some((r) => r.layer === 'app' && r.source === 'forecast');
-    return {
-      tier: 3,
-      raise: forecast,
-      why: `the app runs ${rel.now ?? '(no release)'}, deployed after the snapshot (${rel.snapshot}); a rollback returns to it`,
-    };
-  }
-  if (rel && rel.now === rel.snapshot && ctx.configured.switch) {
-    // Users affected on the serving colour are moved at once, at any level: a switch is cheap and
-    // reversible. Resource findings alone (cpu, rss) do not raise a minor risk to a switch.
-    const users = serviceImpact(leading);
-    return {
-      tier: 2,
-      raise: users,
-      why: `the app misbehaves${users ? ' for users' : ''} on the release the snapshot has too, so the idle colour is the cure`,
-    };
-  }
-  return null;
+/** The cheapest tier that cures, is configured and has not failed in this episode; null when none. */
+export function curingTier(cures: readonly TierCure[], above: Tier | 0 = 0): TierCure | null {
+  return cures.find((c) => c.tier > above && c.cures && c.configured && !c.failed) ?? null;
+}
+
+/** "switch cures: moves traffic to green; rollback does not: …" for explanations. */
+export function curesText(cures: readonly TierCure[]): string {
+  return cures
+    .map((c) => `tier ${c.tier} ${c.action} ${c.cures ? 'cures' : 'does not cure'}${c.cures && !c.configured ? ' but is not configured' : ''}${c.failed ? ' but did not cure it when tried' : ''}: ${c.why}`)
+    .join('; ');
 }

@@ -1,5 +1,8 @@
-export type { ActionKind, BlockedBy, Decision, NoDataPolicy, PolicyConfig, Tier } from './types';
-export { Policy } from './policy';
+export type { ActionKind, BlockedBy, DecidedBy, Decision, NoDataPolicy, PolicyConfig, Proposal, Tier, TierCure } from './types';
+export type { Cause, CauseInput, CauseKind, Colour, Evidence, ProcessShare, ReleaseChange, Resource } from './causeTypes';
+export { Policy, type ActionOutcome } from './policy';
 export { DEFAULT_COOLDOWN_MS, DEFAULT_PERSISTENCE, DEFAULT_PERSISTENCE_MS, defaultPersistence, defaultEscalateAfterMs, policyFromConfig, type PolicyOverrides } from './config';
 export { TIERS, TIER_ACTION, configuredTier, nextTier, tierForState } from './tiers';
-export { cureFor, serviceImpact, type Cure, type CureContext } from './cure';
+export { attributeCause, clock, evidenceOf, isHarm, releaseName, serviceImpact } from './cause';
+export { curesFor, curesText, curingTier, type CureContext } from './cure';
+export { evidenceLine, explainDecision, explanationLines, type Explanation } from './explain';

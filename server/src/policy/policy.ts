@@ -1,46 +1,66 @@
 import type { HostRisk, RiskState } from '../risk/types';
-import { serviceImpact, type Cure } from './cure';
-import { TIER_ACTION, configuredTier, nextTier, tierForState } from './tiers';
-import type { BlockedBy, Decision, PolicyConfig, Tier } from './types';
+import { attributeCause } from './cause';
+import type { Cause } from './causeTypes';
+import { curesFor, curesText, curingTier } from './cure';
+import { TIER_ACTION, configuredTier, tierForState } from './tiers';
+import type { BlockedBy, Decision, PolicyConfig, Tier, TierCure } from './types';
 
-/** The last action in a host's current escalation chain. */
-interface LastAction {
-  tier: Tier;
-  ts: number;
-  outcome: 'verified' | 'failed';
+/** How one action of the current episode ended: its cure checked against the reason that triggered it. */
+export type ActionOutcome = 'cured' | 'not-cured';
+
+/** A host's episode: from risk reaching minor until it is back below minor. */
+interface Episode {
+  /** Tiers tried in this episode and how each ended. */
+  tried: Map<Tier, ActionOutcome>;
+  last: { tier: Tier; ts: number; outcome: ActionOutcome } | null;
 }
 
+/** Causes no app action cures: a decision names them and proposes or reports, never acts. */
+const NOT_THE_APPS: ReadonlySet<Cause['kind']> = new Set(['deploy', 'neighbour', 'os-drift', 'unknown']);
+
 /**
- * Decides, per host and interval, which tier to act on, from the most severe down, with the rails
- * around it: persistence, cooldowns, escalation, a limit on hosts acting at once, and the mode.
- * Pure bookkeeping: it runs nothing, and time is passed in.
+ * Decides, per host and interval, what to do about the cause of its risk: the tier follows from
+ * the cause and from what each tier's action can cure (`cure.ts`); the risk level only says
+ * whether the evidence is strong and lasting enough to act on. Around that, the rails:
+ * persistence, cooldowns, escalation to the next tier that cures when a cure check fails (never
+ * the same action twice in one episode), a limit on hosts acting at once, and the mode. Pure
+ * bookkeeping: it runs nothing, and time is passed in.
  *
  * The caller's loop: `decide` each interval; a decision with `execute` reserves the host's slot;
- * run it, then `recordAction` with the verification outcome and `actionFinished`. In confirm mode,
- * call `actionStarted` once a person approves.
+ * run it, check its cure, then `recordAction` with the outcome and `actionFinished`. In confirm
+ * mode, call `actionStarted` once a person approves.
  */
 export class Policy {
-  private readonly last = new Map<string, LastAction>();
+  private readonly episodes = new Map<string, Episode>();
   private readonly lastByTier = new Map<string, Partial<Record<Tier, number>>>();
   private readonly acting = new Set<string>();
+  /** Per host, the kinds of cause a tier-1 action cured: the evidence that a restart cures them. */
+  private readonly restartCured = new Map<string, Set<Cause['kind']>>();
 
   constructor(readonly cfg: PolicyConfig) {}
 
   /**
-   * `cure`, when the caller knows the cause (see `cureFor`), picks the tier that fixes it: lower
-   * than the risk level calls for when that tier suffices, higher only for a firm cause; and once
-   * the cure ran and verified, only what users see (service signals) or a higher cure escalates.
+   * `cause`: attributed by the caller from everything it knows (release history, processes,
+   * colours); without it, from the risk's reasons alone.
    */
-  decide(risk: HostRisk, now: number, cure: Cure | null = null): Decision {
+  decide(risk: HostRisk, now: number, cause?: Cause | null): Decision {
     const cfg = this.cfg;
     const host = risk.host;
     const mode = cfg.mode === 'off' ? 'off' : cfg.shadow ? 'shadow' : cfg.mode;
-    const base = { host, ts: now, mode, execute: false, needsApproval: false, reasons: risk.reasons } as const;
-    const none = (why: string, blockedBy?: BlockedBy): Decision => ({ ...base, tier: null, action: null, why, ...(blockedBy ? { blockedBy } : {}) });
-    const blocked = (tier: Tier, why: string, blockedBy: BlockedBy): Decision => ({ ...base, tier, action: TIER_ACTION[tier], why, blockedBy });
+    const episode = this.episodes.get(host);
+    const base = { host, ts: now, mode, execute: false, needsApproval: false, reasons: risk.reasons, decidedBy: 'thresholds' } as const;
+    const known: Cause | null =
+      risk.state === 'ok' || risk.state === 'nodata'
+        ? (cause ?? null)
+        : (cause ?? attributeCause({ host, now, reasons: risk.reasons, settleMs: 0, blameMs: 0, cleanup: { configured: cfg.configured.remediate, freed: null } }));
+    const cures = known ? curesFor(known, { configured: cfg.configured, restartCured: this.restartCured.get(host), failed: failedTiers(episode) }) : [];
+    const withCause = { ...base, cause: known, cures };
+    const none = (why: string, blockedBy?: BlockedBy): Decision => ({ ...withCause, tier: null, action: null, why, ...(blockedBy ? { blockedBy } : {}) });
+    const blocked = (tier: Tier, why: string, blockedBy: BlockedBy): Decision => ({ ...withCause, tier, action: TIER_ACTION[tier], why, blockedBy });
+    const about = known ? `${capital(known.summary)}. ` : '';
 
-    if (cfg.mode === 'off') return none(`Actions are off for this environment; ${this.describe(risk)}.`, 'mode-off');
-    if (this.acting.has(host)) return none(`An action is already in progress on ${host}; ${this.describe(risk)}.`, 'in-progress');
+    if (cfg.mode === 'off') return none(`${about}Actions are off for this environment; ${this.describe(risk)}.`, 'mode-off');
+    if (this.acting.has(host)) return none(`${about}An action is already in progress on ${host}; ${this.describe(risk)}.`, 'in-progress');
 
     let state: RiskState = risk.state;
     if (state === 'nodata') {
@@ -50,94 +70,90 @@ export class Policy {
       state = 'severe';
     }
     const stateTier = tierForState(state);
-    const prev = this.last.get(host);
     if (stateTier === null) {
-      // Risk is below minor: whatever was done worked, and the escalation chain ends.
-      this.last.delete(host);
-      return none(`${capital(this.describe(risk))}; nothing to do.`);
+      // Risk is below minor: whatever was done worked, and the episode ends.
+      this.episodes.delete(host);
+      return none(`${about}${capital(this.describe(risk))}; nothing to do.`);
     }
 
-    let wanted: Tier;
-    let because: string;
-    if (prev) {
-      const ago = now - prev.ts;
-      const did = `the tier-${prev.tier} ${TIER_ACTION[prev.tier]} ${secs(ago)} ago`;
-      if (prev.outcome === 'failed') {
-        const up = nextTier(prev.tier);
-        if (up === null) return blocked(3, `${capital(did)} failed verification and there is no higher tier; a person must act.`, 'exhausted');
-        wanted = Math.max(up, stateTier) as Tier;
-        because = `${capital(did)} failed verification, so this escalates; ${this.describe(risk)}`;
-      } else if (ago >= cfg.escalateAfterMs) {
-        if (risk.held < 1) {
-          // Only hysteresis holds the state up: the value is already on its way down.
-          return none(`${capital(this.describe(risk))} but its value is falling after ${did}; no escalation while it comes down.`);
-        }
-        if (!this.mayEscalate(prev, risk, cure)) {
-          return blocked(
-            nextTier(prev.tier) ?? 3,
-            `${capital(did)} is the cure for this (${cure!.why}) and verified; users are served normally, so a higher tier would not fix what remains (${this.describe(risk)}); a person should look.`,
-            'cured',
-          );
-        }
-        wanted = Math.max(nextTier(prev.tier) ?? 3, stateTier) as Tier;
-        const still = `${did} did not bring risk below minor (${num(cfg.thresholds.minor)}) within ${secs(cfg.escalateAfterMs)}`;
-        because = prev.tier === 3 ? `${capital(still)} and there is no higher tier` : `${capital(still)}, so this escalates`;
-        because += `; ${this.describe(risk)}`;
-      } else if (stateTier > prev.tier && risk.held >= cfg.persistence[stateTier] && this.mayEscalate(prev, risk, cure)) {
-        wanted = stateTier;
-        because = `Risk rose after ${did}: ${this.describe(risk)}`;
-      } else {
-        const left = cfg.escalateAfterMs - ago;
-        return none(
-          `Giving ${did} time to work: if risk is still at or above minor in ${secs(left)}, tier ${nextTier(prev.tier) ?? 3} follows; ${this.describe(risk)}.`,
-          'cooldown',
-        );
-      }
-    } else {
-      const need = cfg.persistence[stateTier];
-      if (risk.held < need) {
-        return none(`${capital(this.describe(risk))}; tier ${stateTier} needs ${plural(need, 'interval')}, so it waits.`);
-      }
-      wanted = stateTier;
-      because = capital(this.describe(risk));
+    // The no-data policy "treat-as-severe" is the user's own rule for silence: it acts as severe
+    // did before causes were known, on the highest configured tier.
+    if (risk.state === 'nodata') {
+      const tier = configuredTier(3, cfg.configured) ?? configuredTier(1, cfg.configured);
+      if (tier === null) return blocked(3, `No data from ${host}; the no-data policy treats it as severe, and no tier is configured.`, 'not-configured');
+      if (risk.held < cfg.persistence[3]) return none(`No data from ${host}; treated as severe once it has held ${plural(cfg.persistence[3], 'interval')}.`);
+      return this.act(withCause, tier, `No data from ${host} for ${plural(risk.held, 'interval')}; the no-data policy treats it as severe`, now, blocked);
     }
-    // The cure, when known, takes the place of the level's tier: lower when it suffices, higher
-    // only for a firm cause; after an action, only above the tier that was tried.
-    if (
-      cure &&
-      cure.tier !== wanted &&
-      cure.tier > (prev?.tier ?? 0) &&
-      (cure.tier < wanted || cure.raise) &&
-      !(stateTier === 3 && cure.tier === 1 && !cure.exact)
-    ) {
-      wanted = cure.tier;
-      because += `; ${cure.why}, so tier ${cure.tier} (${TIER_ACTION[cure.tier]})`;
-    } else if (cure && cure.tier === wanted) {
-      because += `; ${cure.why}`;
+    if (!known) return none(`${capital(this.describe(risk))}; no cause to act on.`);
+
+    const need = cfg.persistence[stateTier];
+    if (risk.held < need) {
+      return none(`${about}${capital(this.describe(risk))}; acting needs ${plural(need, 'interval')}, so it waits.`);
     }
 
-    const tier = configuredTier(wanted, cfg.configured);
-    if (tier === null) {
-      const missing = TIER_ACTION[wanted];
-      const above = wanted < 3 ? ' and no higher tier is either' : '';
-      return blocked(wanted, `${because}; tier ${wanted} (${missing}) is not configured${above}.`, 'not-configured');
+    if (NOT_THE_APPS.has(known.kind) && !curingTier(cures)) {
+      const what =
+        known.kind === 'deploy'
+          ? known.settled
+            ? 'no action: never roll back a release whose users see no harm; promote it as the new baseline'
+            : 'no action while the new release starts up'
+          : known.kind === 'neighbour'
+            ? `no action on the app: ${curesText(cures.slice(0, 1))}; a person should look at the neighbour`
+            : known.kind === 'os-drift'
+              ? 'reported, no action: OS drift is not the app\'s to fix'
+              : 'no action: no action is known to cure an unknown cause; a person should look';
+      return none(`${about}${capital(this.describe(risk))}; ${what}.`, known.kind === 'deploy' ? undefined : 'no-cure');
     }
-    if (tier !== wanted) because += `; tier ${wanted} (${TIER_ACTION[wanted]}) is not configured, so tier ${tier}`;
+
+    // Without harm to users, a resource finding acts only once the level says it is clearly going bad.
+    if (known.kind === 'app-resource' && known.harm.length === 0 && stateTier < 2) {
+      return none(`${about}${capital(this.describe(risk))}; users see no harm, so the app's own resource use waits for moderate risk (${num(cfg.thresholds.moderate)}).`);
+    }
+
+    const last = episode?.last ?? null;
+    if (last && last.outcome === 'cured') {
+      // The cure ran and held; what is left acts only when users are still harmed after the window.
+      const ago = now - last.ts;
+      const did = `the tier-${last.tier} ${TIER_ACTION[last.tier]} ${secs(ago)} ago`;
+      if (known.harm.length === 0 || ago < cfg.escalateAfterMs) {
+        return blocked(last.tier, `${about}${capital(did)} cured what triggered it; ${this.describe(risk)}, users ${known.harm.length ? 'are watched for the window' : 'see no harm'}; a person should look at what remains.`, 'cured');
+      }
+    }
+
+    // After an action in this episode only a tier above it: never the same action twice.
+    const pick = curingTier(cures, last?.tier ?? 0);
+    if (!pick) {
+      const tried = [...(episode?.tried ?? new Map<Tier, ActionOutcome>())].map(([t, o]) => `tier ${t} ${TIER_ACTION[t]} ${o === 'cured' ? 'cured it' : 'did not cure it'}`);
+      const missing = cures.filter((c) => c.cures && !c.configured);
+      if (tried.length > 0) return blocked(last?.tier ?? 3, `${about}${capital(tried.join('; '))}; no other configured action cures it (${curesText(cures)}); a person must act.`, 'exhausted');
+      if (missing.length > 0) {
+        return blocked(missing[0].tier, `${about}Tier ${missing[0].tier} (${missing[0].action}) cures this (${missing[0].why}) but is not configured; ${this.describe(risk)}.`, 'not-configured');
+      }
+      return none(`${about}${capital(this.describe(risk))}; no configured action cures it (${curesText(cures)}); a person should look.`, 'no-cure');
+    }
+    const because = last?.outcome === 'not-cured'
+      ? `${about}The tier-${last.tier} ${TIER_ACTION[last.tier]} did not cure it, so the next tier that cures follows: ${pick.why}; ${this.describe(risk)}`
+      : `${about}Tier ${pick.tier} (${pick.action}) ${pick.why}; ${this.describe(risk)}`;
+    return this.act(withCause, pick.tier, because, now, blocked);
+  }
+
+  /** Cooldown, concurrency and mode around the tier chosen. */
+  private act(d: Omit<Decision, 'tier' | 'action' | 'why'>, tier: Tier, because: string, now: number, blocked: (t: Tier, why: string, b: BlockedBy) => Decision): Decision {
+    const cfg = this.cfg;
+    const host = d.host;
     const action = TIER_ACTION[tier];
-
     const lastAt = this.lastByTier.get(host)?.[tier];
     if (lastAt !== undefined && now - lastAt < cfg.cooldownMs[tier]) {
       const left = cfg.cooldownMs[tier] - (now - lastAt);
       return blocked(tier, `${because}; tier ${tier} (${action}) is cooling down on ${host} for another ${secs(left)}.`, 'cooldown');
     }
-    const runs = mode === 'auto' || mode === 'confirm';
+    const runs = d.mode === 'auto' || d.mode === 'confirm';
     if (runs && this.acting.size >= cfg.maxConcurrent) {
       const who = this.inFlight().join(', ');
       return blocked(tier, `${because}; ${plural(this.acting.size, 'host')} already acting (${who}), the limit is ${cfg.maxConcurrent}.`, 'concurrency');
     }
-
-    const decision: Decision = { ...base, tier, action, why: '' };
-    switch (mode) {
+    const decision: Decision = { ...d, tier, action, why: '' };
+    switch (d.mode) {
       case 'suggest':
         decision.why = `${because}: suggest tier ${tier} (${action}).`;
         break;
@@ -151,18 +167,30 @@ export class Policy {
         decision.why = `${because}: tier ${tier} (${action}) runs now.`;
         break;
       case 'shadow':
-        // Recorded as if it ran and verified, so cooldowns and escalation play out as they would.
-        this.recordAction(host, tier, now, 'verified');
+        // Recorded as if it ran and cured, so cooldowns and escalation play out as they would.
+        this.recordAction(host, tier, now, 'cured', d.cause?.kind);
         decision.why = `${because}: shadow mode, tier ${tier} (${action}) would run now; nothing is done.`;
         break;
     }
     return decision;
   }
 
-  /** An action ran (or was approved and ran) on `host`; its verification outcome drives escalation. */
-  recordAction(host: string, tier: Tier, ts: number, outcome: 'verified' | 'failed'): void {
-    this.last.set(host, { tier, ts, outcome });
+  /**
+   * An action ran (or was approved and ran) on `host`, and its cure was checked against what
+   * triggered it. A tier that did not cure is not tried again in this episode; a restart that
+   * cured is the evidence that restarts cure that kind of cause on this host.
+   */
+  recordAction(host: string, tier: Tier, ts: number, outcome: ActionOutcome, causeKind?: Cause['kind']): void {
+    const e = this.episodes.get(host) ?? { tried: new Map(), last: null };
+    e.tried.set(tier, outcome);
+    e.last = { tier, ts, outcome };
+    this.episodes.set(host, e);
     this.lastByTier.set(host, { ...this.lastByTier.get(host), [tier]: ts });
+    if (tier === 1 && outcome === 'cured' && causeKind) {
+      const s = this.restartCured.get(host) ?? new Set();
+      s.add(causeKind);
+      this.restartCured.set(host, s);
+    }
   }
 
   /**
@@ -186,31 +214,31 @@ export class Policy {
     return [...this.acting].sort();
   }
 
-  /**
-   * After a verified action that was the cure, escalation needs users to be affected or a cure
-   * above it: what is left is on the side the action took out of service (the idle colour).
-   * Without a known cure, escalation follows the risk level as before.
-   */
-  private mayEscalate(prev: LastAction, risk: HostRisk, cure: Cure | null): boolean {
-    if (!cure || prev.outcome !== 'verified') return true;
-    return cure.tier > prev.tier || serviceImpact(risk.reasons, this.cfg.thresholds.minor);
-  }
-
-  /** "risk 0.72 is moderate (≥ 0.60) for 3 intervals". */
+  /** "risk 0.72 is moderate (≥ 0.60) for 3 intervals"; below minor: "risk 0.28, below minor (0.30)". */
   private describe(risk: HostRisk): string {
     const t = this.cfg.thresholds;
     const v = num(risk.value);
     const held = plural(risk.held, 'interval');
     switch (risk.state) {
       case 'ok':
-        return `risk ${v} is below minor (${num(t.minor)})`;
+        return `risk ${v}, below minor (${num(t.minor)})`;
       case 'nodata':
         return `no data for ${held}, treated as severe (no-data policy)`;
       default:
-        return `risk ${v} is ${risk.state} (≥ ${num(t[risk.state])}) for ${held}`;
+        // Hysteresis can hold a state while the value has dipped below its threshold: say so
+        // rather than "0.28 is minor (≥ 0.30)".
+        return risk.value >= t[risk.state]
+          ? `risk ${v} is ${risk.state} (≥ ${num(t[risk.state])}) for ${held}`
+          : `risk ${v}, still ${risk.state}: it reached ${num(t[risk.state])} and has not yet fallen below the hysteresis margin`;
     }
   }
 }
+
+function failedTiers(e: Episode | undefined): Set<Tier> {
+  return new Set([...(e?.tried ?? [])].filter(([, o]) => o === 'not-cured').map(([t]) => t));
+}
+
+export type { TierCure };
 
 function num(x: number): string {
   return x.toFixed(2);

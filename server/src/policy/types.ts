@@ -1,5 +1,6 @@
 import type { ActionMode } from '../config/types';
 import type { Reason, RiskThresholds } from '../risk/types';
+import type { Cause, ReleaseChange } from './causeTypes';
 
 export type Tier = 1 | 2 | 3;
 export type ActionKind = 'remediate' | 'switch' | 'rollback';
@@ -7,7 +8,32 @@ export type ActionKind = 'remediate' | 'switch' | 'rollback';
 /** What the policy does when a host has no data: nothing and quietly, nothing and says so, or act as if severe. */
 export type NoDataPolicy = 'ignore' | 'alert' | 'treat-as-severe';
 
-export type BlockedBy = 'cooldown' | 'concurrency' | 'mode-off' | 'not-configured' | 'nodata' | 'in-progress' | 'exhausted' | 'cured';
+export type BlockedBy = 'cooldown' | 'concurrency' | 'mode-off' | 'not-configured' | 'nodata' | 'in-progress' | 'exhausted' | 'cured' | 'no-cure';
+
+/** What one tier's action would do about a cause. */
+export interface TierCure {
+  tier: Tier;
+  action: ActionKind;
+  /** Whether this action can cure the cause. */
+  cures: boolean;
+  configured: boolean;
+  /** Tried in this episode and did not cure (it is not tried again until risk is back below minor). */
+  failed?: boolean;
+  why: string;
+}
+
+/** Something for a person to accept rather than a fault: a healthy release to promote as the baseline. */
+export interface Proposal {
+  kind: 'promote-baseline';
+  host: string;
+  release: ReleaseChange;
+  /** The CLI command that accepts it. */
+  command: string;
+  why: string;
+}
+
+/** Which mapping from evidence to tier produced a decision: the trained model, or the hand-set thresholds. */
+export type DecidedBy = 'model' | 'thresholds';
 
 export interface Decision {
   host: string;
@@ -21,12 +47,21 @@ export interface Decision {
   /** Confirm mode: a person approves the exact commands and hosts first. */
   needsApproval: boolean;
   reasons: Reason[];
-  /** One or two sentences: thresholds, persistence, cooldown, escalation. */
+  /** The cause the evidence points at; null when there is nothing to explain (risk ok, no data). */
+  cause: Cause | null;
+  /** What each tier's action would do about the cause. */
+  cures: TierCure[];
+  /** The mapping that chose the tier. */
+  decidedBy: DecidedBy;
+  /** Something for a person to accept instead of an action (a healthy deploy to promote). */
+  proposal?: Proposal;
+  /** One or two sentences: cause, why this tier, thresholds, persistence, cooldown, escalation. */
   why: string;
   /**
    * Why the tier is not taken. `exhausted`: a tier-3 action failed verification and there is no
    * higher tier; a person must act. `cured`: the action that cures the cause ran and verified,
-   * users are served normally, and a higher tier would not fix what remains.
+   * users are served normally, and a higher tier would not fix what remains. `no-cure`: no
+   * configured action cures the cause (a neighbour, OS drift) or each that could has been tried.
    */
   blockedBy?: BlockedBy;
 }

@@ -96,6 +96,17 @@ export interface SnapshotRecord {
   secretContents?: Record<string, string>;
 }
 
+/** A person's label for one interval the risk model saw. */
+export interface RiskFeedback {
+  env: string;
+  host: string;
+  ts: number;
+  /** 0: no action was right; 1–3: that tier was. */
+  label: 0 | 1 | 2 | 3;
+  source: 'mark-expected' | 'approved' | 'refused';
+  features: number[];
+}
+
 /** A time window of one host's samples; `toTs` is exclusive. */
 export interface SampleQuery {
   fromTs?: number;
@@ -461,6 +472,30 @@ export class Store {
       )
       .get(env, host, env, host) as { v: number | null };
     return row.v ?? 0;
+  }
+
+  /** Stores labels a person gave to intervals the risk model saw; returns how many. */
+  saveRiskFeedback(entries: readonly RiskFeedback[]): number {
+    if (entries.length === 0) return 0;
+    return this.transaction(() => {
+      const insert = this.db.prepare('INSERT INTO risk_feedback (env, host, ts, label, source, features, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+      const at = this.stamp();
+      for (const e of entries) insert.run(e.env, e.host, e.ts, e.label, e.source, JSON.stringify(e.features), at);
+      return entries.length;
+    });
+  }
+
+  /** Every feedback label, oldest first. */
+  riskFeedback(): RiskFeedback[] {
+    const rows = this.db.prepare('SELECT env, host, ts, label, source, features FROM risk_feedback ORDER BY id').all() as Array<{
+      env: string;
+      host: string;
+      ts: number;
+      label: number;
+      source: string;
+      features: string;
+    }>;
+    return rows.map((r) => ({ ...r, ts: Number(r.ts), label: Number(r.label) as RiskFeedback['label'], source: r.source as RiskFeedback['source'], features: rowJson<number[]>(this.file, `a risk feedback label of ${r.env}/${r.host}`, r.features) }));
   }
 
   /** Raw samples of the host in [fromTs, toTs), oldest first. */

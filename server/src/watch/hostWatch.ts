@@ -8,6 +8,7 @@ import type { Finding, Layer, LayerObservation } from '../detect/layer/types';
 import type { Fingerprint } from '../fingerprint/types';
 import type { Sample } from '../monitor/sample';
 import { RISK_LAYERS, RiskTracker, type HostRisk, type RiskOptions } from '../risk';
+import { HARM_MIN_SCORE, SERVICE_METRICS, isHarm } from '../policy/cause';
 import { configDriftFindings } from './configDrift';
 import { weighByHeadroom } from './headroom';
 import { LoadGate } from './loadGate';
@@ -58,10 +59,15 @@ export class HostWatch {
   private previous: Sample | undefined;
   private tracker: RiskTracker;
   private phaseNow: HostPhase;
-  private paused = false;
+  private pausedNow = false;
   private readonly loadGate = new LoadGate();
   private configQuietUntil = 0;
   private savedAt = 0;
+  private training: Promise<void> = Promise.resolve();
+  /** The app layer relearning its normal (a new release): clean samples so far. */
+  private relearning: LayerObservation[] | null = null;
+  /** A release accepted as a healthy deploy: its drift from the baseline is not scored. */
+  private acceptedRelease: string | null | undefined;
   /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
   private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
@@ -84,6 +90,16 @@ export class HostWatch {
     return this.phaseNow;
   }
 
+  /** The version of the baseline this watch compares against, if any. */
+  get baselineVersion(): number | null {
+    return this.o.baseline?.version ?? null;
+  }
+
+  /** Between `pause` and `resume`: an action is changing the host. */
+  get paused(): boolean {
+    return this.pausedNow;
+  }
+
   get layerDetectors(): HostDetectors | null {
     return this.detectors;
   }
@@ -94,12 +110,12 @@ export class HostWatch {
    * scored until `resume`.
    */
   pause(): void {
-    this.paused = true;
+    this.pausedNow = true;
   }
 
   /** After an action: scoring resumes with a fresh risk tracker, since the old evidence is stale. */
   resume(): void {
-    this.paused = false;
+    this.pausedNow = false;
     this.tracker = new RiskTracker(this.o.host, this.o.risk);
   }
 
@@ -109,19 +125,24 @@ export class HostWatch {
     const observations = observationsOf(sample, this.previous);
     // A new agent run restarts its counters: rates need two samples of the same run.
     this.previous = sample;
-    if (this.paused) return null;
+    if (this.pausedNow) return null;
     let findings: Finding[] = [];
     if (this.detectors && this.phaseNow.kind === 'watching') {
       for (const obs of observations) findings.push(...this.detectors[obs.layer].observe(obs));
       findings = weighByHeadroom(this.loadGate.apply(findings, now), this.limits);
       if (now - this.savedAt >= STATE_SAVE_MS) this.saveState(now);
+      if (this.relearning) findings = this.relearnStep(findings, observations);
     } else if (this.phaseNow.kind === 'learning') {
       this.window.push(observations);
       this.phaseNow = { kind: 'learning', have: this.window.length, need: this.o.warmup };
-      if (this.window.length >= this.o.warmup) void this.train();
+      if (this.window.length >= this.o.warmup) this.training = this.train();
     }
     // Right after a new baseline the agent may still report the hashes it read before the action.
-    if (this.o.baseline) this.tracker.setConfigDrift(now < this.configQuietUntil ? [] : configDriftFindings(sample, this.o.baseline.fingerprint, now));
+    if (this.o.baseline) {
+      const drift = now < this.configQuietUntil ? [] : configDriftFindings(sample, this.o.baseline.fingerprint, now);
+      const accepted = this.acceptedRelease;
+      this.tracker.setConfigDrift(accepted === undefined ? drift : drift.filter((f) => !(f.metric === 'release' && f.value === accepted)));
+    }
     const risk = this.tracker.update(now, findings, { sampleSeen: true });
     return { risk, findings, phase: this.phaseNow };
   }
@@ -133,6 +154,7 @@ export class HostWatch {
    */
   rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string): void {
     this.o.baseline = baseline;
+    this.acceptedRelease = undefined;
     this.configQuietUntil = Date.now() + CONFIG_REREAD_MS;
     if (modelDir) this.o.modelDir = modelDir;
     if (!retrain) {
@@ -141,15 +163,81 @@ export class HostWatch {
       if (this.detectors) for (const l of RISK_LAYERS) this.detectors[l].accept(CONFIG_REREAD_MS);
       return;
     }
-    this.dispose();
-    this.detectors = null;
+    if (this.detectors) {
+      // The machine and the OS did not change with the release: only the app relearns.
+      this.relearnApp();
+      return;
+    }
     this.window.length = 0;
     this.phaseNow = { kind: 'learning', have: 0, need: this.o.warmup };
   }
 
+  /** Resolves once training or relearning that has started is over (replay feeds samples faster than it trains). */
+  settled(): Promise<void> {
+    return this.training;
+  }
+
+  /**
+   * A healthy release the watch accepted (a deploy by someone else): its drift from the baseline
+   * stays a proposal for a person, not risk; the app relearns its normal on it.
+   */
+  acceptRelease(target: string | null): void {
+    this.acceptedRelease = target;
+    if (this.detectors) this.relearnApp();
+  }
+
+  /** Whether the app layer is relearning (a new release), and how far. */
+  get relearnProgress(): { have: number; need: number } | null {
+    return this.relearning ? { have: this.relearning.length, need: this.o.warmup } : null;
+  }
+
+  /**
+   * Relearn the app's normal from the next clean samples, keeping the old app detector meanwhile
+   * for what users see (service metrics, forecasts): a new release may use more memory or CPU,
+   * but not fail more. A sample is clean when users see no harm and the machine and OS show
+   * nothing (a hog running, a fault) — those are never learnt as the app's normal.
+   */
+  relearnApp(): void {
+    this.relearning = [];
+    this.o.log?.(`${this.o.host}: relearning the app's normal from the next ${this.o.warmup} clean samples`);
+  }
+
+  private relearnStep(findings: Finding[], observations: LayerObservation[]): Finding[] {
+    const window = this.relearning!;
+    const clean = !findings.some((f) => (f.layer !== 'app' && f.source !== 'config' && f.score >= HARM_MIN_SCORE) || isHarm(f));
+    const app = observations.find((o) => o.layer === 'app');
+    if (clean && app) window.push(app);
+    if (window.length >= this.o.warmup) {
+      this.relearning = null;
+      this.training = this.finishRelearn(window);
+    }
+    return findings.filter((f) => f.layer !== 'app' || f.source === 'forecast' || SERVICE_METRICS.has(f.metric));
+  }
+
+  private async finishRelearn(window: LayerObservation[]): Promise<void> {
+    const d = new LayerDetector({ ...this.o.detector, ...this.o.perLayer?.app, host: this.o.host, layer: 'app' });
+    try {
+      await d.train(window);
+    } catch (e) {
+      this.o.log?.(`${this.o.host}: relearning the app failed (${e instanceof Error ? e.message : String(e)}); the old detector stays`);
+      d.dispose();
+      return;
+    }
+    if (!this.detectors) return d.dispose();
+    const old = this.detectors.app;
+    this.detectors = { ...this.detectors, app: d };
+    old.dispose();
+    this.o.log?.(`${this.o.host}: the app relearnt its normal from ${window.length} clean samples`);
+    await this.save();
+    this.onRelearnt?.();
+  }
+
+  /** Called when the detectors changed (trained, loaded, relearnt): bands are read again. */
+  onRelearnt?: () => void;
+
   /** An interval without a sample: the tracker counts silence towards its no-data state. */
   onSilence(now: number): HostRisk | null {
-    return this.paused ? null : this.tracker.update(now, [], { sampleSeen: false });
+    return this.pausedNow ? null : this.tracker.update(now, [], { sampleSeen: false });
   }
 
   current(): HostRisk | null {
@@ -220,6 +308,7 @@ export class HostWatch {
     this.detectors = detectors;
     this.window.length = 0;
     this.phaseNow = { kind: 'watching', since: Date.now() };
+    this.onRelearnt?.();
     this.o.log?.(`${this.o.host}: detectors trained in ${Date.now() - started} ms`);
     await this.save();
   }

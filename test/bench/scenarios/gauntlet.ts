@@ -1,7 +1,7 @@
 import type { Sample } from '../../../server/src/monitor/sample';
 import type { Tier } from '../../../server/src/policy';
 import { LAB_CACHE_DIR, LAB_DATA_MOUNT } from '../../../server/src/lab/templates';
-import { deployFaultyRelease, setFaults, sh, trafficSpike } from './labOps';
+import { deployFaultyRelease, setFaults, sh } from './labOps';
 
 export const LIMIT_RSS_MIB = 512;
 export const SLO_LATENCY_MS = 500;
@@ -32,8 +32,12 @@ export interface Injection {
 export interface Scenario {
   name: string;
   kind: 'harmful' | 'benign';
+  /** The right outcome in words, written before the scenario runs. */
+  right: string;
   /** The tier that cures this fault as injected (harmful only). */
   expectTier?: Tier;
+  /** Whether that tier's action cures it (checked against its trigger); default true. */
+  expectCured?: boolean;
   failure: string;
   slow: boolean;
   timeoutMs: number;
@@ -85,6 +89,7 @@ function blueFault(name: string, failure: string, fault: Record<string, unknown>
   return {
     name,
     kind: 'harmful',
+    right: 'switch to green (colour fault), cured',
     expectTier: 2,
     failure,
     slow: false,
@@ -96,14 +101,54 @@ function blueFault(name: string, failure: string, fault: Record<string, unknown>
   };
 }
 
-function cronBurstScript(seconds: number): string {
-  return `end=$(( $(date +%s) + ${seconds} )); while [ $(date +%s) -lt $end ]; do :; done`;
+
+async function diskSkip(ctx: ScenarioCtx): Promise<string | null> {
+  const df = (await sh(ctx.dir, ctx.host, `df -kP ${DATA_MOUNT} | tail -1`)).trim().split(/\s+/);
+  const sizeMB = Number(df[1]) / 1024;
+  if (df[5] !== DATA_MOUNT) return `${DATA_MOUNT} is not a filesystem of its own on the lab host (df: ${df.join(' ')})`;
+  if ((sizeMB * DISK_LIMIT_PCT) / 100 > DISK_FILL_CAP_MB) return `${DATA_MOUNT} is ${sizeMB.toFixed(0)} MB: filling it is more than the ${DISK_FILL_CAP_MB} MB this bench may write`;
+  return null;
 }
 
-export const GAUNTLET: Scenario[] = [
+/** 1 MB/s into `file` on the data disk until it is full, stopped, or the file is removed (a clean-up got it). */
+async function diskFill(ctx: ScenarioCtx, file: string): Promise<Injection> {
+  let stopped = false;
+  let written = 0;
+  let cleaned = false;
+  let full = false;
+  await sh(ctx.dir, ctx.host, `mkdir -p "$(dirname ${file})"`);
+  const writer = (async () => {
+    while (!stopped && written < DISK_FILL_CAP_MB) {
+      if (written > 0 && (await sh(ctx.dir, ctx.host, `test -e ${file} && echo yes || echo no`)).trim() === 'no') {
+        cleaned = true;
+        break;
+      }
+      try {
+        await sh(ctx.dir, ctx.host, `dd if=/dev/zero of=${file} bs=1M count=1 oflag=append conv=notrunc status=none`);
+      } catch {
+        full = true;
+        break;
+      }
+      written += 1;
+      await sleep(1000);
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await writer;
+      await sh(ctx.dir, ctx.host, `rm -f ${file}`);
+    },
+    projectedFailureAt: diskBreachAt,
+    note: () => `${written} MB written${cleaned ? ', then the file was cleaned up' : ''}${full ? ', until the disk was full' : ''}`,
+  };
+}
+
+export const HARMFUL: Scenario[] = [
   {
     name: 'slow memory leak',
     kind: 'harmful',
+    right: 'rollback to r2 before the limit (release regression), cured',
     expectTier: 3,
     failure: `app rss ≥ ${LIMIT_RSS_MIB} MiB`,
     slow: true,
@@ -117,6 +162,7 @@ export const GAUNTLET: Scenario[] = [
   {
     name: 'latency creep (blue)',
     kind: 'harmful',
+    right: 'switch to green before the SLO (colour fault), never a restart first, cured',
     expectTier: 2,
     failure: `health latency ≥ ${SLO_LATENCY_MS} ms`,
     slow: true,
@@ -152,6 +198,7 @@ export const GAUNTLET: Scenario[] = [
   {
     name: 'corrupted config file',
     kind: 'harmful',
+    right: 'rollback restores app.conf (config drift), cured',
     expectTier: 3,
     failure: 'immediately harmful (next nginx reload fails)',
     slow: false,
@@ -165,87 +212,81 @@ export const GAUNTLET: Scenario[] = [
   {
     name: 'disk filling',
     kind: 'harmful',
+    right: 'remediate: the clean-up empties the cache (disk fill), cured',
     expectTier: 1,
     failure: `${DATA_MOUNT} used ≥ ${DISK_LIMIT_PCT}%`,
     slow: true,
     timeoutMs: 150_000,
-    skip: async (ctx) => {
-      const df = (await sh(ctx.dir, ctx.host, `df -kP ${DATA_MOUNT} | tail -1`)).trim().split(/\s+/);
-      const sizeMB = Number(df[1]) / 1024;
-      if (df[5] !== DATA_MOUNT) return `${DATA_MOUNT} is not a filesystem of its own on the lab host (df: ${df.join(' ')})`;
-      if ((sizeMB * DISK_LIMIT_PCT) / 100 > DISK_FILL_CAP_MB) return `${DATA_MOUNT} is ${sizeMB.toFixed(0)} MB: filling it is more than the ${DISK_FILL_CAP_MB} MB this bench may write`;
-      return null;
-    },
+    skip: diskSkip,
     // A runaway cache: 1 MB/s into the data disk until the remediation empties the cache.
+    inject: (ctx) => diskFill(ctx, `${CACHE_DIR}/bench-fill`),
+  },
+  {
+    name: 'disk filling (path the clean-up misses)',
+    kind: 'harmful',
+    right: 'remediate once, reported NOT cured (the disk still fills), then no other action: a person is asked',
+    expectTier: 1,
+    expectCured: false,
+    failure: `${DATA_MOUNT} used ≥ ${DISK_LIMIT_PCT}%`,
+    slow: true,
+    timeoutMs: 150_000,
+    skip: diskSkip,
+    // A spool outside the cache the clean-up empties.
+    inject: (ctx) => diskFill(ctx, `${DATA_MOUNT}/spool/bench-fill`),
+  },
+  {
+    name: 'deploy during watch, then errors',
+    kind: 'harmful',
+    right: 'no action while r3 starts; then rollback to r2 (release regression since r3), cured',
+    expectTier: 3,
+    failure: 'immediately harmful once settled (30% of requests fail)',
+    slow: false,
+    timeoutMs: 150_000,
     inject: async (ctx) => {
+      await deployFaultyRelease(ctx.dir, ctx.host, { errorRate: 0.3 });
+      return {};
+    },
+  },
+  {
+    name: 'leak in a release deployed during watch',
+    kind: 'harmful',
+    right: 'no action while r3 starts and looks healthy; rollback to r2 once the leak is forecast (release regression), before the limit, cured',
+    expectTier: 3,
+    failure: `app rss ≥ ${LIMIT_RSS_MIB} MiB`,
+    slow: true,
+    timeoutMs: 240_000,
+    inject: async (ctx) => {
+      await deployFaultyRelease(ctx.dir, ctx.host, { leakMBPerSec: 1 });
+      return { projectedFailureAt: rssBreachAt };
+    },
+  },
+  {
+    name: 'error ramp (blue)',
+    kind: 'harmful',
+    right: 'switch to green (colour fault) while errors are still few, cured',
+    expectTier: 2,
+    failure: 'errors rise 2% every 3 s to 50%',
+    slow: false,
+    timeoutMs: 150_000,
+    inject: async (ctx) => {
+      let rate = 0.02;
       let stopped = false;
-      let written = 0;
-      let cleaned = false;
-      const file = `${CACHE_DIR}/bench-fill`;
+      await setFaults(ctx.dir, ctx.host, { blue: { errorRate: rate } });
       const writer = (async () => {
-        while (!stopped && written < DISK_FILL_CAP_MB) {
-          if (written > 0 && (await sh(ctx.dir, ctx.host, `test -e ${file} && echo yes || echo no`)).trim() === 'no') {
-            cleaned = true;
-            break;
-          }
-          await sh(ctx.dir, ctx.host, `dd if=/dev/zero of=${file} bs=1M count=1 oflag=append conv=notrunc status=none`);
-          written += 1;
-          await sleep(1000);
+        while (!stopped && rate < 0.5) {
+          await sleep(3000);
+          if (stopped) break;
+          rate = Math.min(0.5, rate + 0.02);
+          await setFaults(ctx.dir, ctx.host, { blue: { errorRate: rate } }).catch(() => undefined);
         }
       })();
       return {
         stop: async () => {
           stopped = true;
           await writer;
-          await sh(ctx.dir, ctx.host, `rm -f ${file}`);
         },
-        projectedFailureAt: diskBreachAt,
-        note: () => `${written} MB written${cleaned ? ', then the cache was emptied' : ''}`,
+        note: () => `error rate reached ${(rate * 100).toFixed(0)}%`,
       };
-    },
-  },
-  {
-    name: 'traffic spike (2000 req)',
-    kind: 'benign',
-    failure: '-',
-    slow: false,
-    timeoutMs: 60_000,
-    inject: async (ctx) => {
-      const t = Date.now();
-      const tally = await trafficSpike(ctx.address, 2000, 8);
-      return { note: () => `${tally.sent - tally.failed}/${tally.sent} ok in ${((Date.now() - t) / 1000).toFixed(0)} s` };
-    },
-  },
-  {
-    name: 'log rotation',
-    kind: 'benign',
-    failure: '-',
-    slow: false,
-    timeoutMs: 60_000,
-    inject: async (ctx) => {
-      await sh(
-        ctx.dir,
-        ctx.host,
-        [
-          'set -e',
-          'mv /var/log/nginx/access.log /var/log/nginx/access.log.1',
-          ': > /var/log/nginx/access.log',
-          'chown --reference=/var/log/nginx/access.log.1 /var/log/nginx/access.log 2>/dev/null || true',
-          'nginx -s reopen',
-        ].join('\n'),
-      );
-      return {};
-    },
-  },
-  {
-    name: 'cron CPU burst (3 s)',
-    kind: 'benign',
-    failure: '-',
-    slow: false,
-    timeoutMs: 60_000,
-    inject: async (ctx) => {
-      await sh(ctx.dir, ctx.host, cronBurstScript(3));
-      return {};
     },
   },
 ];

@@ -44,6 +44,7 @@ export async function resetHost(dir: string, host: string): Promise<void> {
     [
       'set -e',
       'rm -f /srv/app/releases/r1/faults.json /srv/app/releases/r2/faults.json /srv/bench-fill',
+      'rm -rf /srv/data/spool /srv/jobs /srv/data/cache/bench-fill /var/log/app-burst.log /tmp/backup.tgz /tmp/backup.img',
       'rm -rf /srv/app/releases/r3',
       'cd /srv/app && ln -sfn releases/r2 current.new && mv -T current.new current',
       'nginx -t -q && nginx -s reload',
@@ -144,6 +145,22 @@ export async function trafficSpike(address: string, count: number, concurrency: 
   const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
   const worker = async (): Promise<void> => {
     while (tally.sent < count) {
+      tally.sent++;
+      const [s] = await oneRequest(address, 3000, '/');
+      tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
+      if (!/^2\d\d$/.test(s)) tally.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return tally;
+}
+
+/** Traffic through nginx for `ms`: `concurrency` clients sending requests to `/` back to back. */
+export async function trafficFor(address: string, ms: number, concurrency: number): Promise<RequestTally> {
+  const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
+  const until = Date.now() + ms;
+  const worker = async (): Promise<void> => {
+    while (Date.now() < until) {
       tally.sent++;
       const [s] = await oneRequest(address, 3000, '/');
       tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;

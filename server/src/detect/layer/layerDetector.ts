@@ -96,6 +96,18 @@ export class LayerDetector {
     return e === undefined || !Number.isFinite(e) ? undefined : e;
   }
 
+  /** Each metric's normal range in the baseline rows (1st to 99th percentile), for people to read. */
+  bands(): Record<string, { low: number; high: number }> {
+    const out: Record<string, { low: number; high: number }> = {};
+    for (const [metric, values] of this.baseline.columns()) {
+      const v = values.filter(Number.isFinite).sort((a, b) => a - b);
+      if (v.length === 0) continue;
+      const at = (q: number): number => v[Math.min(v.length - 1, Math.max(0, Math.round(q * (v.length - 1))))];
+      out[metric] = { low: at(0.01), high: at(0.99) };
+    }
+    return out;
+  }
+
   /** The metric detector of `metric` (created on first sight, with the metric's direction and floors). */
   detectorOf(metric: string): MetricDetector {
     let d = this.metrics.get(metric);

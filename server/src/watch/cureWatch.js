@@ -1,0 +1,70 @@
+"use strict";
+Object.defineProperty(exports, "__esModule", { value: true });
+exports.CureWatch = void 0;
+exports.triggerOf = triggerOf;
+const verify_1 = require("../act/verify");
+/**
+ * The reason an action is judged by: what users saw when there was harm (after a switch the idle
+ * colour may still misbehave; that is not what the switch was for), else the cause's evidence.
+ */
+function triggerOf(decision) {
+    const cause = decision.cause;
+    if (!cause)
+        return [];
+    const own = cause.harm.length > 0 ? cause.harm : cause.evidence;
+    return own.filter((e) => e.source !== 'config' && e.source !== 'nodata');
+}
+/**
+ * Watches the samples after one action until its trigger has cleared (cured) or its window is
+ * over (not cured). An action whose trigger is configuration only (a file restored, a release
+ * returned) is judged by the action's own verification, which compared exactly that.
+ */
+class CureWatch {
+    decision;
+    report;
+    opts;
+    obs = [];
+    trigger;
+    constructor(decision, report, opts) {
+        this.decision = decision;
+        this.report = report;
+        this.opts = opts;
+        this.trigger = triggerOf(decision);
+    }
+    /** Decided at once, without samples: a configuration-only trigger, or an action that did not complete. */
+    immediate() {
+        if (this.report.status !== 'done')
+            return this.result(false, [], `NOT CURED: the ${this.report.action} did not complete (${this.report.status}): ${this.report.message}`);
+        if (this.trigger.length === 0)
+            return this.result(true, [], `cured: the trigger was configuration, and the ${this.report.action}'s verification found it restored`);
+        return null;
+    }
+    /** One sample's observations; a result once decided. */
+    add(observations, now) {
+        this.obs.push(...observations);
+        const v = (0, verify_1.checkCure)(this.trigger, this.obs, this.opts);
+        const over = now - this.opts.startedAt >= this.opts.windowMs;
+        if (v.cured)
+            return this.result(true, v.checks, `cured: ${v.checks.map((c) => `${c.metric} ${c.detail}`).join('; ')}`, v.samples, now);
+        if (!over)
+            return null;
+        const failed = v.checks.filter((c) => !c.ok);
+        return this.result(false, v.checks, `NOT CURED within ${Math.round(this.opts.windowMs / 1000)} s: ${failed.map((c) => `${c.metric} ${c.detail}`).join('; ')}`, v.samples, now);
+    }
+    result(cured, checks, summary, samples = 0, now = this.opts.startedAt) {
+        return {
+            host: this.decision.host,
+            action: this.report.action,
+            tier: this.decision.tier ?? 0,
+            cured,
+            windowMs: this.opts.windowMs,
+            tookMs: now - this.opts.startedAt,
+            trigger: this.trigger.map((e) => ({ layer: e.layer, metric: e.metric, source: e.source, band: e.band, baseline: e.baseline, now: e.now })),
+            checks,
+            samples,
+            summary,
+        };
+    }
+}
+exports.CureWatch = CureWatch;
+//# sourceMappingURL=cureWatch.js.map
