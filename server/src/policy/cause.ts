@@ -136,6 +136,10 @@ function whoTakes(resource: Resource, reasons: readonly Reason[], input: CauseIn
         const app = appIncrease >= APP_SHARE_OF_INCREASE * increase;
         return { app, processes: app ? [] : named(resource) };
       }
+      // The host uses no more than its baseline now (what raised the reason has gone): the app is
+      // the cause only if its own use is up and its own metrics say so.
+      const app = appIncrease > 0 && appReason !== undefined;
+      return { app, processes: [] };
     }
     // No baseline to measure the increase against: who holds most of it now.
     const topNow = named(resource)[0];
@@ -227,12 +231,16 @@ export function attributeCause(input: CauseInput): Cause {
   const resourceLeads = leading.filter((r) => r.layer !== 'app' && r.source !== 'config' && RESOURCE[key(r)] !== undefined && RESOURCE[key(r)] !== 'disk');
   const disk = leading.find((r) => r.layer === 'hardware' && r.metric === 'diskUsedPct' && r.source !== 'config');
 
-  // 3. Harm without a release to blame: a neighbour taking the resource, else the serving colour.
+  // 3. Harm without a release to blame: a neighbour taking the resource (whatever its score: the
+  // harm may outweigh it), else the serving colour.
   if (harm.length > 0) {
-    for (const r of resourceLeads) {
+    // Only CPU and memory, measured per process: a crash loop also moves the process count, and
+    // that is the app's doing however it looks from the host.
+    const resourceAny = scored.filter((r) => r.layer !== 'app' && r.source !== 'config' && (RESOURCE[key(r)] === 'cpu' || RESOURCE[key(r)] === 'memory'));
+    for (const r of input.processes ? resourceAny : []) {
       const resource = RESOURCE[key(r)];
       const w = whoTakes(resource, scored, input);
-      if (!w.app) {
+      if (!w.app && w.processes.length > 0) {
         return {
           kind: 'neighbour',
           resource,
