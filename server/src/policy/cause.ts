@@ -209,7 +209,10 @@ export function attributeCause(input: CauseInput): Cause {
     // Harm that was there before the release is not the release's doing.
     const after = harm.filter((h) => at === null || h.since === null || h.since >= at);
     if (after.length > 0 && (age === null || age <= input.blameMs)) {
-      const since = at === null ? `since release ${name} (deployed after the snapshot${change.from ? ` of ${releaseName(change.from)}` : ''})` : `since release ${name} at ${clock(at)}`;
+      const since =
+        change.seen === 'snapshot'
+          ? `since release ${name} (deployed after the snapshot${change.from ? ` of ${releaseName(change.from)}` : ''}${at !== null ? `, baseline at ${clock(at)}` : ''})`
+          : `since release ${name} at ${clock(at)}`;
       return {
         kind: 'release-regression',
         release: change,

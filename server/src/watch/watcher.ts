@@ -144,7 +144,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       evidence.setBands(watch.layerDetectors);
       this.hosts.set(h.spec, watch);
       this.extra.set(h.spec, {
-        release: new ReleaseTrack(env.layers.app.release ?? null, b ? (b.fingerprint.app.release?.target ?? null) : undefined),
+        // The agent re-reads hashes and the link every ~5 s: a config written with a deploy shows within two re-reads of it.
+        release: new ReleaseTrack(env.layers.app.release ?? null, b ? (b.fingerprint.app.release?.target ?? null) : undefined, Math.max(3 * env.intervalMs, 12_000)),
         evidence,
         baselineAt: b ? Date.parse(b.promotedAt) : null,
         files: {},
@@ -221,24 +222,15 @@ export class Watcher extends EventEmitter<WatchEvents> {
    * by harm, it is the cause a rollback cures. A rollback's own move is not a deploy.
    */
   private noticeRelease(host: string, x: HostExtra, sample: Sample): void {
-    const settle = Math.max(this.intervalMs * 3, 7_000);
     for (const [file, hash] of Object.entries(sample.config.files)) {
-      if (file in x.files && x.files[file] !== hash) x.release.noteFileChange(file, sample.ts, settle);
+      if (file in x.files && x.files[file] !== hash) x.release.noteFileChange(file, sample.ts);
       x.files[file] = hash;
     }
     const change = x.release.observe(sample.config.release, sample.ts, this.acting.has(host));
     if (!change) return;
     this.snapshotReleases.delete(host);
     this.emit('release', host, change.from, change.to);
-    this.engine.auditLog().record({
-      env: this.envName,
-      host,
-      kind: 'decision',
-      outcome: 'decided',
-      actor: 'watch',
-      summary: `new release on ${host}: ${change.from ?? 'none'} → ${change.to ?? 'none'}, deployed outside Plumbline; judged once it has settled (healthy: proposed as the new baseline; harmful: rolled back)`,
-      details: { release: change },
-    });
+    this.note(host, `new release on ${host}: ${change.from ?? 'none'} → ${change.to ?? 'none'}, deployed outside Plumbline; judged once it has settled (healthy: proposed as the new baseline; harmful: rolled back)`, { release: change });
   }
 
   /** A baseline promoted outside this watch (a proposal accepted with `plumbline promote`) becomes the reference. */
@@ -348,17 +340,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
       why: `release ${releaseName(cause.release.to)} deployed outside Plumbline has served without harm for the settle window; promote it as the new baseline`,
     };
     decision.proposal = proposal;
-    this.hosts.get(host)?.acceptRelease(cause.release.to);
+    this.hosts.get(host)?.acceptRelease(cause.release.to, Object.fromEntries(cause.release.files.map((f) => [f, x.files[f] ?? null])));
     this.emit('proposal', proposal);
-    this.engine.auditLog().record({
-      env: this.envName,
-      host,
-      kind: 'decision',
-      outcome: 'decided',
-      actor: 'watch',
-      summary: `${cause.summary}: no action; proposed as the new baseline (${proposal.command}); the app relearns its normal on it`,
-      details: { proposal, cause },
-    });
+    this.note(host, `${cause.summary}: no action; proposed as the new baseline (${proposal.command}); the app relearns its normal on it`, { proposal, cause });
+  }
+
+  /** What the watch itself noticed (a release, a proposal), in the audit log. */
+  private note(host: string, summary: string, details: Record<string, unknown>): void {
+    this.engine.auditLog().record({ env: this.envName, host, kind: 'decision', outcome: 'decided', actor: 'watch', summary, details });
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
