@@ -1,7 +1,7 @@
 # ==== stream mode ===============================================================================
 # Per interval the shell forks: cat (one /proc snapshot), date, df, sleep; plus grep x2 (+ tr per
-# candidate) with --process, curl with --health, curl with --metrics, and sha256sum per managed
-# file and readlink only every ~5 s. Everything else (parsing, rates, JSON) is the one awk.
+# candidate) with --process, curl with --health, curl with --metrics, readlink with --release, and
+# sha256sum per managed file only every ~5 s. Everything else (parsing, rates, JSON) is the one awk.
 
 pl_sleep_ms() { # MS
   sleep "$(($1 / 1000)).$(($1 % 1000 / 100))$(($1 % 100 / 10))$(($1 % 10))" 2>/dev/null || sleep $((($1 + 999) / 1000))
@@ -33,7 +33,7 @@ pl_disks() { # agent args — one df for every --mount that exists (default /), 
   [ $# -eq 0 ] || df -kP -- "$@" 2>/dev/null
 }
 
-pl_config() { # agent args — hashes of managed files and the release target, by argv index
+pl_config() { # agent args — hashes of managed files, by argv index
   pl_i=0
   pl_w=
   for pl_a in "$@"; do
@@ -49,9 +49,12 @@ pl_config() { # agent args — hashes of managed files and the release target, b
     fi
     ! pl_takes_value "$pl_a" || pl_w=$pl_a
   done
-  if [ "$PL_RELEASE_SET" = 1 ]; then
-    if [ -L "$PL_RELEASE" ] && pl_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then printf '@r 1 %s\n' "$pl_t"; else printf '@r 0\n'; fi
-  fi
+}
+
+# The release target every interval (one readlink): a deploy restarts the app, and the restart is
+# told from a crash only by the link having moved in the same sample.
+pl_release() {
+  if [ -L "$PL_RELEASE" ] && pl_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then printf '@r 1 %s\n' "$pl_t"; else printf '@r 0\n'; fi
 }
 
 pl_tick() { # EMIT REFRESH agent-args — one interval's raw input for the stream awk
@@ -68,6 +71,7 @@ pl_tick() { # EMIT REFRESH agent-args — one interval's raw input for the strea
   [ "$PL_HEALTH_SET" = 0 ] || pl_health
   [ -z "$PL_METRICS" ] || pl_metrics
   [ "$pl_refresh" = 0 ] || pl_config "$@"
+  [ "$PL_RELEASE_SET" = 0 ] || pl_release
   printf '@E %s\n' "$pl_emit"
 }
 
@@ -84,7 +88,7 @@ pl_stream() { # agent args
   PL_HTTP_S=$((PL_INTERVAL_MS * 8 / 10000))
   [ "$PL_HTTP_S" -ge 1 ] || PL_HTTP_S=1
   [ "$PL_HTTP_S" -le 3 ] || PL_HTTP_S=3
-  # Hashes and the release target are re-read about every 5 s, whatever the interval.
+  # Hashes are re-read about every 5 s, whatever the interval; the release target every interval.
   pl_every=$(((5000 + PL_INTERVAL_MS - 1) / PL_INTERVAL_MS))
   pl_up=0
   { read -r pl_up _ </proc/uptime; } 2>/dev/null

@@ -15,7 +15,7 @@ import { LoadGate } from './loadGate';
 import { observationsOf } from './observations';
 
 /**
- * The streaming agent re-reads file hashes and the release link about every 5 s, whatever the
+ * The streaming agent re-reads file hashes about every 5 s (the release link every interval), whatever the
  * interval; for this long after a new baseline its samples may describe the host before the action.
  */
 export const CONFIG_REREAD_MS = 7_000;
