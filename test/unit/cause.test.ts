@@ -186,3 +186,13 @@ describe('cause: a crash loop is the app\'s', () => {
     assert.equal(attributeCause(input([down, procsMoved], procs(20, 10, [[3, 'sh', 5, 100]]))).kind, 'colour-fault');
   });
 });
+
+describe('cause: harm that is not', () => {
+  it('a forecast beyond the risk horizon (scored below minor) or one traffic explains is no harm', () => {
+    const far = reason({ source: 'forecast', metric: 'rssKiB', score: 0.1, forecast: { limit: 524_288, timeToBreachMs: 1_500_000, slopePerSec: 100 } });
+    assert.equal(isHarm(far), false);
+    const busy = reason({ source: 'forecast', metric: 'rssKiB', score: 0.9, explainedBy: 'traffic', forecast: { limit: 524_288, timeToBreachMs: 200_000, slopePerSec: 1500 } });
+    assert.equal(isHarm(busy), false);
+    assert.notEqual(attributeCause(input([busy])).kind, 'colour-fault');
+  });
+});

@@ -55,12 +55,13 @@ function worse(r: Reason): boolean {
 
 /**
  * Harm users see: a service signal measured worse than its baseline at a score that counts, or a
- * forecast that an app limit (memory, latency SLO, fds) will be reached. A service metric that is
- * merely missing is no evidence of harm.
+ * forecast that an app limit (memory, latency SLO, fds) will be reached within the risk horizon. A
+ * service metric that is merely missing, or a finding traffic explains, is no evidence of harm.
  */
 export function isHarm(r: Reason, minScore = HARM_MIN_SCORE): boolean {
-  if (r.layer !== 'app' || r.score <= 0) return false;
-  if (r.source === 'forecast') return r.forecast?.timeToBreachMs != null;
+  if (r.layer !== 'app' || r.score <= 0 || r.explainedBy) return false;
+  // A forecast counts once it scores like one: risk keeps breaches beyond its horizon below minor.
+  if (r.source === 'forecast') return r.forecast?.timeToBreachMs != null && r.score >= minScore;
   return SERVICE_METRICS.has(r.metric) && r.score >= minScore && (r.source === 'stats' || r.source === 'model') && worse(r);
 }
 

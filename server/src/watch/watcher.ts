@@ -10,7 +10,7 @@ import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import type { Monitor } from '../monitor/monitor';
 import type { Sample } from '../monitor/sample';
-import { Policy, attributeCause, policyFromConfig, releaseName, type Cause, type Decision, type Proposal } from '../policy';
+import { Policy, SERVICE_METRICS, attributeCause, policyFromConfig, releaseName, type Cause, type Decision, type Evidence, type Proposal } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { causeInputOf, servingColour } from './causeInput';
 import { CureWatch, type CureResult } from './cureWatch';
@@ -388,6 +388,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
         need: Math.max(3, this.policy.cfg.persistence[1]),
         windowMs: this.policy.cfg.escalateAfterMs,
         startedAt: Date.now(),
+        service: serviceEvidence(x.evidence.bands()),
       });
       const now = cure.immediate();
       if (now) this.cureDecided(host, now, decision);
@@ -461,6 +462,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
   }
+}
+
+/** What users get (health, latency, errors through the front door) held to its baseline band: how a switch without harm is judged. */
+function serviceEvidence(bands: Record<string, { low: number; high: number }>): Evidence[] {
+  return [...SERVICE_METRICS].flatMap((metric): Evidence[] => {
+    const band = bands[`app.${metric}`];
+    return band ? [{ layer: 'app', metric, source: 'stats', band, baseline: null, now: null, since: null, score: 0, detail: `${metric} within its baseline band` }] : [];
+  });
 }
 
 /** The limits of plumbline.yaml by `layer.metric`: what a cure check holds a metric to. */
