@@ -4,7 +4,9 @@
 # glob and counts each process's open fds with a glob, and the one awk reads /proc itself. With
 # --process, argv is read (grep, tr) only for processes new since the last interval, and for all
 # of them on the ~5 s look below.
-# About every 5 s one `df`, one `stat` of the managed files and one `readlink` of the release run;
+# The release link is looked at every interval without a fork (test -ef against the directory it
+# resolved to); `readlink` runs only when it moved. About every 5 s one `df` and one `stat` of the
+# managed files run;
 # a managed file is hashed only when its stat changed, and every file on a full pass every
 # --full-hash-ms. curl runs only when the agent itself is asked to fetch --health or --metrics.
 
@@ -82,7 +84,7 @@ pl_disks() { # agent args — one df for every --mount that exists (default /), 
   [ $# -eq 0 ] || df -kP -- "$@" 2>/dev/null
 }
 
-pl_config() { # FULL agent-args — managed files by argv index: a hash when the stat changed (or FULL=1); the release target
+pl_config() { # FULL agent-args — managed files by argv index: a hash when the stat changed (or FULL=1)
   pl_full=$1
   shift
   pl_n=$#
@@ -132,8 +134,28 @@ pl_config() { # FULL agent-args — managed files by argv index: a hash when the
       shift
     done
   fi
-  if [ "$PL_RELEASE_SET" = 1 ]; then
-    if [ -L "$PL_RELEASE" ] && pl_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then printf '@r 1 %s\n' "$pl_t"; else printf '@r 0\n'; fi
+}
+
+# The release target every interval: a deploy restarts the app, and the restart is told from a
+# crash only by the link having moved in the same sample. Without a fork while the link still
+# resolves to the directory it did (test -ef is a builtin of dash, busybox sh and bash);
+# readlink runs only when it moved (or was never read).
+pl_rel_t=
+pl_rel_abs=
+pl_release() {
+  if [ -n "$pl_rel_abs" ] && [ -L "$PL_RELEASE" ] && [ "$PL_RELEASE" -ef "$pl_rel_abs" ]; then
+    printf '@r 1 %s\n' "$pl_rel_t"
+    return
+  fi
+  pl_rel_abs=
+  if [ -L "$PL_RELEASE" ] && pl_rel_t=$(readlink -- "$PL_RELEASE" 2>/dev/null); then
+    case $pl_rel_t in
+      /*) pl_rel_abs=$pl_rel_t ;;
+      *) pl_rel_abs=${PL_RELEASE%/*}/$pl_rel_t ;;
+    esac
+    printf '@r 1 %s\n' "$pl_rel_t"
+  else
+    printf '@r 0\n'
   fi
 }
 
@@ -151,6 +173,7 @@ pl_tick() { # EMIT CHECK FULL agent-args — one interval's raw input for the st
   fi
   [ "$PL_HEALTH_SET" = 0 ] || pl_health
   [ -z "$PL_METRICS" ] || pl_metrics
+  [ "$PL_RELEASE_SET" = 0 ] || pl_release
   printf '@E %s\n' "$pl_emit"
 }
 
@@ -179,8 +202,8 @@ pl_stream() { # agent args
   PL_HTTP_S=$((PL_INTERVAL_MS * 8 / 10000))
   [ "$PL_HTTP_S" -ge 1 ] || PL_HTTP_S=1
   [ "$PL_HTTP_S" -le 3 ] || PL_HTTP_S=3
-  # Disks, file stats and the release target are looked at about every 5 s, whatever the
-  # interval; every file is hashed on a full pass about every --full-hash-ms.
+  # Disks and file stats are looked at about every 5 s, whatever the interval (the release target
+  # every interval); every file is hashed on a full pass about every --full-hash-ms.
   pl_every=$(((5000 + PL_INTERVAL_MS - 1) / PL_INTERVAL_MS))
   pl_fullevery=$(((PL_FULL_HASH_MS + PL_INTERVAL_MS * pl_every - 1) / (PL_INTERVAL_MS * pl_every)))
   [ "$pl_fullevery" -ge 1 ] || pl_fullevery=1

@@ -23,6 +23,13 @@ export class DriftCodeActions implements vscode.CodeActionProvider {
       const data = dataOf(d);
       if (!data) continue;
       const atRisk = data.kind === 'host' && data.risk !== undefined && data.risk !== 'ok';
+      if (data.kind === 'host' && data.proposal) {
+        const a = new vscode.CodeAction(`Promote release ${data.proposal} as the baseline of ${data.host}`, vscode.CodeActionKind.QuickFix);
+        a.command = { title: a.title, command: Commands.promoteRelease, arguments: [{ env: data.env, host: data.host }] };
+        a.diagnostics = [d];
+        a.isPreferred = true;
+        actions.push(a);
+      }
       if (data.kind === 'host' && data.state !== 'drift' && !atRisk) continue;
       const key = `${data.env}/${data.host}/${data.kind === 'drift' ? data.remote : ''}`;
       if (seen.has(key)) continue;

@@ -5,6 +5,7 @@ import { WorkDoneProgress, type WorkDoneProgressBegin, type WorkDoneProgressRepo
 import type { RequestType } from 'vscode-languageserver-protocol';
 import {
   AcceptLive,
+  PromoteRelease,
   CaptureBaseline,
   CheckHosts,
   Commands,
@@ -141,6 +142,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       if (!target) return undefined;
       const info = await deps.client().sendRequest(AcceptLive.type, target);
       deps.output.info(`${target.env}/${target.host}: live state accepted as baseline v${info.version}`);
+      return info;
+    }),
+    reg(Commands.promoteRelease, async (arg) => {
+      if (!requireTrust()) return undefined;
+      const target = hostTarget(arg);
+      if (!target) return undefined;
+      const info = await deps.client().sendRequest(PromoteRelease.type, target);
+      deps.output.info(`${target.env}/${target.host}: release promoted as baseline v${info.version} (${info.reason})`);
       return info;
     }),
     reg(Commands.showDiff, async (arg) => {

@@ -20,6 +20,7 @@ import { WorkspaceSession } from './lsp/session';
 import { SettingsCache } from './lsp/settings';
 import {
   AcceptLive,
+  PromoteRelease,
   ApproveDecision,
   AuditAppended,
   AuditEntries,
@@ -180,6 +181,10 @@ connection.onRequest(CheckHosts.type, async (p, token) => {
 connection.onRequest(AcceptLive.type, async (p) => {
   if (!session) throw noSession();
   return session.acceptLive(p.env, p.host, p.reason);
+});
+connection.onRequest(PromoteRelease.type, async (p) => {
+  if (!session) throw noSession();
+  return session.promoteRelease(p.env, p.host);
 });
 connection.onRequest(TakeSnapshot.type, async (p, token) => {
   if (!session) throw noSession();

@@ -18,7 +18,7 @@ const DEPLOY_LEAKY_RELEASE = faultyReleaseScript({ leakMBPerSec: 1 });
 
 interface GuardJson {
   actions: Array<{ host: string; action: string; status: string; verification?: { ok: boolean } }>;
-  decisions: Array<{ host: string; tier: number; blockedBy?: string; reasons: Array<{ source: string; forecast?: { timeToBreachMs: number | null } }> }>;
+  decisions: Array<{ host: string; tier: number | null; blockedBy?: string; cause: { kind: string } | null; reasons: Array<{ source: string; forecast?: { timeToBreachMs: number | null } }> }>;
   final: Array<{ host: string; state: string }>;
 }
 
@@ -54,8 +54,10 @@ describe('guard: a deployment watched and acted on', { skip }, () => {
     assert.ok(acted.length >= 1, JSON.stringify(out.actions));
     assert.ok(acted.every((a) => a.verification?.ok), 'every action verified');
     assert.deepEqual(out.actions.filter((a) => a.host !== 'web-1'), [], 'no action on the healthy host');
-    const first = out.decisions.find((d) => d.host === 'web-1' && !d.blockedBy);
-    assert.ok(first && first.tier >= 2, `a leak is not a tier-1 matter: ${JSON.stringify(first)}`);
+    // Decisions without a tier explain why nothing is done yet; the first one that acts is what counts.
+    const first = out.decisions.find((d) => d.host === 'web-1' && d.tier !== null && !d.blockedBy);
+    assert.ok(first && first.tier! >= 2, `a leak is not a tier-1 matter: ${JSON.stringify(first)}`);
+    assert.equal(first!.cause?.kind, 'release-regression', 'the leak came with the canary release');
     const forecast = first!.reasons.find((x) => x.source === 'forecast');
     assert.ok(forecast?.forecast?.timeToBreachMs != null && forecast.forecast.timeToBreachMs > 0, 'decided on a forecast, before the breach');
     const audit = await runCli(['audit', 'lab', '--config', config, '--json']);

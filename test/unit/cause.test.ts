@@ -162,3 +162,37 @@ describe('cause: disks, OS, nothing', () => {
     assert.equal(isHarm(reason({ layer: 'hardware', source: 'forecast', metric: 'diskUsedPct', forecast: { limit: 1, timeToBreachMs: 1000, slopePerSec: 1 } })), false);
   });
 });
+
+describe('cause: harm that a neighbour explains', () => {
+  it('a weak host CPU finding under strong latency harm still names the neighbour, not the colour', () => {
+    const hw = reason({ layer: 'hardware', metric: 'cpuPct', value: 150, baseline: 20, score: 0.2 });
+    const slow = reason({ metric: 'healthLatencyMs', value: 400, baseline: 5, score: 0.95 });
+    const c = attributeCause(input([slow, hw], procs(150, 12, [[77, 'nightly-batch', 130, 1_000]])));
+    assert.equal(c.kind, 'neighbour');
+  });
+
+  it('a host back at its baseline use does not make the app the taker of a stale reason', () => {
+    const hw = reason({ layer: 'os', metric: 'hostRssKiB', value: 600_000, baseline: 220_000, score: 0.5 });
+    const c = attributeCause(input([hw], procs(20, 10, [[5, 'cache-warmer', 0, 1_000]])));
+    assert.notEqual(c.kind, 'app-resource');
+  });
+});
+
+describe('cause: a crash loop is the app\'s', () => {
+  it('failing health with the process count moving is the serving colour, not a neighbour', () => {
+    const procsMoved = reason({ layer: 'os', metric: 'processes', value: 40, baseline: 30, score: 0.6 });
+    const down = reason({ metric: 'healthOk', value: 0, baseline: 1, score: 0.95 });
+    assert.equal(attributeCause(input([down, procsMoved])).kind, 'colour-fault');
+    assert.equal(attributeCause(input([down, procsMoved], procs(20, 10, [[3, 'sh', 5, 100]]))).kind, 'colour-fault');
+  });
+});
+
+describe('cause: harm that is not', () => {
+  it('a forecast beyond the risk horizon (scored below minor) or one traffic explains is no harm', () => {
+    const far = reason({ source: 'forecast', metric: 'rssKiB', score: 0.1, forecast: { limit: 524_288, timeToBreachMs: 1_500_000, slopePerSec: 100 } });
+    assert.equal(isHarm(far), false);
+    const busy = reason({ source: 'forecast', metric: 'rssKiB', score: 0.9, explainedBy: 'traffic', forecast: { limit: 524_288, timeToBreachMs: 200_000, slopePerSec: 1500 } });
+    assert.equal(isHarm(busy), false);
+    assert.notEqual(attributeCause(input([busy])).kind, 'colour-fault');
+  });
+});

@@ -38,3 +38,15 @@ describe('cure check: the trigger, not the host, says whether an action cured', 
     assert.equal(checkCure([], [], OPTS).cured, false);
   });
 });
+
+describe('cure check: what a switch is judged by', () => {
+  it('without harm, a switch is judged by what users get, not by the idle colour\u2019s resources', async () => {
+    const { triggerOf } = await import('../../server/src/watch/cureWatch');
+    const cpu: Evidence = { ...errors, metric: 'cpuPct', band: { low: 1, high: 5 } };
+    const cause = { kind: 'app-resource' as const, resource: 'cpu' as const, summary: 'spins', evidence: [cpu], harm: [] };
+    const decision = { host: 'web-1', ts: T0, tier: 2 as const, action: 'switch' as const, mode: 'auto' as const, execute: true, needsApproval: false, reasons: [], cause, cures: [], decidedBy: 'thresholds' as const, why: '' };
+    assert.deepEqual(triggerOf(decision, [errors]).map((e) => e.metric), ['errorRatio']);
+    assert.deepEqual(triggerOf({ ...decision, action: 'remediate', tier: 1 }, [errors]).map((e) => e.metric), ['cpuPct']);
+    assert.deepEqual(triggerOf({ ...decision, cause: { ...cause, kind: 'colour-fault', colour: 'blue', other: null, harm: [errors] } }, []).map((e) => e.metric), ['errorRatio']);
+  });
+});

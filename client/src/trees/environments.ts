@@ -1,5 +1,5 @@
 import * as vscode from 'vscode';
-import type { EnvironmentView, FindingView, HostView, LayerRiskView, ReasonView, RenderedRow } from '../../../server/src/protocol/protocol';
+import type { DecisionView, EnvironmentView, FindingView, HostView, LayerRiskView, ProposalView, ReasonView, RenderedRow } from '../../../server/src/protocol/protocol';
 import { reasonLine, riskPhrase, stateWord } from '../../../server/src/protocol/riskWords';
 import type { FleetModel } from '../model';
 import { hostDescription, hostIcon, layerDescription, riskIcon, riskWords, severityColor, stateWords, summarize, worstFirst } from '../presentation';
@@ -11,6 +11,10 @@ export type EnvNode =
   | { kind: 'layer'; env: string; host: HostView; layer: FindingView['layer']; findings: FindingView[]; risk?: LayerRiskView }
   | { kind: 'finding'; env: string; host: string; finding: FindingView }
   | { kind: 'reason'; env: string; host: string; reason: ReasonView }
+  /** Why the watch decided what it did about the host: cause, evidence, what each tier cures. */
+  | { kind: 'why'; env: string; host: string; decision: DecisionView }
+  /** A healthy release deployed outside Plumbline, proposed as the host's baseline. */
+  | { kind: 'proposal'; env: string; host: string; proposal: ProposalView }
   | { kind: 'message'; text: string; tooltip?: string; severity: 'info' | 'warning' | 'error' };
 
 const LAYERS: ReadonlyArray<FindingView['layer']> = ['hardware', 'os', 'app'];
@@ -59,10 +63,19 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
           .filter((l) => l.findings.length > 0 || l.risk)
           .map((l): EnvNode => ({ kind: 'layer', env: node.env, host: node.host, ...l }));
         const stream = node.host.watch?.stream === 'backoff' ? [{ kind: 'message' as const, text: `unreachable: ${node.host.watch.streamError ?? 'stream down'}`, severity: 'warning' as const }] : [];
-        if (layers.length > 0) return [...stream, ...layers];
+        const why: EnvNode[] = [
+          ...(node.host.proposal ? [{ kind: 'proposal' as const, env: node.env, host: node.host.host, proposal: node.host.proposal }] : []),
+          ...(node.host.decision ? [{ kind: 'why' as const, env: node.env, host: node.host.host, decision: node.host.decision }] : []),
+        ];
+        if (layers.length > 0) return [...stream, ...why, ...layers];
         if (node.host.reason) return [{ kind: 'message', text: node.host.reason, severity: node.host.state === 'error' ? 'error' : node.host.state === 'unreachable' ? 'warning' : 'info' }];
         return [];
       }
+      case 'why':
+        return [
+          ...node.decision.evidence.map((text): EnvNode => ({ kind: 'message', text, severity: 'info' })),
+          ...node.decision.tiers.map((text): EnvNode => ({ kind: 'message', text, severity: 'info' })),
+        ];
       case 'layer':
         return [
           ...(node.risk?.reasons ?? []).map((reason): EnvNode => ({ kind: 'reason', env: node.env, host: node.host.host, reason })),
@@ -87,13 +100,13 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
       }
       case 'host': {
         const h = node.host;
-        const hasChildren = h.findings.some((f) => f.severity !== 'info') || Boolean(h.reason) || Boolean(h.risk);
+        const hasChildren = h.findings.some((f) => f.severity !== 'info') || Boolean(h.reason) || Boolean(h.risk) || Boolean(h.decision) || Boolean(h.proposal);
         const item = new vscode.TreeItem(h.host, hasChildren ? vscode.TreeItemCollapsibleState.Collapsed : vscode.TreeItemCollapsibleState.None);
         item.id = `host:${node.env}/${h.host}`;
         item.description = hostDescription(h);
         item.iconPath = hostIcon(h);
         // State (and risk while watched) in contextValue so menus can offer e.g. "Accept live" only on drifted hosts.
-        item.contextValue = `plumbline.host.${h.state}${h.risk ? `.risk-${h.risk.state}` : ''}`;
+        item.contextValue = `plumbline.host.${h.state}${h.risk ? `.risk-${h.risk.state}` : ''}${h.proposal ? '.proposal' : ''}`;
         const md = new vscode.MarkdownString(undefined, true);
         md.appendMarkdown(`**${h.host}** — ${stateWords(h)}\n\n`);
         if (h.reason) md.appendMarkdown(`${h.reason}\n\n`);
@@ -123,6 +136,40 @@ export class EnvironmentsTree implements vscode.TreeDataProvider<EnvNode>, vscod
           if (r.lastSampleTs === null) md.appendMarkdown('\n_no sample yet_');
           item.tooltip = md;
         }
+        return item;
+      }
+      case 'why': {
+        const d = node.decision;
+        const what = d.tier === null ? 'no action' : `tier ${d.tier} ${d.action}${d.blockedBy ? ` (blocked: ${d.blockedBy})` : d.executed ? ' (ran)' : ''}`;
+        const item = new vscode.TreeItem(`why: ${what}`, vscode.TreeItemCollapsibleState.Collapsed);
+        item.id = `why:${node.env}/${node.host}`;
+        item.description = `${d.cause ?? 'no cause'} · ${d.summary}`;
+        item.iconPath = new vscode.ThemeIcon('question');
+        item.contextValue = 'plumbline.why';
+        const md = new vscode.MarkdownString(`**${escape(node.host)}: ${escape(what)}** — cause **${escape(d.cause ?? 'none')}**, decided by ${d.decidedBy}
+
+${escape(d.summary)}
+
+`);
+        for (const e of d.evidence) md.appendMarkdown(`- evidence: ${escape(e)}
+`);
+        for (const t of d.tiers) md.appendMarkdown(`- ${escape(t)}
+`);
+        md.appendMarkdown(`
+_${escape(d.why)}_`);
+        item.tooltip = md;
+        return item;
+      }
+      case 'proposal': {
+        const p = node.proposal;
+        const item = new vscode.TreeItem(`proposal: promote ${p.release.to ?? '(none)'} as the baseline`, vscode.TreeItemCollapsibleState.None);
+        item.id = `proposal:${node.env}/${node.host}`;
+        item.description = p.why;
+        item.iconPath = new vscode.ThemeIcon('lightbulb');
+        item.contextValue = 'plumbline.proposal';
+        item.tooltip = `${p.why}
+Accept: Plumbline: Promote Release as Baseline, or ${p.command}`;
+        item.command = { title: 'Promote Release as Baseline', command: 'plumbline.promoteRelease', arguments: [{ env: node.env, host: node.host }] };
         return item;
       }
       case 'reason': {

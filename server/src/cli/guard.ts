@@ -82,7 +82,7 @@ export function registerGuardCommand(program: Command): void {
       const actions: ActionReport[] = [];
       watcher.on('decision', (d) => {
         decisions.push(d);
-        note(`guard: ${d.host}: decision tier ${d.tier} ${d.action} [${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}]: ${d.why}`, quiet);
+        note(`guard: ${d.host}: decision ${d.tier === null ? 'no action' : `tier ${d.tier} ${d.action}`} [${d.cause?.kind ?? 'no cause'}; ${d.mode}${d.blockedBy ? `, blocked by ${d.blockedBy}` : ''}]: ${d.why}`, quiet);
       });
       watcher.on('action', (r) => {
         actions.push(r);

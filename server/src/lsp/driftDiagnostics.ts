@@ -157,7 +157,7 @@ export function hostEntryDiagnostics(env: EnvironmentConfig, views: HostView[]):
   for (const entry of env.hosts) {
     const v = views.find((h) => h.host === entry.spec);
     const atRisk = v ? riskSeverity(v) : undefined;
-    if (!v || ((v.state === 'clean' || v.state === 'unknown') && atRisk === undefined)) continue;
+    if (!v || ((v.state === 'clean' || v.state === 'unknown') && atRisk === undefined && !v.proposal)) continue;
     const stateSeverity =
       v.state === 'drift'
         ? severityOfDrift(v.highest ?? 'low')
@@ -183,18 +183,28 @@ export function hostEntryDiagnostics(env: EnvironmentConfig, views: HostView[]):
       state: v.state,
       ...(v.risk ? { risk: v.risk.state } : {}),
       ...(topReason ? { metric: topReason.metric } : {}),
+      ...(v.proposal ? { proposal: v.proposal.release.to ?? '(none)' } : {}),
     };
     const risk = v.risk ? `${riskPhrase(v.risk)} ${v.risk.value.toFixed(2)}${topReason ? `: ${topReason.detail}` : ''}` : 'not scored yet';
     out.push({
       range: entry.range,
       severity,
       source: SOURCE,
-      code: v.risk && v.risk.state !== 'ok' ? `risk-${v.risk.state}` : v.state,
-      message: `${v.host} (${env.name}): ${describeState(v)}: ${v.reason ?? ''}${top ? ` — ${top}` : ''}; risk: ${risk}`,
+      code: v.risk && v.risk.state !== 'ok' ? `risk-${v.risk.state}` : v.proposal ? 'proposal' : v.state,
+      message: `${v.host} (${env.name}): ${describeState(v)}: ${v.reason ?? ''}${top ? ` — ${top}` : ''}; risk: ${risk}${decisionText(v)}`,
       data,
     });
   }
   return out;
+}
+
+/** "; decided: no action (neighbour: cpu taken by pid 4242 …)": the watch's last decision, when there is one. */
+function decisionText(v: HostView): string {
+  const d = v.decision;
+  const p = v.proposal ? `; proposal: ${v.proposal.why} (${v.proposal.command})` : '';
+  if (!d) return p;
+  const what = d.tier === null ? 'no action' : `tier ${d.tier} ${d.action}${d.blockedBy ? ` (blocked: ${d.blockedBy})` : ''}`;
+  return `; decided: ${what} (${d.cause ?? 'no cause'}: ${d.summary})${p}`;
 }
 
 export function fileUri(file: string): string {

@@ -1,6 +1,6 @@
 import type { Hover, Position, Range } from 'vscode-languageserver';
 import type { EnvironmentConfig } from '../config/types';
-import type { HostView } from '../protocol/protocol';
+import type { DecisionView, HostView } from '../protocol/protocol';
 import { reasonLine, riskPhrase, stateWord } from '../protocol/riskWords';
 import { describeState } from './hostViews';
 
@@ -8,6 +8,26 @@ function contains(r: Range, p: Position): boolean {
   const after = p.line > r.start.line || (p.line === r.start.line && p.character >= r.start.character);
   const before = p.line < r.end.line || (p.line === r.end.line && p.character <= r.end.character);
   return after && before;
+}
+
+/** Host data in markdown: no markup from the host gets through. */
+function md(text: string): string {
+  return text.replace(/[\\`*_{}[\]<>|]/g, (c) => `\\${c}`);
+}
+
+/** Why the watch decided what it did: cause, evidence, what each tier cures, and which mapping decided. */
+export function whyLines(d: DecisionView): string[] {
+  const what = d.tier === null ? 'no action' : `tier ${d.tier} ${d.action}${d.blockedBy ? ` (blocked: ${d.blockedBy})` : d.executed ? ' (ran)' : ''}`;
+  return [
+    `**Why: ${what}** — cause **${d.cause ?? 'none'}** (decided by ${d.decidedBy})`,
+    '',
+    md(d.summary),
+    '',
+    ...d.evidence.map((e) => `- evidence: ${md(e)}`),
+    ...d.tiers.map((t) => `- ${md(t)}`),
+    '',
+    `_${md(d.why)}_`,
+  ];
 }
 
 /** Hover on a host entry of plumbline.yaml: reachability, baseline, drift, and per-layer risk with reasons while watched. */
@@ -34,6 +54,8 @@ export function hostHover(envs: EnvironmentConfig[], views: (env: string) => Hos
       }
       for (const r of risk.reasons.slice(0, 3)) lines.push('', `- ${r.detail}`);
     }
+    if (v?.decision) lines.push('', ...whyLines(v.decision));
+    if (v?.proposal) lines.push('', `**Proposal:** ${md(v.proposal.why)}. Accept with *Plumbline: Promote Release as Baseline* or \`${v.proposal.command}\`.`);
     if (v?.checkedAt) lines.push('', `_as of ${v.checkedAt}_`);
     return { contents: { kind: 'markdown', value: lines.join('\n') }, range: entry.range };
   }

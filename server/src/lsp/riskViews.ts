@@ -5,11 +5,14 @@
 import type { ActionReport } from '../act/types';
 import type { AuditView } from '../audit/log';
 import type { HostStreamState } from '../monitor/hostStream';
+import { explainDecision, type Decision, type Proposal } from '../policy';
 import type { HostRisk, LayerRisk, Reason } from '../risk/types';
 import type { HostPhase } from '../watch/hostWatch';
 import type {
   ActionReportView,
   AuditEntryView,
+  DecisionView,
+  ProposalView,
   HostWatchView,
   LayerRiskView,
   ReasonView,
@@ -104,4 +107,26 @@ export function auditEntryView(e: AuditView): AuditEntryView {
     ...(failedChecks && failedChecks.length ? { failedChecks } : {}),
     ...(reasons && reasons.length ? { reasons } : {}),
   };
+}
+
+/** A decision as the editor shows it: the same explanation the CLI prints and the audit keeps. */
+export function decisionView(d: Decision): DecisionView {
+  const x = explainDecision(d);
+  return {
+    ts: d.ts,
+    tier: d.tier,
+    action: d.action,
+    ...(d.blockedBy ? { blockedBy: d.blockedBy } : {}),
+    executed: d.execute,
+    cause: d.cause?.kind ?? null,
+    summary: d.cause?.summary ?? d.why,
+    evidence: x.evidence,
+    tiers: x.tiers,
+    why: d.why,
+    decidedBy: d.decidedBy,
+  };
+}
+
+export function proposalView(p: Proposal): ProposalView {
+  return { release: { from: p.release.from, to: p.release.to, at: p.release.at }, why: p.why, command: p.command };
 }

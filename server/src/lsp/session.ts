@@ -269,6 +269,22 @@ export class WorkspaceSession {
     return info;
   }
 
+  /**
+   * Accepts the watch's proposal for a host: captures it now and promotes that as its baseline
+   * (the running watch follows the new baseline). The same as `plumbline promote ENV HOST`.
+   */
+  async promoteRelease(env: string, host: string): Promise<BaselineInfo> {
+    const engine = await this.ready();
+    const pending = this.watching.host(env, host).proposal;
+    const reason = pending ? `release ${pending.release.to ?? '(none)'} promoted in VS Code: ${pending.why}` : 'promoted in VS Code';
+    const r = await engine.rebaseline(env, host, reason);
+    if (!r.ok) throw new Error(`${host}: ${r.error.message}`);
+    engine.auditLog().record({ env, host, kind: 'decision', outcome: 'done', actor: engine.actor(), summary: `baseline v${r.value.version} promoted on ${host}: ${reason}`, details: { promoted: { version: r.value.version } } });
+    this.watching.proposalAccepted(env, host);
+    this.deps.changed();
+    return baselineInfo(r.value);
+  }
+
   history(env: string): BaselineHistoryEntry[] {
     const engine = this.engine;
     if (!engine) return [];

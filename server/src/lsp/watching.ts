@@ -13,6 +13,8 @@ import type { Sample } from '../monitor/sample';
 import type {
   ApproveDecisionParams,
   ChartMetricKey,
+  DecisionView,
+  ProposalView,
   EnvironmentSeries,
   ForecastLine,
   HostSeries,
@@ -20,7 +22,7 @@ import type {
   RiskView,
   SeriesPoint,
 } from '../protocol/protocol';
-import { reasonView, reportView, riskView, watchView } from './riskViews';
+import { decisionView, proposalView, reasonView, reportView, riskView, watchView } from './riskViews';
 import { HostSeriesBuffer } from './series';
 
 export interface WatchDeps {
@@ -40,6 +42,8 @@ export interface WatchDeps {
 interface HostState {
   risk?: RiskView;
   watch: HostWatchView;
+  decision?: DecisionView;
+  proposal?: ProposalView;
   series: HostSeriesBuffer;
   previous?: Sample;
   pending?: LayerObservation[];
@@ -74,7 +78,17 @@ class EnvWatch {
     this.watcher.on('riskChanged', () => deps.changed());
     this.watcher.on('findings', (host, findings) => this.hosts.get(host)?.series.noteFindings(findings));
     this.watcher.on('stream', (host) => this.pushWatch(host));
-    this.watcher.on('decision', () => deps.audited(env));
+    this.watcher.on('decision', (d) => {
+      const h = this.hosts.get(d.host);
+      if (h) h.decision = decisionView(d);
+      deps.audited(env);
+      deps.changed();
+    });
+    this.watcher.on('proposal', (p) => {
+      const h = this.hosts.get(p.host);
+      if (h) h.proposal = proposalView(p);
+      deps.changed();
+    });
     this.watcher.on('action', (report) => {
       deps.log(`watch ${env}: ${report.host}: ${report.action} ${report.status}: ${report.message}`);
       deps.audited(env);
@@ -111,10 +125,18 @@ class EnvWatch {
     h.previous = sample;
   }
 
+  /** A proposal answered (the release promoted as the baseline): no longer pending. */
+  clearProposal(host: string): void {
+    const h = this.hosts.get(host);
+    if (h) delete h.proposal;
+  }
+
   private onRisk(risk: HostRisk): void {
     const h = this.hosts.get(risk.host);
     if (!h) return;
     h.risk = riskView(risk);
+    // Back to normal: the last decision no longer explains anything.
+    if (risk.state === 'ok') delete h.decision;
     const point = h.pending ? h.series.add(h.pending, risk) : h.series.addSilence(risk);
     h.pending = undefined;
     this.pushWatch(risk.host);
@@ -190,9 +212,14 @@ export class WatchManager {
   /** The last watch of a stopped environment: its risk stays on show until the next start. */
   private readonly last = new Map<string, EnvWatch>();
 
-  host(env: string, host: string): { risk?: RiskView; watch?: HostWatchView } {
+  host(env: string, host: string): { risk?: RiskView; watch?: HostWatchView; decision?: DecisionView; proposal?: ProposalView } {
     const h = (this.watches.get(env) ?? this.last.get(env))?.hosts.get(host);
-    return h ? { ...(h.risk ? { risk: h.risk } : {}), watch: h.watch } : {};
+    return h ? { ...(h.risk ? { risk: h.risk } : {}), watch: h.watch, ...(h.decision ? { decision: h.decision } : {}), ...(h.proposal ? { proposal: h.proposal } : {}) } : {};
+  }
+
+  /** A host's proposal was accepted: it is no longer shown as pending. */
+  proposalAccepted(env: string, host: string): void {
+    (this.watches.get(env) ?? this.last.get(env))?.clearProposal(host);
   }
 
   series(env: string): EnvironmentSeries {

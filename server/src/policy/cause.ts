@@ -55,12 +55,13 @@ function worse(r: Reason): boolean {
 
 /**
  * Harm users see: a service signal measured worse than its baseline at a score that counts, or a
- * forecast that an app limit (memory, latency SLO, fds) will be reached. A service metric that is
- * merely missing is no evidence of harm.
+ * forecast that an app limit (memory, latency SLO, fds) will be reached within the risk horizon. A
+ * service metric that is merely missing, or a finding traffic explains, is no evidence of harm.
  */
 export function isHarm(r: Reason, minScore = HARM_MIN_SCORE): boolean {
-  if (r.layer !== 'app' || r.score <= 0) return false;
-  if (r.source === 'forecast') return r.forecast?.timeToBreachMs != null;
+  if (r.layer !== 'app' || r.score <= 0 || r.explainedBy) return false;
+  // A forecast counts once it scores like one: risk keeps breaches beyond its horizon below minor.
+  if (r.source === 'forecast') return r.forecast?.timeToBreachMs != null && r.score >= minScore;
   return SERVICE_METRICS.has(r.metric) && r.score >= minScore && (r.source === 'stats' || r.source === 'model') && worse(r);
 }
 
@@ -136,6 +137,10 @@ function whoTakes(resource: Resource, reasons: readonly Reason[], input: CauseIn
         const app = appIncrease >= APP_SHARE_OF_INCREASE * increase;
         return { app, processes: app ? [] : named(resource) };
       }
+      // The host uses no more than its baseline now (what raised the reason has gone): the app is
+      // the cause only if its own use is up and its own metrics say so.
+      const app = appIncrease > 0 && appReason !== undefined;
+      return { app, processes: [] };
     }
     // No baseline to measure the increase against: who holds most of it now.
     const topNow = named(resource)[0];
@@ -205,7 +210,10 @@ export function attributeCause(input: CauseInput): Cause {
     // Harm that was there before the release is not the release's doing.
     const after = harm.filter((h) => at === null || h.since === null || h.since >= at);
     if (after.length > 0 && (age === null || age <= input.blameMs)) {
-      const since = at === null ? `since release ${name} (deployed after the snapshot${change.from ? ` of ${releaseName(change.from)}` : ''})` : `since release ${name} at ${clock(at)}`;
+      const since =
+        change.seen === 'snapshot'
+          ? `since release ${name} (deployed after the snapshot${change.from ? ` of ${releaseName(change.from)}` : ''}${at !== null ? `, baseline at ${clock(at)}` : ''})`
+          : `since release ${name} at ${clock(at)}`;
       return {
         kind: 'release-regression',
         release: change,
@@ -227,12 +235,16 @@ export function attributeCause(input: CauseInput): Cause {
   const resourceLeads = leading.filter((r) => r.layer !== 'app' && r.source !== 'config' && RESOURCE[key(r)] !== undefined && RESOURCE[key(r)] !== 'disk');
   const disk = leading.find((r) => r.layer === 'hardware' && r.metric === 'diskUsedPct' && r.source !== 'config');
 
-  // 3. Harm without a release to blame: a neighbour taking the resource, else the serving colour.
+  // 3. Harm without a release to blame: a neighbour taking the resource (whatever its score: the
+  // harm may outweigh it), else the serving colour.
   if (harm.length > 0) {
-    for (const r of resourceLeads) {
+    // Only CPU and memory, measured per process: a crash loop also moves the process count, and
+    // that is the app's doing however it looks from the host.
+    const resourceAny = scored.filter((r) => r.layer !== 'app' && r.source !== 'config' && (RESOURCE[key(r)] === 'cpu' || RESOURCE[key(r)] === 'memory'));
+    for (const r of input.processes ? resourceAny : []) {
       const resource = RESOURCE[key(r)];
       const w = whoTakes(resource, scored, input);
-      if (!w.app) {
+      if (!w.app && w.processes.length > 0) {
         return {
           kind: 'neighbour',
           resource,

@@ -92,6 +92,34 @@ export interface HostWatchView {
   acting: boolean;
 }
 
+/**
+ * The watch's last decision on a host, explained: the cause, its evidence (metric, baseline band,
+ * value now, since when), what each tier would cure, why this tier, and which mapping decided.
+ */
+export interface DecisionView {
+  ts: number;
+  tier: 1 | 2 | 3 | null;
+  action: ActionKindName | null;
+  blockedBy?: string;
+  executed: boolean;
+  /** The cause's kind (deploy, release-regression, colour-fault, neighbour, …) and one sentence. */
+  cause: string | null;
+  summary: string;
+  evidence: string[];
+  /** One line per tier: cures or not, and why. */
+  tiers: string[];
+  why: string;
+  decidedBy: 'model' | 'thresholds';
+}
+
+/** A healthy release deployed outside Plumbline that the watch proposes as the host's new baseline. */
+export interface ProposalView {
+  release: { from: string | null; to: string | null; at: number | null };
+  why: string;
+  /** The CLI command that accepts it (the editor's "Promote Release as Baseline" does the same). */
+  command: string;
+}
+
 export interface HostView {
   host: string;
   state: HostStateKind;
@@ -108,6 +136,10 @@ export interface HostView {
   /** Present while the environment is watched (and after a first sample or silent interval). */
   risk?: RiskView;
   watch?: HostWatchView;
+  /** The watch's last decision on this host, while it has a cause to explain. */
+  decision?: DecisionView;
+  /** A pending proposal of the watch: promote the running release as the baseline. */
+  proposal?: ProposalView;
 }
 
 export interface EnvironmentView {
@@ -189,6 +221,15 @@ export namespace CheckHosts {
 export namespace AcceptLive {
   export const method = 'plumbline/acceptLive';
   export const type = new RequestType<{ env: string; host: string; reason?: string }, BaselineInfo, void>(method);
+}
+
+/**
+ * client → server: accept the watch's proposal for a host (a healthy release deployed outside
+ * Plumbline): capture it now and promote it as its baseline. Answers the new baseline.
+ */
+export namespace PromoteRelease {
+  export const method = 'plumbline/promoteRelease';
+  export const type = new RequestType<{ env: string; host: string }, BaselineInfo, void>(method);
 }
 
 export interface BaselineHistoryEntry extends BaselineInfo {
@@ -543,6 +584,7 @@ export const Commands = {
   showAuditLog: 'plumbline.showAuditLog',
   restartServer: 'plumbline.restartServer',
   acceptLive: 'plumbline.acceptLive',
+  promoteRelease: 'plumbline.promoteRelease',
   showDiff: 'plumbline.showDiff',
   refresh: 'plumbline.refresh',
   startWatching: 'plumbline.startWatching',
@@ -564,6 +606,8 @@ export interface HostDiagnosticData {
   /** When watched: the risk state and the metric of its strongest reason (for Mark as expected). */
   risk?: RiskStateWord;
   metric?: string;
+  /** The release the watch proposes as the host's baseline (a healthy deploy), for "Promote Release as Baseline". */
+  proposal?: string;
 }
 
 /** Attached to every drift diagnostic (`Diagnostic.data`) so code actions know what it is about. */

@@ -87,7 +87,8 @@ export class LayerTracker {
     const breaches: { f: Finding; urgency: number }[] = [];
     for (const f of findings) {
       if (f.source === 'config') continue;
-      const urgency = f.source === 'forecast' ? forecastUrgency(f.forecast?.timeToBreachMs ?? null, o) : 0;
+      // An explained forecast (a trend that follows traffic) keeps its damped score: urgency must not undo the damping.
+      const urgency = f.source === 'forecast' && !f.explainedBy ? forecastUrgency(f.forecast?.timeToBreachMs ?? null, o) : 0;
       if (urgency > 0) breaches.push({ f, urgency });
       // A breach beyond the risk horizon is worth knowing, not acting on: it stays below minor.
       else if (f.source === 'forecast' && f.score > 0) steady.push({ ...f, score: Math.min(f.score, o.thresholds.minor * FAR_FORECAST_SHARE) });

@@ -21,6 +21,8 @@ export interface Reason {
   forecast?: { limit: number; timeToBreachMs: number | null; slopePerSec: number; rangeMs?: [number, number] };
   /** One human sentence. */
   detail: string;
+  /** Something benign explains this finding (traffic above its baseline): counted damped, never as harm. */
+  explainedBy?: 'traffic';
 }
 
 /** What detectors emit each interval: one per (layer, source, metric) that is anomalous. Score 0 means normal. */

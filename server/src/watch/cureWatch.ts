@@ -21,12 +21,14 @@ export interface CureResult {
 
 /**
  * The reason an action is judged by: what users saw when there was harm (after a switch the idle
- * colour may still misbehave; that is not what the switch was for), else the cause's evidence.
+ * colour may still misbehave; that is not what the switch was for), else the cause's evidence —
+ * except for a switch, which changes only which colour users get: without harm it is judged by
+ * what users get staying within its normal (`service`), not by the idle colour's resources.
  */
-export function triggerOf(decision: Decision): Evidence[] {
+export function triggerOf(decision: Decision, service: readonly Evidence[] = []): Evidence[] {
   const cause = decision.cause;
   if (!cause) return [];
-  const own = cause.harm.length > 0 ? cause.harm : cause.evidence;
+  const own = cause.harm.length > 0 ? cause.harm : decision.action === 'switch' && service.length > 0 ? service : cause.evidence;
   return own.filter((e) => e.source !== 'config' && e.source !== 'nodata');
 }
 
@@ -42,9 +44,9 @@ export class CureWatch {
   constructor(
     readonly decision: Decision,
     private readonly report: ActionReport,
-    private readonly opts: CureCheckOptions & { windowMs: number; startedAt: number },
+    private readonly opts: CureCheckOptions & { windowMs: number; startedAt: number; service?: Evidence[] },
   ) {
-    this.trigger = triggerOf(decision);
+    this.trigger = triggerOf(decision, opts.service);
   }
 
   /** Decided at once, without samples: a configuration-only trigger, or an action that did not complete. */

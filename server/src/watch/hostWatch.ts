@@ -15,7 +15,7 @@ import { LoadGate } from './loadGate';
 import { observationsOf } from './observations';
 
 /**
- * The streaming agent re-reads file hashes and the release link about every 5 s, whatever the
+ * The streaming agent re-reads file hashes about every 5 s (the release link every interval), whatever the
  * interval; for this long after a new baseline its samples may describe the host before the action.
  */
 export const CONFIG_REREAD_MS = 7_000;
@@ -66,8 +66,10 @@ export class HostWatch {
   private training: Promise<void> = Promise.resolve();
   /** The app layer relearning its normal (a new release): clean samples so far. */
   private relearning: LayerObservation[] | null = null;
-  /** A release accepted as a healthy deploy: its drift from the baseline is not scored. */
+  /** A release accepted as a healthy deploy: its drift from the baseline is not scored... */
   private acceptedRelease: string | null | undefined;
+  /** ...nor that of the managed files deployed with it, as long as they keep the hashes they came with. */
+  private acceptedFiles: Record<string, string | null> = {};
   /** The limits plumbline.yaml sets per layer (memory, latency SLO, fds, disk). */
   private readonly limits: Partial<Record<Layer, Record<string, LimitSpec>>>;
   lastSampleAt: number | null = null;
@@ -141,7 +143,12 @@ export class HostWatch {
     if (this.o.baseline) {
       const drift = now < this.configQuietUntil ? [] : configDriftFindings(sample, this.o.baseline.fingerprint, now);
       const accepted = this.acceptedRelease;
-      this.tracker.setConfigDrift(accepted === undefined ? drift : drift.filter((f) => !(f.metric === 'release' && f.value === accepted)));
+      const files = this.acceptedFiles;
+      const acceptedFile = (metric: string): boolean => {
+        const file = metric.startsWith('file:') ? metric.slice('file:'.length) : null;
+        return file !== null && file in files && sample.config.files[file] === files[file];
+      };
+      this.tracker.setConfigDrift(accepted === undefined ? drift : drift.filter((f) => !(f.metric === 'release' && f.value === accepted) && !acceptedFile(f.metric)));
     }
     const risk = this.tracker.update(now, findings, { sampleSeen: true });
     return { risk, findings, phase: this.phaseNow };
@@ -155,6 +162,7 @@ export class HostWatch {
   rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string): void {
     this.o.baseline = baseline;
     this.acceptedRelease = undefined;
+    this.acceptedFiles = {};
     this.configQuietUntil = Date.now() + CONFIG_REREAD_MS;
     if (modelDir) this.o.modelDir = modelDir;
     if (!retrain) {
@@ -181,8 +189,9 @@ export class HostWatch {
    * A healthy release the watch accepted (a deploy by someone else): its drift from the baseline
    * stays a proposal for a person, not risk; the app relearns its normal on it.
    */
-  acceptRelease(target: string | null): void {
+  acceptRelease(target: string | null, files: Record<string, string | null> = {}): void {
     this.acceptedRelease = target;
+    this.acceptedFiles = { ...files };
     if (this.detectors) this.relearnApp();
   }
 

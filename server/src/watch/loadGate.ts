@@ -42,10 +42,10 @@ export class LoadGate {
     return findings.map((f) => {
       if (f.source === 'config' || f.score <= 0) return f;
       if (f.layer === 'app' && f.metric === 'requestRate') {
-        return { ...f, score: f.score * this.o.factor, detail: `${f.detail} Traffic changes alone are not a fault while health and errors stay normal.` };
+        return { ...f, score: f.score * this.o.factor, explainedBy: 'traffic' as const, detail: `${f.detail} Traffic changes alone are not a fault while health and errors stay normal.` };
       }
       if (busy && FOLLOWS_LOAD[f.layer].has(f.metric)) {
-        return { ...f, score: f.score * this.o.factor, detail: `${f.detail} Explained by traffic (request rate ${this.raisedBy}) while health and errors stay normal.` };
+        return { ...f, score: f.score * this.o.factor, explainedBy: 'traffic' as const, detail: `${f.detail} Explained by traffic (request rate ${this.raisedBy}) while health and errors stay normal.` };
       }
       return f;
     });

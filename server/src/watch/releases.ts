@@ -11,11 +11,16 @@ export class ReleaseTrack {
   private accepted: string | null | undefined;
   /** A target Plumbline itself is moving the link to (a rollback): seeing it is no deploy. */
   private own: string | null | undefined;
+  /** Managed files seen changing, and when: a deploy often writes its config just before it flips the link. */
+  private readonly fileChanges = new Map<string, number>();
 
   constructor(
     private readonly path: string | null,
     private readonly baselineTarget: string | null | undefined,
+    /** Managed files that change this close to a release change belong to that deploy. */
+    private readonly withinMs: number,
   ) {}
+
 
   /**
    * A sample's release target. Returns the change when the target moved since the last sample (or
@@ -33,13 +38,15 @@ export class ReleaseTrack {
       this.accepted = undefined;
       return null;
     }
-    this.last = { path: this.path, from, to: target, at: ts, seen: 'watch', files: [] };
+    const files = [...this.fileChanges].filter(([, at]) => Math.abs(ts - at) <= this.withinMs).map(([f]) => f);
+    this.last = { path: this.path, from, to: target, at: ts, seen: 'watch', files };
     return first ? null : this.last;
   }
 
-  /** Managed files that changed within `withinMs` of the last release change belong to that deploy. */
-  noteFileChange(file: string, ts: number, withinMs: number): void {
-    if (this.last?.at != null && Math.abs(ts - this.last.at) <= withinMs && !this.last.files.includes(file)) this.last.files.push(file);
+  /** A managed file changed: part of the last release change when close to it (before or after). */
+  noteFileChange(file: string, ts: number): void {
+    this.fileChanges.set(file, ts);
+    if (this.last?.at != null && Math.abs(ts - this.last.at) <= this.withinMs && !this.last.files.includes(file)) this.last.files.push(file);
   }
 
   get now(): string | null {

@@ -8,7 +8,7 @@ import type { LimitSpec } from '../detect/layer/forecast';
 import type { Finding, Layer } from '../detect/layer/types';
 import type { HostStreamState } from '../monitor/hostStream';
 import { observedConfig, type Sample } from '../monitor/sample';
-import { Policy, attributeCause, policyFromConfig, releaseName, type Cause, type Decision, type Proposal } from '../policy';
+import { Policy, SERVICE_METRICS, attributeCause, policyFromConfig, releaseName, type Cause, type Decision, type Evidence, type Proposal } from '../policy';
 import { riskOptionsFromConfig, type HostRisk, type RiskState } from '../risk';
 import { loadRiskModel } from '../risk/model/load';
 import type { RiskModel } from '../risk/model/riskModel';
@@ -175,7 +175,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
       evidence.setBands(watch.layerDetectors);
       this.hosts.set(h.spec, watch);
       this.extra.set(h.spec, {
-        release: new ReleaseTrack(env.layers.app.release ?? null, b ? (b.fingerprint.app.release?.target ?? null) : undefined),
+        // The agent re-reads hashes and the link every ~5 s: a config written with a deploy shows within two re-reads of it.
+        release: new ReleaseTrack(env.layers.app.release ?? null, b ? (b.fingerprint.app.release?.target ?? null) : undefined, Math.max(3 * env.intervalMs, 12_000)),
         evidence,
         baselineAt: b ? Date.parse(b.promotedAt) : null,
         files: {},
@@ -279,24 +280,15 @@ export class Watcher extends EventEmitter<WatchEvents> {
     // A source that sees no files and no release (Prometheus) tells nothing of deploys.
     const config = observedConfig(sample);
     if (!config) return;
-    const settle = Math.max(this.intervalMs * 3, 7_000);
     for (const [file, hash] of Object.entries(config.files)) {
-      if (file in x.files && x.files[file] !== hash) x.release.noteFileChange(file, sample.ts, settle);
+      if (file in x.files && x.files[file] !== hash) x.release.noteFileChange(file, sample.ts);
       x.files[file] = hash;
     }
     const change = x.release.observe(config.release, sample.ts, this.acting.has(host));
     if (!change) return;
     this.snapshotReleases.delete(host);
     this.emit('release', host, change.from, change.to);
-    this.engine.auditLog().record({
-      env: this.envName,
-      host,
-      kind: 'decision',
-      outcome: 'decided',
-      actor: 'watch',
-      summary: `new release on ${host}: ${change.from ?? 'none'} → ${change.to ?? 'none'}, deployed outside Plumbline; judged once it has settled (healthy: proposed as the new baseline; harmful: rolled back)`,
-      details: { release: change },
-    });
+    this.note(host, `new release on ${host}: ${change.from ?? 'none'} → ${change.to ?? 'none'}, deployed outside Plumbline; judged once it has settled (healthy: proposed as the new baseline; harmful: rolled back)`, { release: change });
   }
 
   /** A baseline promoted outside this watch (a proposal accepted with `plumbline promote`) becomes the reference. */
@@ -434,17 +426,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
       why: `release ${releaseName(cause.release.to)} deployed outside Plumbline has served without harm for the settle window; promote it as the new baseline`,
     };
     decision.proposal = proposal;
-    this.hosts.get(host)?.acceptRelease(cause.release.to);
+    this.hosts.get(host)?.acceptRelease(cause.release.to, Object.fromEntries(cause.release.files.map((f) => [f, x.files[f] ?? null])));
     this.emit('proposal', proposal);
-    this.engine.auditLog().record({
-      env: this.envName,
-      host,
-      kind: 'decision',
-      outcome: 'decided',
-      actor: 'watch',
-      summary: `${cause.summary}: no action; proposed as the new baseline (${proposal.command}); the app relearns its normal on it`,
-      details: { proposal, cause },
-    });
+    this.note(host, `${cause.summary}: no action; proposed as the new baseline (${proposal.command}); the app relearns its normal on it`, { proposal, cause });
+  }
+
+  /** What the watch itself noticed (a release, a proposal), in the audit log. */
+  private note(host: string, summary: string, details: Record<string, unknown>): void {
+    this.engine.auditLog().record({ env: this.envName, host, kind: 'decision', outcome: 'decided', actor: 'watch', summary, details });
   }
 
   private async approveThenRun(decision: Decision): Promise<void> {
@@ -492,6 +481,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
         need: Math.max(3, this.policy.cfg.persistence[1]),
         windowMs: this.policy.cfg.escalateAfterMs,
         startedAt: this.now(),
+        service: serviceEvidence(x.evidence.bands()),
       });
       const now = cure.immediate();
       if (now) this.cureDecided(host, now, decision);
@@ -566,6 +556,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.running.add(p);
     void p.finally(() => this.running.delete(p));
   }
+}
+
+/** What users get (health, latency, errors through the front door) held to its baseline band: how a switch without harm is judged. */
+function serviceEvidence(bands: Record<string, { low: number; high: number }>): Evidence[] {
+  return [...SERVICE_METRICS].flatMap((metric): Evidence[] => {
+    const band = bands[`app.${metric}`];
+    return band ? [{ layer: 'app', metric, source: 'stats', band, baseline: null, now: null, since: null, score: 0, detail: `${metric} within its baseline band` }] : [];
+  });
 }
 
 /** The limits of plumbline.yaml by `layer.metric`: what a cure check holds a metric to. */

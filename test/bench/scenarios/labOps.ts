@@ -140,11 +140,11 @@ export function tallyBetween(t: RequestTally, from: number, to: number): Request
   return r;
 }
 
-/** A traffic spike through nginx on the host's lab address: `count` requests to `/`, `concurrency` at a time. */
-export async function trafficSpike(address: string, count: number, concurrency: number): Promise<RequestTally> {
+/** Requests to `/` through nginx on a host's lab address, `concurrency` clients back to back, while `more` says so. */
+async function traffic(address: string, concurrency: number, more: (t: RequestTally) => boolean): Promise<RequestTally> {
   const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
   const worker = async (): Promise<void> => {
-    while (tally.sent < count) {
+    while (more(tally)) {
       tally.sent++;
       const [s] = await oneRequest(address, 3000, '/');
       tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
@@ -155,18 +155,13 @@ export async function trafficSpike(address: string, count: number, concurrency: 
   return tally;
 }
 
-/** Traffic through nginx for `ms`: `concurrency` clients sending requests to `/` back to back. */
-export async function trafficFor(address: string, ms: number, concurrency: number): Promise<RequestTally> {
-  const tally: RequestTally = { sent: 0, failed: 0, statuses: {} };
+/** A traffic spike: `count` requests, `concurrency` at a time. */
+export function trafficSpike(address: string, count: number, concurrency: number): Promise<RequestTally> {
+  return traffic(address, concurrency, (t) => t.sent < count);
+}
+
+/** Traffic for `ms`: `concurrency` clients back to back. */
+export function trafficFor(address: string, ms: number, concurrency: number): Promise<RequestTally> {
   const until = Date.now() + ms;
-  const worker = async (): Promise<void> => {
-    while (Date.now() < until) {
-      tally.sent++;
-      const [s] = await oneRequest(address, 3000, '/');
-      tally.statuses[s] = (tally.statuses[s] ?? 0) + 1;
-      if (!/^2\d\d$/.test(s)) tally.failed++;
-    }
-  };
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return tally;
+  return traffic(address, concurrency, () => Date.now() < until);
 }
