@@ -91,6 +91,7 @@ export interface MetricDetectorState {
   acceptUntil: number;
   expected: ExpectedDeviation[];
   last: { expected: number; scale: number } | null;
+  reported?: number;
 }
 
 /** A deviation a person marked expected ("mark expected"): rows that show it again are not flagged. */
@@ -164,6 +165,8 @@ export class MetricDetector {
   private acceptUntil = -Infinity;
   private expectedDeviations: ExpectedDeviation[] = [];
   private last: { expected: number; scale: number } | null = null;
+  /** The largest z reported lately: it halves every `adoptRows` intervals (see `judge`). */
+  private reported = 0;
 
   constructor(options: MetricDetectorOptions = {}) {
     this.o = { direction: 'both', absFloor: 0, relFloor: 0, counters: true, ...options };
@@ -319,6 +322,10 @@ export class MetricDetector {
   }
 
   private judge(ts: number, x: number, dt: number): MetricOutput {
+    // What was reported fades: a deviation reported a while ago is news again, one reported a moment ago is not.
+    const interval = this.intervalMs;
+    const steps = Number.isFinite(dt) && interval > 0 ? dt / interval : 1;
+    this.reported *= Math.pow(0.5, steps / C.adoptRows);
     const preds = this.predict(ts);
     this.track(x, preds);
     // The profiles are medians over days: they learn every row (see season.ts).
@@ -349,15 +356,17 @@ export class MetricDetector {
       this.learn(x, preds, dt);
       // Sentences only where someone reads them: a row at the alert level or the end of a flagged state.
       const detail = ended ? `${this.describe(x, expected, s, signed)}; back to normal after ${ended.rows} flagged row(s)` : z >= C.alertZ ? `${this.describe(x, expected, s, signed)} (accepted)` : '';
-      return { score: severity, severity, state: 'normal', value: x, expected, scale: s, z, detail };
+      return { score: z >= this.reported ? severity : 0, severity, state: 'normal', value: x, expected, scale: s, z, detail };
     }
     if (!this.episode) this.episode = { since: ts, rows: 0, peak: 0, buffer: [] };
     const ep = this.episode;
     ep.rows++;
-    // News is the deviation beyond the worst already reported: a ramp is reported once, a further jump again.
-    const beyond = Math.max(0, z - ep.peak);
+    // News is the deviation beyond the worst of this state and the worst reported lately: a ramp is
+    // reported once, a further jump again, and a burst that repeats a moment later is not a second alert.
+    const beyond = Math.max(0, z - Math.max(ep.peak, this.reported));
     const score = (beyond * beyond) / (beyond * beyond + C.alertZ * C.alertZ);
     ep.peak = Math.max(ep.peak, z);
+    this.reported = Math.max(this.reported, z);
     ep.buffer.push([ts, x, expected, center + Math.sign(signed) * Math.min(Math.abs(signed), C.alertZ) * s]);
     if (ep.buffer.length > C.adoptRows) ep.buffer.shift();
     const base = { score, severity, value: x, expected, scale: s, z, since: ep.since, rows: ep.rows };
@@ -458,6 +467,7 @@ export class MetricDetector {
       acceptUntil: this.acceptUntil,
       expected: this.expectedDeviations.map((d) => ({ ...d })),
       last: this.last && { ...this.last },
+      reported: this.reported,
     };
   }
 
@@ -482,6 +492,7 @@ export class MetricDetector {
     d.acceptUntil = s.acceptUntil ?? -Infinity;
     d.expectedDeviations = (s.expected ?? []).map((x) => ({ ...x }));
     d.last = s.last ?? null;
+    d.reported = s.reported ?? 0;
     return d;
   }
 }

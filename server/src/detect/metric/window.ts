@@ -73,6 +73,27 @@ export class RollingWindow {
     return d;
   }
 
+  /** Mean absolute deviation from `center`; NaN when empty. */
+  meanAbsDev(center: number): number {
+    if (this.n === 0) return NaN;
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += Math.abs(this.sorted[i] - center);
+    return s / this.n;
+  }
+
+  /** How many values are below `x`. */
+  rank(x: number): number {
+    return this.lowerBound(x);
+  }
+
+  /** Mean of (value − u) over the values above `u`; 0 when none. */
+  meanExcessAbove(u: number): number {
+    let s = 0;
+    let k = 0;
+    for (let i = this.n - 1; i >= 0 && this.sorted[i] > u; i--, k++) s += this.sorted[i] - u;
+    return k > 0 ? s / k : 0;
+  }
+
   /** Every value moved by `delta` (a level the stream has moved to is adopted; the spread stays). */
   shift(delta: number): void {
     for (let i = 0; i < this.n; i++) this.sorted[i] += delta;
