@@ -28,8 +28,13 @@ export interface MetricDetectorOptions {
 export const METRIC_CONSTANTS = {
   /** Rows before the first score: enough for a median and a MAD that do not jump with every row. */
   warmup: 30,
-  /** Rows of history for the level and the spread of the residuals. */
+  /** Rows of history for the level (its median) and the recent prediction errors. */
   window: 512,
+  /**
+   * Rows of residuals whose quantiles give the spread. The tail estimate (the 99.5th percentile)
+   * is only as steady as the number of rows beyond it: about ten needs 10 / 0.005 = 2,000 rows.
+   */
+  spreadWindow: 2048,
   /** Iglewicz & Hoaglin's cut-off for the MAD-based z: at it the score is 0.5 and the row is flagged. */
   alertZ: 3.5,
   /** A flagged state that holds this long (rows and time, both) is a new level, not a fault. */
@@ -151,7 +156,7 @@ export class MetricDetector {
   private warm: Array<[number, number]> = [];
   private intervals = new RollingWindow(33);
   private level = new RollingWindow(C.window);
-  private residuals = new RollingWindow(C.window);
+  private residuals = new RollingWindow(C.spreadWindow);
   private resolution = Infinity;
   private seasons: Season[] = [];
   /** Per candidate (base × alpha): the smoothed offset from the base, its mean absolute error, rows scored. */
@@ -481,7 +486,7 @@ export class MetricDetector {
     d.warm = s.warm.map((w) => [...w] as [number, number]);
     d.intervals = RollingWindow.from(33, s.intervals);
     d.level = RollingWindow.from(C.window, s.level);
-    d.residuals = RollingWindow.from(C.window, s.residuals);
+    d.residuals = RollingWindow.from(C.spreadWindow, s.residuals);
     d.resolution = s.resolution ?? Infinity;
     d.seasons = s.seasons.map((x) => Season.fromJSON(x));
     d.offsets.set(s.offsets);
