@@ -166,6 +166,7 @@ export class MetricDetector {
   private chosen = 0;
   private readonly bases = new Float64Array(1 + C.periodsMs.length);
   private readonly preds: Float64Array;
+  private readonly weights = new Float64Array(C.alphas.length);
   private episode: Episode | null = null;
   private acceptUntil = -Infinity;
   private expectedDeviations: ExpectedDeviation[] = [];
@@ -415,13 +416,14 @@ export class MetricDetector {
     const bases = this.bases;
     if (!Number.isFinite(bases[0])) bases[0] = x;
     const a = C.alphas.length;
+    // Time-aware smoothing: a gap of g intervals counts as g steps (one step: the weight itself).
+    const weights = this.weights;
+    for (let j = 0; j < a; j++) weights[j] = steps === 1 || C.alphas[j] === 1 ? C.alphas[j] : 1 - Math.pow(1 - C.alphas[j], steps);
     for (let b = 0; b < bases.length; b++) {
       if (!Number.isFinite(bases[b])) continue;
       for (let j = 0; j < a; j++) {
         const k = b * a + j;
-        // Time-aware smoothing: a gap of g intervals counts as g steps.
-        const w = C.alphas[j] === 1 ? 1 : 1 - Math.pow(1 - C.alphas[j], steps);
-        this.offsets[k] += w * (x - bases[b] - this.offsets[k]);
+        this.offsets[k] += weights[j] * (x - bases[b] - this.offsets[k]);
       }
     }
     const chosen = Number.isFinite(preds[this.chosen]) ? preds[this.chosen] : preds[0];

@@ -18,17 +18,25 @@ export class RollingWindow {
   }
 
   push(x: number): void {
-    if (this.n === this.capacity) {
-      const at = this.lowerBound(this.ring[this.head]);
-      this.sorted.copyWithin(at, at + 1, this.n);
-      this.n--;
+    if (this.n < this.capacity) {
+      const at = this.lowerBound(x);
+      this.sorted.copyWithin(at + 1, at, this.n);
+      this.sorted[at] = x;
+      this.n++;
+    } else {
+      // Full: the oldest value leaves and `x` enters in one move of the values between them.
+      const out = this.lowerBound(this.ring[this.head]);
+      const at = this.lowerBound(x);
+      if (at > out) {
+        this.sorted.copyWithin(out, out + 1, at);
+        this.sorted[at - 1] = x;
+      } else {
+        this.sorted.copyWithin(at + 1, at, out);
+        this.sorted[at] = x;
+      }
     }
     this.ring[this.head] = x;
     this.head = (this.head + 1) % this.capacity;
-    const at = this.lowerBound(x);
-    this.sorted.copyWithin(at + 1, at, this.n);
-    this.sorted[at] = x;
-    this.n++;
   }
 
   /** The value that the next push will evict once full (the oldest); NaN when empty. */
