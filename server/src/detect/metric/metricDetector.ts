@@ -170,7 +170,9 @@ export class MetricDetector {
   private episode: Episode | null = null;
   private acceptUntil = -Infinity;
   private expectedDeviations: ExpectedDeviation[] = [];
-  private last: { expected: number; scale: number } | null = null;
+  /** What the model expected for the latest judged row, and its σ; NaN before the first. */
+  private lastExp = NaN;
+  private lastSigma = NaN;
   /** The largest z reported lately: it halves every `adoptRows` intervals (see `judge`). */
   private reported = 0;
 
@@ -243,10 +245,10 @@ export class MetricDetector {
    */
   expect(values: readonly number[], meta: { id: string; at: number; by?: string; why?: string }): ExpectedDeviation | null {
     const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-    if (!this.last || finite.length === 0) return null;
+    if (Number.isNaN(this.lastExp) || finite.length === 0) return null;
     const med = finite[finite.length >> 1];
     const spread = (finite[Math.floor(0.75 * (finite.length - 1))] - finite[Math.floor(0.25 * (finite.length - 1))]) / 1.349;
-    const dev: ExpectedDeviation = { ...meta, delta: med - this.last.expected, width: Math.max(this.last.scale, spread || 0) };
+    const dev: ExpectedDeviation = { ...meta, delta: med - this.lastExp, width: Math.max(this.lastSigma, spread || 0) };
     this.expectedDeviations = [...this.expectedDeviations.filter((d) => d.id !== meta.id), dev].slice(-MAX_EXPECTED);
     this.episode = null;
     return dev;
@@ -261,11 +263,11 @@ export class MetricDetector {
 
   /** What the model expected for the latest row, and its σ (NaN before the first judged row). */
   get lastExpected(): number {
-    return this.last?.expected ?? NaN;
+    return this.lastExp;
   }
 
   get lastScale(): number {
-    return this.last?.scale ?? NaN;
+    return this.lastSigma;
   }
 
   /** Whether a flagged state is running. */
@@ -343,7 +345,8 @@ export class MetricDetector {
     const signed = (x - expected - center) / s;
     const z = this.o.direction === 'up' ? Math.max(0, signed) : this.o.direction === 'down' ? Math.max(0, -signed) : Math.abs(signed);
     const severity = (z * z) / (z * z + C.alertZ * C.alertZ);
-    this.last = { expected, scale: s };
+    this.lastExp = expected;
+    this.lastSigma = s;
     const residual = x - expected - center;
     const known = z >= C.alertZ ? this.expectedDeviations.find((d) => Math.abs(residual - d.delta) <= C.alertZ * d.width) : undefined;
     const flagged = z >= C.alertZ && ts > this.acceptUntil && !known;
@@ -473,7 +476,7 @@ export class MetricDetector {
       episode: this.episode && { since: this.episode.since, rows: this.episode.rows, peak: this.episode.peak, buffer: this.episode.buffer.map((b) => [...b] as [number, number, number, number]) },
       acceptUntil: this.acceptUntil,
       expected: this.expectedDeviations.map((d) => ({ ...d })),
-      last: this.last && { ...this.last },
+      last: Number.isNaN(this.lastExp) ? null : { expected: this.lastExp, scale: this.lastSigma },
       reported: this.reported,
     };
   }
@@ -498,7 +501,8 @@ export class MetricDetector {
     d.episode = s.episode && { since: s.episode.since, rows: s.episode.rows, peak: s.episode.peak, buffer: s.episode.buffer.map((b) => [...b] as [number, number, number, number]) };
     d.acceptUntil = s.acceptUntil ?? -Infinity;
     d.expectedDeviations = (s.expected ?? []).map((x) => ({ ...x }));
-    d.last = s.last ?? null;
+    d.lastExp = s.last?.expected ?? NaN;
+    d.lastSigma = s.last?.scale ?? NaN;
     d.reported = s.reported ?? 0;
     return d;
   }
