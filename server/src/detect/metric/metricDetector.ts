@@ -52,9 +52,10 @@ export type MetricState = 'learning' | 'normal' | 'anomalous' | 'nodata';
 
 export interface MetricOutput {
   /**
-   * News, in [0, 1]: how surprising this row is given what was already reported. The severity on
-   * a row that starts a flagged state or takes it to a new extreme; 0 on a row that only repeats a
-   * flagged state. What `score`, the benchmarks and the first finding of a state use.
+   * News, in [0, 1]: how surprising this row is given what was already reported. On a flagged row,
+   * the severity of its z beyond the worst of its state and of what was reported lately (a memory
+   * that halves every `adoptRows` intervals); 0 on a row that only repeats them. What `score` and
+   * the benchmarks use; 0.5 is the alert level.
    */
   readonly score: number;
   /** In [0, 1]: z²/(z² + alertZ²) on the bad side, on every row; 0.5 is the alert level. 0 while learning. */
@@ -124,7 +125,7 @@ interface Episode {
   buffer: Array<[number, number, number, number]>;
 }
 
-/** z of the 99th percentile of a normal: the tail quantile that calibrates the spread. */
+/** z of the 99.5th percentile of a normal: the tail quantile that calibrates the spread. */
 const Z99 = 2.5758;
 
 /** A flagged state this short is a burst (see `judge`). */
@@ -316,7 +317,7 @@ export class MetricDetector {
   }
 
   /**
-   * The robust σ of the residuals: the larger of the quartiles' and the 99th percentile's estimate, so a
+   * The robust σ of the residuals: the larger of the quartiles' and the 99.5th percentile's estimate, so a
    * stream whose residuals are mostly 0 (flat, quantised, perfectly predicted) or heavy-tailed is
    * judged against the deviations it really shows, not against its quiet middle alone.
    */
