@@ -104,6 +104,17 @@ describe('metric detector', () => {
     assert.match(lastDay[217].detail, /daily profile/);
   });
 
+  it('reports a burst once: the same burst a moment later is not news, after what was reported has faded it is', () => {
+    const g = noise(11);
+    const bursts = new Set([600, 605, 1200]);
+    const outs = run(every(1400, MIN, (i) => 50 + g() + (bursts.has(i) ? 12 : 0)));
+    assert.ok(outs[600].score > 0.5 && outs[600].state === 'anomalous');
+    assert.equal(outs[605].state, 'anomalous', 'still flagged: the live path sees it');
+    assert.ok(outs[605].score < 0.5, `repeat 5 rows later is not news: ${outs[605].score}`);
+    // 600 rows later what was reported has halved 20 times: the same burst is news again.
+    assert.ok(outs[1200].score > 0.5, `a burst long after: ${outs[1200].score}`);
+  });
+
   it('reads a counter as a rate: resets are not anomalies, a burst in the rate is', () => {
     const g = noise(8);
     let c = 0;

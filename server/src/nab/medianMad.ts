@@ -1,56 +1,41 @@
+import { RollingWindow } from '../detect/metric/window';
 import type { RowScorer } from './runDetector';
 
-/** k-th smallest of a[0..n) (Hoare's selection; reorders `a`). */
-function select(a: Float64Array, n: number, k: number): number {
-  let lo = 0;
-  let hi = n - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
-}
+/** 1/Φ⁻¹(3/4): the MAD of a normal sample times this is its σ. */
+const MAD_TO_SIGMA = 1.4826;
 
 /**
- * The plain peer: the robust z of each value against the median and MAD of the `window` values
- * before it, as z/(1 + z). No seasonality, no memory of what was flagged, no warm-up beyond
- * `min` rows. A window that is mostly one value (MAD 0) uses its mean absolute deviation. Scored in the same run as Plumbline's detector so the comparison is like for like.
+ * The plain peer, scored in the same run as Plumbline's detector so the comparison is like for
+ * like: the robust z of each value against the median and MAD of the `window` values before it,
+ * reported as z/(1 + z) (bounded, monotone, no ties short of an infinite z). Nothing else: no
+ * seasonality, no memory of what was flagged, no warm-up beyond `min` rows; the window is chosen
+ * per fold by the cross-validation, like Plumbline's threshold.
+ *
+ * A window that is mostly one value has MAD 0. Its scale then falls back to the mean absolute
+ * deviation (σ·√(2/π) for normal data, so ×1.2533), and on a window of one value to the series'
+ * resolution (the smallest non-zero step seen), so a step on a flat series gets a finite z of
+ * "this many steps" instead of an infinite one.
  */
 export function medianMadScorer(window: number, min = 10): RowScorer {
-  const ring = new Float64Array(window);
-  const scratch = new Float64Array(window);
-  let n = 0;
+  const w = new RollingWindow(window);
+  let resolution = Infinity;
+  let prev = NaN;
   return {
     update(_ts: number, x: number): { score: number } {
-      const have = Math.min(n, window);
+      if (!Number.isFinite(x)) return { score: 0 };
       let score = 0;
-      if (have >= min && Number.isFinite(x)) {
-        scratch.set(ring.subarray(0, have));
-        const med = select(scratch, have, have >> 1);
-        let meanDev = 0;
-        for (let i = 0; i < have; i++) meanDev += scratch[i] = Math.abs(ring[i] - med);
-        // A window that is mostly one value has MAD 0: its mean deviation (σ·√(2/π) for normal data) stands in.
-        const mad = 1.4826 * select(scratch, have, have >> 1) || (1.2533 * meanDev) / have;
+      if (w.size >= min) {
+        const med = w.median();
+        const mad = MAD_TO_SIGMA * w.mad(med);
+        const scale = mad > 0 ? mad : w.meanAbsDev(med) * 1.2533 || (Number.isFinite(resolution) ? resolution : 0);
         const d = Math.abs(x - med);
-        const z = mad > 0 ? d / mad : d > 0 ? Infinity : 0;
+        const z = scale > 0 ? d / scale : d > 0 ? Infinity : 0;
         score = Number.isFinite(z) ? z / (1 + z) : 1;
       }
-      if (Number.isFinite(x)) ring[n++ % window] = x;
+      const step = Math.abs(x - prev);
+      if (step > 0 && step < resolution) resolution = step;
+      prev = x;
+      w.push(x);
       return { score };
     },
   };

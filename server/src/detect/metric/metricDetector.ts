@@ -28,8 +28,13 @@ export interface MetricDetectorOptions {
 export const METRIC_CONSTANTS = {
   /** Rows before the first score: enough for a median and a MAD that do not jump with every row. */
   warmup: 30,
-  /** Rows of history for the level and the spread of the residuals. */
+  /** Rows of history for the level (its median) and the recent prediction errors. */
   window: 512,
+  /**
+   * Rows of residuals whose quantiles give the spread. The tail estimate (the 99.5th percentile)
+   * is only as steady as the number of rows beyond it: about ten needs 10 / 0.005 = 2,000 rows.
+   */
+  spreadWindow: 2048,
   /** Iglewicz & Hoaglin's cut-off for the MAD-based z: at it the score is 0.5 and the row is flagged. */
   alertZ: 3.5,
   /** A flagged state that holds this long (rows and time, both) is a new level, not a fault. */
@@ -47,9 +52,10 @@ export type MetricState = 'learning' | 'normal' | 'anomalous' | 'nodata';
 
 export interface MetricOutput {
   /**
-   * News, in [0, 1]: how surprising this row is given what was already reported. The severity on
-   * a row that starts a flagged state or takes it to a new extreme; 0 on a row that only repeats a
-   * flagged state. What `score`, the benchmarks and the first finding of a state use.
+   * News, in [0, 1]: how surprising this row is given what was already reported. On a flagged row,
+   * the severity of its z beyond the worst of its state and of what was reported lately (a memory
+   * that halves every `adoptRows` intervals); 0 on a row that only repeats them. What `score` and
+   * the benchmarks use; 0.5 is the alert level.
    */
   readonly score: number;
   /** In [0, 1]: z²/(z² + alertZ²) on the bad side, on every row; 0.5 is the alert level. 0 while learning. */
@@ -91,6 +97,7 @@ export interface MetricDetectorState {
   acceptUntil: number;
   expected: ExpectedDeviation[];
   last: { expected: number; scale: number } | null;
+  reported?: number;
 }
 
 /** A deviation a person marked expected ("mark expected"): rows that show it again are not flagged. */
@@ -118,7 +125,7 @@ interface Episode {
   buffer: Array<[number, number, number, number]>;
 }
 
-/** z of the 99th percentile of a normal: the tail quantile that calibrates the spread. */
+/** z of the 99.5th percentile of a normal: the tail quantile that calibrates the spread. */
 const Z99 = 2.5758;
 
 /** A flagged state this short is a burst (see `judge`). */
@@ -150,7 +157,7 @@ export class MetricDetector {
   private warm: Array<[number, number]> = [];
   private intervals = new RollingWindow(33);
   private level = new RollingWindow(C.window);
-  private residuals = new RollingWindow(C.window);
+  private residuals = new RollingWindow(C.spreadWindow);
   private resolution = Infinity;
   private seasons: Season[] = [];
   /** Per candidate (base × alpha): the smoothed offset from the base, its mean absolute error, rows scored. */
@@ -160,10 +167,15 @@ export class MetricDetector {
   private chosen = 0;
   private readonly bases = new Float64Array(1 + C.periodsMs.length);
   private readonly preds: Float64Array;
+  private readonly weights = new Float64Array(C.alphas.length);
   private episode: Episode | null = null;
   private acceptUntil = -Infinity;
   private expectedDeviations: ExpectedDeviation[] = [];
-  private last: { expected: number; scale: number } | null = null;
+  /** What the model expected for the latest judged row, and its σ; NaN before the first. */
+  private lastExp = NaN;
+  private lastSigma = NaN;
+  /** The largest z reported lately: it halves every `adoptRows` intervals (see `judge`). */
+  private reported = 0;
 
   constructor(options: MetricDetectorOptions = {}) {
     this.o = { direction: 'both', absFloor: 0, relFloor: 0, counters: true, ...options };
@@ -234,10 +246,10 @@ export class MetricDetector {
    */
   expect(values: readonly number[], meta: { id: string; at: number; by?: string; why?: string }): ExpectedDeviation | null {
     const finite = values.filter(Number.isFinite).sort((a, b) => a - b);
-    if (!this.last || finite.length === 0) return null;
+    if (Number.isNaN(this.lastExp) || finite.length === 0) return null;
     const med = finite[finite.length >> 1];
     const spread = (finite[Math.floor(0.75 * (finite.length - 1))] - finite[Math.floor(0.25 * (finite.length - 1))]) / 1.349;
-    const dev: ExpectedDeviation = { ...meta, delta: med - this.last.expected, width: Math.max(this.last.scale, spread || 0) };
+    const dev: ExpectedDeviation = { ...meta, delta: med - this.lastExp, width: Math.max(this.lastSigma, spread || 0) };
     this.expectedDeviations = [...this.expectedDeviations.filter((d) => d.id !== meta.id), dev].slice(-MAX_EXPECTED);
     this.episode = null;
     return dev;
@@ -252,11 +264,11 @@ export class MetricDetector {
 
   /** What the model expected for the latest row, and its σ (NaN before the first judged row). */
   get lastExpected(): number {
-    return this.last?.expected ?? NaN;
+    return this.lastExp;
   }
 
   get lastScale(): number {
-    return this.last?.scale ?? NaN;
+    return this.lastSigma;
   }
 
   /** Whether a flagged state is running. */
@@ -305,7 +317,7 @@ export class MetricDetector {
   }
 
   /**
-   * The robust σ of the residuals: the larger of the quartiles' and the 99th percentile's estimate, so a
+   * The robust σ of the residuals: the larger of the quartiles' and the 99.5th percentile's estimate, so a
    * stream whose residuals are mostly 0 (flat, quantised, perfectly predicted) or heavy-tailed is
    * judged against the deviations it really shows, not against its quiet middle alone.
    */
@@ -319,6 +331,10 @@ export class MetricDetector {
   }
 
   private judge(ts: number, x: number, dt: number): MetricOutput {
+    // What was reported fades: a deviation reported a while ago is news again, one reported a moment ago is not.
+    const interval = this.intervalMs;
+    const steps = Number.isFinite(dt) && interval > 0 ? dt / interval : 1;
+    this.reported *= Math.pow(0.5, steps / C.adoptRows);
     const preds = this.predict(ts);
     this.track(x, preds);
     // The profiles are medians over days: they learn every row (see season.ts).
@@ -330,7 +346,8 @@ export class MetricDetector {
     const signed = (x - expected - center) / s;
     const z = this.o.direction === 'up' ? Math.max(0, signed) : this.o.direction === 'down' ? Math.max(0, -signed) : Math.abs(signed);
     const severity = (z * z) / (z * z + C.alertZ * C.alertZ);
-    this.last = { expected, scale: s };
+    this.lastExp = expected;
+    this.lastSigma = s;
     const residual = x - expected - center;
     const known = z >= C.alertZ ? this.expectedDeviations.find((d) => Math.abs(residual - d.delta) <= C.alertZ * d.width) : undefined;
     const flagged = z >= C.alertZ && ts > this.acceptUntil && !known;
@@ -349,15 +366,17 @@ export class MetricDetector {
       this.learn(x, preds, dt);
       // Sentences only where someone reads them: a row at the alert level or the end of a flagged state.
       const detail = ended ? `${this.describe(x, expected, s, signed)}; back to normal after ${ended.rows} flagged row(s)` : z >= C.alertZ ? `${this.describe(x, expected, s, signed)} (accepted)` : '';
-      return { score: severity, severity, state: 'normal', value: x, expected, scale: s, z, detail };
+      return { score: z >= this.reported ? severity : 0, severity, state: 'normal', value: x, expected, scale: s, z, detail };
     }
     if (!this.episode) this.episode = { since: ts, rows: 0, peak: 0, buffer: [] };
     const ep = this.episode;
     ep.rows++;
-    // News is the deviation beyond the worst already reported: a ramp is reported once, a further jump again.
-    const beyond = Math.max(0, z - ep.peak);
+    // News is the deviation beyond the worst of this state and the worst reported lately: a ramp is
+    // reported once, a further jump again, and a burst that repeats a moment later is not a second alert.
+    const beyond = Math.max(0, z - Math.max(ep.peak, this.reported));
     const score = (beyond * beyond) / (beyond * beyond + C.alertZ * C.alertZ);
     ep.peak = Math.max(ep.peak, z);
+    this.reported = Math.max(this.reported, z);
     ep.buffer.push([ts, x, expected, center + Math.sign(signed) * Math.min(Math.abs(signed), C.alertZ) * s]);
     if (ep.buffer.length > C.adoptRows) ep.buffer.shift();
     const base = { score, severity, value: x, expected, scale: s, z, since: ep.since, rows: ep.rows };
@@ -401,13 +420,14 @@ export class MetricDetector {
     const bases = this.bases;
     if (!Number.isFinite(bases[0])) bases[0] = x;
     const a = C.alphas.length;
+    // Time-aware smoothing: a gap of g intervals counts as g steps (one step: the weight itself).
+    const weights = this.weights;
+    for (let j = 0; j < a; j++) weights[j] = steps === 1 || C.alphas[j] === 1 ? C.alphas[j] : 1 - Math.pow(1 - C.alphas[j], steps);
     for (let b = 0; b < bases.length; b++) {
       if (!Number.isFinite(bases[b])) continue;
       for (let j = 0; j < a; j++) {
         const k = b * a + j;
-        // Time-aware smoothing: a gap of g intervals counts as g steps.
-        const w = C.alphas[j] === 1 ? 1 : 1 - Math.pow(1 - C.alphas[j], steps);
-        this.offsets[k] += w * (x - bases[b] - this.offsets[k]);
+        this.offsets[k] += weights[j] * (x - bases[b] - this.offsets[k]);
       }
     }
     const chosen = Number.isFinite(preds[this.chosen]) ? preds[this.chosen] : preds[0];
@@ -457,7 +477,8 @@ export class MetricDetector {
       episode: this.episode && { since: this.episode.since, rows: this.episode.rows, peak: this.episode.peak, buffer: this.episode.buffer.map((b) => [...b] as [number, number, number, number]) },
       acceptUntil: this.acceptUntil,
       expected: this.expectedDeviations.map((d) => ({ ...d })),
-      last: this.last && { ...this.last },
+      last: Number.isNaN(this.lastExp) ? null : { expected: this.lastExp, scale: this.lastSigma },
+      reported: this.reported,
     };
   }
 
@@ -471,7 +492,7 @@ export class MetricDetector {
     d.warm = s.warm.map((w) => [...w] as [number, number]);
     d.intervals = RollingWindow.from(33, s.intervals);
     d.level = RollingWindow.from(C.window, s.level);
-    d.residuals = RollingWindow.from(C.window, s.residuals);
+    d.residuals = RollingWindow.from(C.spreadWindow, s.residuals);
     d.resolution = s.resolution ?? Infinity;
     d.seasons = s.seasons.map((x) => Season.fromJSON(x));
     d.offsets.set(s.offsets);
@@ -481,7 +502,9 @@ export class MetricDetector {
     d.episode = s.episode && { since: s.episode.since, rows: s.episode.rows, peak: s.episode.peak, buffer: s.episode.buffer.map((b) => [...b] as [number, number, number, number]) };
     d.acceptUntil = s.acceptUntil ?? -Infinity;
     d.expectedDeviations = (s.expected ?? []).map((x) => ({ ...x }));
-    d.last = s.last ?? null;
+    d.lastExp = s.last?.expected ?? NaN;
+    d.lastSigma = s.last?.scale ?? NaN;
+    d.reported = s.reported ?? 0;
     return d;
   }
 }

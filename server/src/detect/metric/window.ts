@@ -18,17 +18,25 @@ export class RollingWindow {
   }
 
   push(x: number): void {
-    if (this.n === this.capacity) {
-      const at = this.lowerBound(this.ring[this.head]);
-      this.sorted.copyWithin(at, at + 1, this.n);
-      this.n--;
+    if (this.n < this.capacity) {
+      const at = this.lowerBound(x);
+      this.sorted.copyWithin(at + 1, at, this.n);
+      this.sorted[at] = x;
+      this.n++;
+    } else {
+      // Full: the oldest value leaves and `x` enters in one move of the values between them.
+      const out = this.lowerBound(this.ring[this.head]);
+      const at = this.lowerBound(x);
+      if (at > out) {
+        this.sorted.copyWithin(out, out + 1, at);
+        this.sorted[at - 1] = x;
+      } else {
+        this.sorted.copyWithin(at + 1, at, out);
+        this.sorted[at] = x;
+      }
     }
     this.ring[this.head] = x;
     this.head = (this.head + 1) % this.capacity;
-    const at = this.lowerBound(x);
-    this.sorted.copyWithin(at + 1, at, this.n);
-    this.sorted[at] = x;
-    this.n++;
   }
 
   /** The value that the next push will evict once full (the oldest); NaN when empty. */
@@ -71,6 +79,27 @@ export class RollingWindow {
       }
     }
     return d;
+  }
+
+  /** Mean absolute deviation from `center`; NaN when empty. */
+  meanAbsDev(center: number): number {
+    if (this.n === 0) return NaN;
+    let s = 0;
+    for (let i = 0; i < this.n; i++) s += Math.abs(this.sorted[i] - center);
+    return s / this.n;
+  }
+
+  /** How many values are below `x`. */
+  rank(x: number): number {
+    return this.lowerBound(x);
+  }
+
+  /** Mean of (value − u) over the values above `u`; 0 when none. */
+  meanExcessAbove(u: number): number {
+    let s = 0;
+    let k = 0;
+    for (let i = this.n - 1; i >= 0 && this.sorted[i] > u; i--, k++) s += this.sorted[i] - u;
+    return k > 0 ? s / k : 0;
   }
 
   /** Every value moved by `delta` (a level the stream has moved to is adopted; the spread stays). */
