@@ -37,7 +37,7 @@ export function freePort() {
  * resolves once it listens. Workspace trust is off in its user settings (the tests trust the lab)
  * unless `untrusted`: then trust is on, nothing is trusted and nobody is asked (restricted mode).
  */
-export async function startCodeServer({ entry, root, env = {}, log = () => undefined, untrusted = false, userSettings = {} }) {
+export async function startCodeServer({ entry, root, env = {}, log = () => undefined, untrusted = false, userSettings = {}, machineSettings = {} }) {
   const dirs = Object.fromEntries(['home', 'tmp', 'user-data', 'extensions'].map((d) => [d, path.join(root, d)]));
   for (const d of Object.values(dirs)) fs.mkdirSync(d, { recursive: true });
   const settings = path.join(dirs['user-data'], 'User', 'settings.json');
@@ -62,6 +62,11 @@ export async function startCodeServer({ entry, root, env = {}, log = () => undef
       2,
     ),
   );
+  // Machine-scoped settings (plumbline.sshConfig and the like) are read from the remote machine's
+  // settings in code-server, not from User settings: a person sets them there.
+  const machine = path.join(dirs['user-data'], 'Machine', 'settings.json');
+  fs.mkdirSync(path.dirname(machine), { recursive: true });
+  fs.writeFileSync(machine, JSON.stringify(machineSettings, null, 2));
   const port = await freePort();
   const args = [
     entry,

@@ -44,7 +44,7 @@ try {
   await labUp({ dir: labDir, hosts: 3 });
   log(`lab up (3 hosts) after ${seconds()}`);
   // The person's machine setting (plumbline.yaml cannot choose the SSH config): the lab's ssh_config.
-  server = await startCodeServer({ entry: cs.entry, root: path.join(work, 'code-server'), userSettings: { 'plumbline.sshConfig': path.join(labDir, 'ssh_config') } });
+  server = await startCodeServer({ entry: cs.entry, root: path.join(work, 'code-server'), machineSettings: { 'plumbline.sshConfig': path.join(labDir, 'ssh_config') } });
   log(`code-server listening on ${server.url} after ${seconds()}`);
   browser = await launchBrowser();
 

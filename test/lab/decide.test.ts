@@ -22,7 +22,7 @@ const skip = labSkipReason();
 const HOST = 'web-1';
 
 /** Resolves with the first event that satisfies `ok`; rejects after `ms` naming what it waited for. */
-function waitFor<T>(w: Watcher, event: 'decision' | 'proposal' | 'cure', ok: (x: T) => boolean, ms: number, what: string): Promise<T> {
+function waitFor<T>(w: Watcher, event: 'decision' | 'proposal' | 'cure', ok: (x: T) => boolean, ms: number, what: string, state?: () => unknown): Promise<T> {
   return new Promise((resolve, reject) => {
     const on = (x: T): void => {
       if (!ok(x)) return;
@@ -32,7 +32,7 @@ function waitFor<T>(w: Watcher, event: 'decision' | 'proposal' | 'cure', ok: (x:
     };
     const timer = setTimeout(() => {
       w.off(event, on as never);
-      reject(new Error(`no ${what} within ${ms / 1000} s`));
+      reject(new Error(`no ${what} within ${ms / 1000} s${state ? `; last intervals: ${JSON.stringify(state())}` : ''}`));
     }, ms);
     w.on(event, on as never);
   });
@@ -56,6 +56,8 @@ describe('cause before tier on lab hosts', { skip }, () => {
   let traffic: ReturnType<typeof requestLoop> | undefined;
   const actions: ActionReport[] = [];
   const decisions: Decision[] = [];
+  /** What the watch saw in its last intervals: shown when an expected decision does not come. */
+  const intervals: unknown[] = [];
   const sh = (script: string) => lab.exec(HOST, ['sh', '-c', script]);
 
   before(async () => {
@@ -81,6 +83,7 @@ describe('cause before tier on lab hosts', { skip }, () => {
     watcher = undefined;
     actions.length = 0;
     decisions.length = 0;
+    intervals.length = 0;
   });
 
   /** Snapshot, baseline and a watch trained on the host as it is. */
@@ -90,6 +93,10 @@ describe('cause before tier on lab hosts', { skip }, () => {
     const w = new Watcher(engine, 'lab', { warmup: 20 });
     w.on('action', (r) => actions.push(r));
     w.on('decision', (d) => decisions.push(d));
+    w.on('interval', ({ risk, cause }) => {
+      intervals.push(`${risk.state} ${risk.value.toFixed(2)} [${risk.reasons.slice(0, 2).map((r) => `${r.layer}.${r.metric}/${r.source} ${r.score.toFixed(2)}`).join(', ')}] ${cause ? `${cause.kind}: ${cause.summary.slice(0, 120)}` : '-'}`);
+      if (intervals.length > 80) intervals.shift();
+    });
     const trained = new Promise<void>((resolve) => {
       const on = (): void => {
         if (!w.status().every((s) => s.phase.kind === 'watching')) return;
@@ -135,6 +142,7 @@ describe('cause before tier on lab hosts', { skip }, () => {
       (d) => d.cause?.kind === 'neighbour' && d.cause.processes.some((p) => p.command === 'nightly-batch'),
       60_000,
       'a neighbour decision naming nightly-batch',
+      () => ({ intervals, decisions: decisions.map((d) => `${d.tier} ${d.cause?.kind ?? '-'}: ${d.why.slice(0, 200)}`) }),
     );
     const pid = (await sh('setsid /srv/jobs/nightly-batch </dev/null >/dev/null 2>&1 & echo $!')).trim();
     try {

@@ -157,7 +157,8 @@ describe('monitoring lab hosts', { skip }, () => {
     const un = await engine.agentUninstall('lab');
     assert.ok(un.every((o) => o.ok && o.value.wasInstalled), JSON.stringify(un));
     for (const h of ['web-1', 'web-2']) {
-      await lab.exec(h, ['sh', '-c', '! test -e /var/lib/plumbline && ! test -e /etc/systemd/system/plumbline-agent.service']);
+      const left = await lab.exec(h, ['sh', '-c', 'for p in /var/lib/plumbline /etc/systemd/system/plumbline-agent.service; do test -e $p && ls -laR $p; done; true']);
+      assert.equal(left, '', `${h}: uninstall left this behind`);
       // The bracket keeps grep from finding itself; a killed process may take a moment to go.
       let procs = '';
       for (let i = 0; i < 30; i++) {

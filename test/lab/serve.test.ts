@@ -192,7 +192,8 @@ describe('a shared fleet: three workers, ten hosts, one PostgreSQL', { skip, tim
     const steady = workers.find((w) => w.child.exitCode === null && w.child.signalCode === null && !w.events.some((e) => e.type === 'lost'))!;
     const host = hostsOf(steady.id).find((h) => !steady.events.some((e) => e.type === 'released' && e.host === h))!;
     assert.ok(host, `${steady.id} holds a host`);
-    const trained = new RegExp(`${host}: detectors trained`);
+    // Trained here, or resumed from the state the host's previous holder saved.
+    const trained = new RegExp(`${host}: detectors (trained|resumed)`);
     await until(`${steady.id}'s detectors for ${host}`, 240_000, () => (steady.events.some((e) => e.type === 'log' && trained.test(String(e.message))) ? true : undefined));
     await lab.exec(host, ['sh', '-c', `printf '%s\\n' '{"blue":{"crashLoop":true}}' > /srv/app/shared/faults.json`]);
     let approval;

@@ -65,6 +65,23 @@ describe('layer detector', () => {
     assert.ok(model.every((f) => f.score > 0 && f.score <= model[0].score));
   });
 
+  it('scores the first row after a short training window: a hog right after it is flagged, not learned', async () => {
+    const d = new LayerDetector({ host: 'web-1', layer: 'app' });
+    const window = stream(5, 0, 20);
+    await d.train(window);
+    const next = stream(6, 20, 1)[0];
+    const hog = d.observe({ ...next, metrics: { ...next.metrics, cpuPct: 100 } });
+    const cpu = hog.find((f) => f.source === 'stats' && f.metric === 'cpuPct');
+    assert.ok(cpu && cpu.score > 0.5, JSON.stringify(hog));
+    // It stays flagged while it runs instead of becoming the detectors' normal.
+    let last: Finding | undefined = cpu;
+    for (const o of stream(7, 21, 20)) last = d.observe({ ...o, metrics: { ...o.metrics, cpuPct: 100 } }).find((f) => f.source === 'stats' && f.metric === 'cpuPct');
+    assert.ok(last && last.score > 0.5, JSON.stringify(last));
+    // The warm-up the window set survives a restart.
+    const again = LayerDetector.fromJSON(JSON.parse(JSON.stringify(d.toJSON())));
+    assert.equal(again.toJSON().warmup, 20);
+  });
+
   it('forecasts a leak toward the host memory', async () => {
     const d = new LayerDetector({ host: 'web-1', layer: 'app', facts: { memTotalKiB: 400_000 }, autoencoder: false });
     await d.train(stream(5, 0, 120));

@@ -89,10 +89,16 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
     this.stopped = false;
     const every = Math.max(200, Math.floor(this.opts.leaseMs / 3));
     const tick = (): void => {
+      let next = every;
       this.round = this.doRound()
+        .then((soonest) => {
+          // A lease of another worker that runs out before the next round (that worker stopped
+          // renewing it) is taken when it runs out, not up to a round later.
+          if (soonest !== null) next = Math.max(200, Math.min(every, soonest + 100));
+        })
         .catch((e: unknown) => this.say(`round failed: ${e instanceof Error ? e.message : String(e)}`))
         .finally(() => {
-          if (!this.stopped) this.timer = setTimeout(tick, every);
+          if (!this.stopped) this.timer = setTimeout(tick, next);
         });
     };
     tick();
@@ -110,9 +116,11 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
     this.emit('log', `${this.id}: ${line}`);
   }
 
-  private async doRound(): Promise<void> {
+  /** One round; resolves with the milliseconds until the soonest other worker's lease runs out (null: none). */
+  private async doRound(): Promise<number | null> {
     const { env, leaseMs } = this.opts;
     const started = performance.now();
+    let soonest: number | null = null;
     try {
       this.fleet.heartbeat(this.id, env, { hostname: os.hostname(), pid: process.pid, leaseMs });
       for (const [host, h] of this.held) {
@@ -125,7 +133,7 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
         h.validUntil = started + SAFETY * leaseMs;
       }
       // The first round only announces this worker, so workers started together share from the start.
-      if (this.rounds++ === 0) return;
+      if (this.rounds++ === 0) return null;
       const all = this.engine.environment(env).hosts.map((h) => h.spec);
       const share = fairShare(all.length, this.fleet.liveWorkers(env, leaseMs).length);
       for (const host of [...this.held.keys()].slice(share)) await this.giveUp(host, false);
@@ -135,6 +143,10 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
         const lease = this.fleet.acquire(env, host, this.id, leaseMs);
         if (lease) this.take(host, lease, started);
       }
+      for (const l of leases.values()) {
+        if (l.worker === this.id || l.expiresAt <= l.now) continue;
+        soonest = Math.min(soonest ?? Infinity, l.expiresAt - l.now);
+      }
     } catch (e) {
       this.say(`the store did not answer: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -143,6 +155,7 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
       if (now > h.validUntil) await this.lose(host, `lease not renewed within ${Math.round((SAFETY * leaseMs) / 1000)} s (the store is unreachable)`);
       else if (!h.fenced && !h.fencing) void this.fence(host, h);
     }
+    return soonest;
   }
 
   private take(host: string, lease: Lease, started: number): void {

@@ -53,9 +53,13 @@ export class HostDecider {
     this.recentFeatures.push({ ts: risk.ts, features: judgement.features });
     if (this.recentFeatures.length > RECENT) this.recentFeatures.shift();
     const judged = judgement.risk;
-    const decision = this.policy.decide(judged, judged.ts, judged.state === 'ok' ? null : cause);
+    // The detectors' own level says whether there is something to explain; the judged level
+    // whether to act on it. A deviation the model judges harmless is still named with its cause
+    // (a neighbour's CPU, a healthy deploy), as a diagnostic that acts on nothing.
+    const deviates = risk.state !== 'ok' && risk.state !== 'nodata';
+    const decision = this.policy.decide(judged, judged.ts, judged.state === 'ok' && !deviates ? null : cause);
     decision.decidedBy = judgement.decidedBy;
-    if (decision.tier !== null) decision.why = `${decision.why} (${judgement.note}.)`;
+    if (decision.tier !== null || (deviates && judged.state === 'ok' && judgement.decidedBy === 'model')) decision.why = `${decision.why} (${judgement.note}.)`;
     return { decision, judgement };
   }
 

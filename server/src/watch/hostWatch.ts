@@ -81,7 +81,10 @@ export class HostWatch {
     );
     this.phaseNow = { kind: 'learning', have: 0, need: o.warmup };
     this.detectors = this.load();
-    if (this.detectors) this.phaseNow = { kind: 'watching', since: Date.now() };
+    if (this.detectors) {
+      this.phaseNow = { kind: 'watching', since: Date.now() };
+      o.log?.(`${o.host}: detectors resumed from their saved state`);
+    }
   }
 
   get host(): string {

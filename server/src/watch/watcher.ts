@@ -138,6 +138,8 @@ export class Watcher extends EventEmitter<WatchEvents> {
   private silenceTimer: NodeJS.Timeout | undefined;
   private readonly intervalMs: number;
 
+  private early: string[] | undefined = [];
+
   constructor(
     private readonly engine: WatchEngine,
     private readonly envName: string,
@@ -150,7 +152,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
     this.policy = new Policy(policyFromConfig(env));
     const risk = riskOptionsFromConfig(env);
     const warmup = opts.warmup ?? defaultWarmup(env.intervalMs);
-    const log = (line: string): void => void this.emit('log', line);
+    // Lines logged while constructing (the risk model, detectors resumed) wait for start(), when
+    // the caller's listeners are there.
+    const log = (line: string): void => void (this.early ? this.early.push(line) : this.emit('log', line));
     const perLayer = layerOptions(env);
     this.feedback = new RiskFeedbackLoop(engine.store, engine.dataDir, log);
     const model = opts.model !== undefined ? { model: opts.model, source: 'given', error: opts.model ? undefined : 'the thresholds were chosen' } : loadRiskModel({ dataDir: engine.dataDir });
@@ -200,6 +204,9 @@ export class Watcher extends EventEmitter<WatchEvents> {
   }
 
   start(): void {
+    const early = this.early ?? [];
+    this.early = undefined;
+    for (const line of early) this.emit('log', line);
     this.monitor.start();
     // Silence is data too: a host that stops reporting goes to no-data, never stays "fine".
     if (this.opts.silenceTimer !== false) this.silenceTimer = setInterval(() => this.checkSilence(this.now()), this.intervalMs);
@@ -365,8 +372,10 @@ export class Watcher extends EventEmitter<WatchEvents> {
     const { decision, judgement } = x.decider.next(risk, findings, release, cause);
     this.decisionFeatures.set(decision, judgement.features);
     const state = judgement.risk.state;
-    if (state !== 'ok' && cause?.kind === 'deploy' && cause.settled) this.propose(risk.host, cause, decision);
-    if (decision.tier === null && (decision.cause === null || state === 'ok')) {
+    // What the detectors see deviate is explained even where the judged level is ok (a diagnostic).
+    const deviates = state !== 'ok' || (risk.state !== 'ok' && risk.state !== 'nodata');
+    if (deviates && cause?.kind === 'deploy' && cause.settled) this.propose(risk.host, cause, decision);
+    if (decision.tier === null && (decision.cause === null || !deviates)) {
       this.lastDecision.delete(risk.host);
       return;
     }

@@ -42,6 +42,8 @@ export interface LayerDetectorState {
   metrics: Record<string, MetricDetectorState>;
   baseline: BaselineRowsJSON;
   acceptedSlopes: Record<string, number>;
+  /** Rows the metric detectors learn before scoring (the training window); absent: their default. */
+  warmup?: number;
 }
 
 /** A finding's score from the metric detector's z: 0 up to 3, 0.63 at 7, 0.86 at 11 (what risk's thresholds were set on). */
@@ -72,6 +74,8 @@ export class LayerDetector {
   private metrics = new Map<string, MetricDetector>();
   private readonly forecaster: Forecaster;
   private model: LayerAutoencoder | null = null;
+  /** Rows the metric detectors learn before scoring: the training window's length once trained. */
+  private warmup: number | undefined;
   private baseline = BaselineRows.empty();
   private readonly missing = new Map<string, number>();
 
@@ -113,7 +117,7 @@ export class LayerDetector {
     let d = this.metrics.get(metric);
     if (!d) {
       // Observations already turn counters into rates (watch/observations.ts).
-      d = new MetricDetector(detectorOptionsFor(metric, this.o.profiles));
+      d = new MetricDetector({ ...detectorOptionsFor(metric, this.o.profiles), ...(this.warmup ? { warmup: this.warmup } : {}) });
       this.metrics.set(metric, d);
     }
     return d;
@@ -130,6 +134,8 @@ export class LayerDetector {
       this.o.maxBaselineRows,
     );
     this.metrics.clear();
+    // The metric detectors learn exactly this window: scored from the next row on.
+    this.warmup = window.length;
     this.forecaster.reset();
     for (const obs of window) {
       this.metricFindings(obs);
@@ -324,6 +330,7 @@ export class LayerDetector {
       metrics: Object.fromEntries([...this.metrics].map(([m, d]) => [m, d.toJSON()])),
       baseline: this.baseline.toJSON(),
       acceptedSlopes: this.forecaster.acceptedSlopes(),
+      ...(this.warmup ? { warmup: this.warmup } : {}),
     };
   }
 
@@ -331,7 +338,9 @@ export class LayerDetector {
   static fromJSON(state: LayerDetectorState, options: Omit<LayerDetectorOptions, 'host' | 'layer'> = {}): LayerDetector {
     if (state.version !== 2) throw new Error(`unknown layer detector state version ${String(state.version)}`);
     const d = new LayerDetector({ ...options, host: state.host, layer: state.layer });
-    for (const [m, st] of Object.entries(state.metrics)) d.metrics.set(m, MetricDetector.fromJSON(st, detectorOptionsFor(m, options.profiles)));
+    d.warmup = state.warmup;
+    const warm = state.warmup ? { warmup: state.warmup } : {};
+    for (const [m, st] of Object.entries(state.metrics)) d.metrics.set(m, MetricDetector.fromJSON(st, { ...detectorOptionsFor(m, options.profiles), ...warm }));
     d.baseline = BaselineRows.fromJSON(state.baseline);
     d.forecaster.restoreAccepted(state.acceptedSlopes);
     return d;

@@ -18,6 +18,12 @@ export interface MetricDetectorOptions {
   relFloor?: number;
   /** `false`: never read the stream as a counter (the caller already turned counters into rates). */
   counters?: boolean;
+  /**
+   * Rows learned before the first score (default `METRIC_CONSTANTS.warmup`, at least
+   * `METRIC_CONSTANTS.minWarmup`): a watch passes the window it learned after its baseline, so a
+   * host it says it watches is scored from the next row, not learned for some rows more.
+   */
+  warmup?: number;
 }
 
 /**
@@ -28,6 +34,8 @@ export interface MetricDetectorOptions {
 export const METRIC_CONSTANTS = {
   /** Rows before the first score: enough for a median and a MAD that do not jump with every row. */
   warmup: 30,
+  /** The fewest rows a median and a MAD are taken from (a caller's shorter warm-up is raised to it). */
+  minWarmup: 10,
   /** Rows of history for the level (its median) and the recent prediction errors. */
   window: 512,
   /**
@@ -177,8 +185,12 @@ export class MetricDetector {
   /** The largest z reported lately: it halves every `adoptRows` intervals (see `judge`). */
   private reported = 0;
 
+  /** Rows learned before the first score. */
+  private readonly warmRows: number;
+
   constructor(options: MetricDetectorOptions = {}) {
     this.o = { direction: 'both', absFloor: 0, relFloor: 0, counters: true, ...options };
+    this.warmRows = Math.max(C.minWarmup, Math.round(options.warmup ?? C.warmup));
     const k = (1 + C.periodsMs.length) * C.alphas.length;
     this.offsets = new Float64Array(k);
     this.errors = new Float64Array(k);
@@ -206,7 +218,7 @@ export class MetricDetector {
     this.n++;
     if (this.counter === null) {
       this.warm.push([ts, raw]);
-      if (this.warm.length < C.warmup) return this.plain('learning', raw, `learning: ${this.warm.length} of ${C.warmup} rows`);
+      if (this.warm.length < this.warmRows) return this.plain('learning', raw, `learning: ${this.warm.length} of ${this.warmRows} rows`);
       this.counter = this.o.counters && looksLikeCounter(this.warm.map((w) => w[1]));
       this.initSeasons();
       for (let i = 0; i < this.warm.length; i++) {
@@ -217,7 +229,7 @@ export class MetricDetector {
         for (const season of this.seasons) season.learn(t, x);
       }
       this.warm = [];
-      return this.plain('learning', raw, `learned from the first ${C.warmup} rows${this.counter ? '; read as a counter: its rate per second is judged' : ''}`);
+      return this.plain('learning', raw, `learned from the first ${this.warmRows} rows${this.counter ? '; read as a counter: its rate per second is judged' : ''}`);
     }
     let x = raw;
     if (this.counter) {
