@@ -186,6 +186,10 @@ describe('actions on real lab hosts', { skip }, () => {
     assert.equal(await read(), snapshotState);
     const audit = await cli('audit', 'lab', '--json');
     assert.ok(!audit.stdout.includes('API_TOKEN') && !audit.stdout.includes('lab-token-'), 'secret content in the audit log');
+    // The snapshot restored the secret file, yet no file of the store holds its content: it is sealed with a key kept outside.
+    const storeFiles = (fs.readdirSync(data, { recursive: true }) as string[]).map((f) => path.join(data, f)).filter((f) => fs.statSync(f).isFile());
+    assert.ok(storeFiles.length > 0);
+    for (const f of storeFiles) assert.ok(!fs.readFileSync(f).includes('lab-token-'), `secret content in ${f}`);
     t.diagnostic(`rollback: ${report.timings.actionMs} ms action, ${report.timings.verifyMs} ms verify, ${report.timings.totalMs} ms total`);
   });
 

@@ -224,8 +224,9 @@ describe('act: hostile values from plumbline.yaml never run (real sh)', () => {
     const shell = localShell();
     const store = Store.open(':memory:');
     const state = await readHostState(new StepRunner(shell, 'local', false, true), env);
-    store.saveSnapshot('unit', 'local', snapshotInput(state, { takenBy: 'test', reason: 'unit' }));
-    const snap = store.latestSnapshot('unit', 'local', { withSecrets: true })!;
+    const secretKey = Buffer.alloc(32, 3);
+    store.saveSnapshot('unit', 'local', snapshotInput(state, { takenBy: 'test', reason: 'unit' }), { secretKey });
+    const snap = store.latestSnapshot('unit', 'local', { withSecrets: true, secretKey })!;
     const before = new Map(files.map((f) => [f.remote, fs.readFileSync(f.remote)]));
 
     // The "deployment": another release, edited and re-moded files, a file that did not exist.

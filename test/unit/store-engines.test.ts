@@ -142,10 +142,10 @@ for (const engine of [sqlite, postgres]) {
         assert.deepEqual(s.environments(), ['prod']);
         assert.deepEqual(s.hosts('prod'), ['web-1']);
         const files = fingerprint('web-1').app.files;
-        const snap = s.saveSnapshot('prod', 'web-1', { takenBy: 'a', reason: 'r', release: { path: '/srv/app/current', target: 'r1' }, files, secretContents: { '/srv/a.env': 'PASSWORD=hunter2' } });
+        const snap = s.saveSnapshot('prod', 'web-1', { takenBy: 'a', reason: 'r', release: { path: '/srv/app/current', target: 'r1' }, files, secretContents: { '/srv/a.env': 'PASSWORD=hunter2' } }, { secretKey: Buffer.alloc(32, 1) });
         assert.ok(snap.id > 0);
         assert.equal(s.latestSnapshot('prod', 'web-1')?.secretContents, undefined);
-        assert.deepEqual(s.latestSnapshot('prod', 'web-1', { withSecrets: true })?.secretContents, { '/srv/a.env': 'PASSWORD=hunter2' });
+        assert.deepEqual(s.latestSnapshot('prod', 'web-1', { withSecrets: true, secretKey: Buffer.alloc(32, 1) })?.secretContents, { '/srv/a.env': 'PASSWORD=hunter2' });
         assert.ok(!JSON.stringify(s.latestSnapshot('prod', 'web-1')).includes('hunter2'));
       });
     });

@@ -10,6 +10,9 @@ import { applyMigrations, latestVersion, MIGRATIONS, SchemaTooNew } from '../../
 import { isSqliteExperimentalWarning } from '../../server/src/store/sqlite';
 import { Store } from '../../server/src/store/store';
 
+/** A secrets key for snapshots (kept outside the store in use: keys.ts). */
+const KEY = Buffer.alloc(32, 9);
+
 function sampleFingerprint(host: string, capturedAt = '2025-01-01T00:00:00Z'): Fingerprint {
   return {
     schema: FINGERPRINT_SCHEMA,
@@ -236,7 +239,7 @@ describe('Store: snapshots', () => {
         release: { path: '/srv/app/current', target: '/srv/app/releases/41' },
         files,
         secretContents: { '/srv/app.env': 'DB_PASSWORD=hunter2' },
-      });
+      }, { secretKey: KEY });
       const latest = s.latestSnapshot('prod', 'web-1')!;
       assert.equal(latest.id, saved.id);
       assert.equal(latest.reason, 'before release 42');
@@ -244,9 +247,16 @@ describe('Store: snapshots', () => {
       assert.equal(latest.files[0].content, 'a = 1');
       assert.equal('content' in latest.files[1], false);
       assert.equal(latest.secretContents, undefined);
-      assert.deepEqual(s.latestSnapshot('prod', 'web-1', { withSecrets: true })?.secretContents, { '/srv/app.env': 'DB_PASSWORD=hunter2' });
+      assert.deepEqual(s.latestSnapshot('prod', 'web-1', { withSecrets: true, secretKey: KEY })?.secretContents, { '/srv/app.env': 'DB_PASSWORD=hunter2' });
+      // Sealed at rest: the row holds no clear text, and neither no key nor another key opens it.
+      const db = (s as unknown as { db: { prepare(sql: string): { get(...a: unknown[]): unknown } } }).db;
+      const row = db.prepare('SELECT secret_json FROM snapshots WHERE id = ?').get(saved.id) as { secret_json: string };
+      assert.doesNotMatch(row.secret_json, /hunter2/);
+      assert.throws(() => s.latestSnapshot('prod', 'web-1', { withSecrets: true, keyFile: '/keys/x.secrets.key' }), /sealed with \/keys\/x\.secrets\.key, which is missing/);
+      assert.throws(() => s.latestSnapshot('prod', 'web-1', { withSecrets: true, secretKey: Buffer.alloc(32, 7) }), /do not open/);
+      assert.throws(() => s.saveSnapshot('prod', 'web-1', { takenBy: 'ci', reason: 'x', release: null, files, secretContents: { '/srv/app.env': 'x' } }), /no secrets key/);
       assert.throws(
-        () => s.saveSnapshot('prod', 'web-1', { takenBy: 'ci', reason: 'x', release: null, files, secretContents: { '/etc/app.conf': 'x' } }),
+        () => s.saveSnapshot('prod', 'web-1', { takenBy: 'ci', reason: 'x', release: null, files, secretContents: { '/etc/app.conf': 'x' } }, { secretKey: KEY }),
         /not a secret file/,
       );
       assert.equal(s.latestSnapshot('prod', 'web-1')?.id, saved.id);

@@ -111,7 +111,13 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
     runner = new StepRunner(deps.shell, deps.host, dryRun, root.isRoot, () => {
       if (held?.lost) throw new ActionStop('failed', `lost the host lock mid-action (${held.lost}); stopped before the next change`);
     });
-    const snapshot = kind === 'rollback' ? deps.snapshot() : undefined;
+    let snapshot: SnapshotRecord | undefined;
+    try {
+      snapshot = kind === 'rollback' ? deps.snapshot() : undefined;
+    } catch (e) {
+      // A snapshot that cannot be read whole (its secrets key missing) is refused before any change.
+      throw new ActionStop('refused', e instanceof Error ? e.message : String(e));
+    }
     const actionStarted = Date.now();
     let upstream: Parameters<typeof verifyAction>[0]['upstream'];
     if (kind === 'remediate') report.reasons.push(...(await remediate(runner, deps.env)));

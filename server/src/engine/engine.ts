@@ -24,7 +24,7 @@ import { probeRoot, StepRunner } from '../act/steps';
 import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
 import { AuditLog } from '../audit/log';
 import { auditEdge } from '../store/auditEdge';
-import { storeKeys, type StoreKeys } from '../store/keys';
+import { secretsKey, secretsKeyFile, storeKeys, type StoreKeys } from '../store/keys';
 import type { SnapshotRecord } from '../store/store';
 
 export interface EngineOptions {
@@ -318,7 +318,9 @@ export class Engine {
         const root = await probeRoot(this.pool, host);
         const run = new StepRunner(this.pool, host, false, root.isRoot);
         const state = await readHostState(run, env);
-        const record = this.store.saveSnapshot(env.name, host, snapshotInput(state, { takenBy, reason }));
+        const input = snapshotInput(state, { takenBy, reason });
+        const sealing = Object.keys(input.secretContents ?? {}).length > 0 ? { secretKey: secretsKey(this.store, true) } : {};
+        const record = this.store.saveSnapshot(env.name, host, input, sealing);
         this.auditLog().record({
           env: env.name,
           host,
@@ -377,7 +379,7 @@ export class Engine {
           const diff = diffFingerprints(b.fingerprint, live, { files: env.layers.app.files, readLocal: (l) => this.readLocal(l), baselineVersion: b.version });
           return { baseline: b.fingerprint, diff };
         },
-        snapshot: () => this.store.latestSnapshot(env.name, host, { withSecrets: true }),
+        snapshot: () => this.store.latestSnapshot(env.name, host, { withSecrets: true, secretKey: secretsKey(this.store, false), keyFile: secretsKeyFile(this.store) }),
         log: this.opts.log,
       },
       opts,

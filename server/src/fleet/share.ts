@@ -6,9 +6,15 @@ export function workerId(): string {
   return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 
-/** Hosts one worker should hold: an even split, rounded up so every host has a holder. */
-export function fairShare(hosts: number, liveWorkers: number): number {
-  return Math.ceil(hosts / Math.max(1, liveWorkers));
+/**
+ * Hosts one worker should hold: an even split, the remainder one each to the longest-running
+ * workers (`live` in the store's order: started, then id), so the quotas add up to the hosts and
+ * no split like 4/4/2 of ten hosts is stable. A worker the store does not list yet counts last.
+ */
+export function fairShare(hosts: number, live: readonly string[], me: string): number {
+  const order = live.includes(me) ? live : [...live, me];
+  const base = Math.floor(hosts / order.length);
+  return base + (order.indexOf(me) < hosts % order.length ? 1 : 0);
 }
 
 /**

@@ -135,7 +135,7 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
       // The first round only announces this worker, so workers started together share from the start.
       if (this.rounds++ === 0) return null;
       const all = this.engine.environment(env).hosts.map((h) => h.spec);
-      const share = fairShare(all.length, this.fleet.liveWorkers(env, leaseMs).length);
+      const share = fairShare(all.length, this.fleet.liveWorkers(env, leaseMs).map((w) => w.id), this.id);
       for (const host of [...this.held.keys()].slice(share)) await this.giveUp(host, false);
       const leases = new Map(this.fleet.leases(env).map((l) => [l.host, l]));
       const free = all.filter((h) => !this.held.has(h) && !(leases.get(h) && leases.get(h)!.expiresAt > leases.get(h)!.now));
@@ -171,9 +171,9 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
     watcher.on('action', (r) => this.emit('action', r));
     const h: Held = { lease, validUntil: started + SAFETY * this.opts.leaseMs, watcher, fenced: false, fencing: false };
     this.held.set(host, h);
-    watcher.start();
     this.say(`took ${host} (token ${lease.token})`);
     this.emit('acquired', host, lease);
+    watcher.start();
     void this.fence(host, h);
   }
 

@@ -8,8 +8,9 @@ import type { Store } from './store';
 /**
  * Keys kept outside the store, in the user's own folder (PLUMBLINE_KEY_DIR, else
  * $XDG_CONFIG_HOME/plumbline/keys, else ~/.config/plumbline/keys), named by the store's id:
- * the audit chain's HMAC key (ID.key) and its last head (ID.head). Someone who can edit or copy
- * the store cannot forge the chain or hide a cut-off tail without these too.
+ * the audit chain's HMAC key (ID.key) and its last head (ID.head), and the key that seals secret
+ * file contents in snapshots (ID.secrets.key). Someone who can edit or copy the store cannot forge
+ * the chain, hide a cut-off tail or read a secret without these too.
  */
 export function keyDir(): string {
   if (process.env.PLUMBLINE_KEY_DIR) return process.env.PLUMBLINE_KEY_DIR;
@@ -71,4 +72,27 @@ function readHex(file: string): Buffer | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Where the store's secrets key lives (keyDir()/ID.secrets.key). */
+export function secretsKeyFile(store: Store): string {
+  return path.join(keyDir(), `${store.identity()}.secrets.key`);
+}
+
+/**
+ * The key that seals secret file contents in this store's snapshots. `create`: made (0600, 32
+ * random bytes) when missing; otherwise undefined when missing (never silently replaced: contents
+ * sealed with a lost key stay sealed).
+ */
+export function secretsKey(store: Store, create: boolean): Buffer | undefined {
+  const file = secretsKeyFile(store);
+  const key = readHex(file);
+  if (key || !create) return key;
+  fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
+  try {
+    fs.writeFileSync(file, `${crypto.randomBytes(32).toString('hex')}\n`, { mode: 0o600, flag: 'wx' });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e; // another process made it first
+  }
+  return readHex(file);
 }

@@ -10,6 +10,7 @@ import { dialectOf, type Db } from './db';
 import { FleetStore } from './fleet';
 import { describeLocation, type StoreLocation } from './location';
 import { applyMigrations } from './migrations';
+import { isSealed, open, seal } from './secretBox';
 import { PgDatabase, type PgDatabaseOptions, type StoreHealth } from './postgres/pgDatabase';
 import { sqliteModule } from './sqlite';
 
@@ -376,14 +377,19 @@ export class Store {
     return rows.map((r) => toBaseline(r, this.file));
   }
 
-  /** Records the host's pre-deployment state. */
-  saveSnapshot(env: string, host: string, input: SnapshotInput): SnapshotRecord {
+  /**
+   * Records the host's pre-deployment state. Secret contents are sealed with `secretKey` (kept
+   * outside the store, `keys.ts`): the store never holds them in clear.
+   */
+  saveSnapshot(env: string, host: string, input: SnapshotInput, opts: { secretKey?: Buffer } = {}): SnapshotRecord {
     const secretPaths = new Set(input.files.filter((f) => f.secret).map((f) => f.remote));
     for (const remote of Object.keys(input.secretContents ?? {})) {
       if (!secretPaths.has(remote)) throw new Error(`saveSnapshot: secretContents has ${remote}, which is not a secret file of the snapshot`);
     }
     const files = input.files.map(stripSecretContent);
-    const secrets = input.secretContents && Object.keys(input.secretContents).length > 0 ? JSON.stringify(input.secretContents) : null;
+    const hasSecrets = input.secretContents !== undefined && Object.keys(input.secretContents).length > 0;
+    if (hasSecrets && !opts.secretKey) throw new Error('saveSnapshot: secret contents are only kept sealed, and no secrets key was given');
+    const secrets = hasSecrets ? seal(opts.secretKey!, JSON.stringify(input.secretContents), secretAad(env, host)) : null;
     return this.transaction(() => {
       const taken = this.stamp();
       this.ensureHost(env, host, taken);
@@ -397,8 +403,12 @@ export class Store {
     });
   }
 
-  /** The host's newest snapshot. Secret contents are returned only when asked for. */
-  latestSnapshot(env: string, host: string, opts: { withSecrets?: boolean } = {}): SnapshotRecord | undefined {
+  /**
+   * The host's newest snapshot. Secret contents are returned only when asked for, opened with
+   * `secretKey`; without the key that sealed them this throws, saying so (nothing is restored
+   * half-way).
+   */
+  latestSnapshot(env: string, host: string, opts: { withSecrets?: boolean; secretKey?: Buffer; keyFile?: string } = {}): SnapshotRecord | undefined {
     const row = this.db.prepare('SELECT * FROM snapshots WHERE env = ? AND host = ? ORDER BY id DESC LIMIT 1').get(env, host) as
       | SnapshotRow
       | undefined;
@@ -413,7 +423,18 @@ export class Store {
       release: row.release_path === null ? null : { path: row.release_path, target: row.release_target },
       files: rowJson<ManagedFileState[]>(this.file, `snapshot ${row.id}`, row.json),
     };
-    if (opts.withSecrets && row.secret_json !== null) record.secretContents = rowJson<Record<string, string>>(this.file, `snapshot ${row.id} (secrets)`, row.secret_json);
+    if (opts.withSecrets && row.secret_json !== null) {
+      let text = row.secret_json;
+      // Snapshots from before sealing hold the contents as JSON; they are read as they are.
+      if (isSealed(text)) {
+        const where = opts.keyFile ?? 'the secrets key outside the store';
+        if (!opts.secretKey) throw new Error(`snapshot ${row.id} of ${host}: its secret file contents are sealed with ${where}, which is missing; restore that key file, or take a new snapshot`);
+        const opened = open(opts.secretKey, text, secretAad(env, host));
+        if (opened instanceof Error) throw new Error(`snapshot ${row.id} of ${host}: its secret file contents do not open with ${where}: ${opened.message}`);
+        text = opened;
+      }
+      record.secretContents = rowJson<Record<string, string>>(this.file, `snapshot ${row.id} (secrets)`, text);
+    }
     return record;
   }
 
@@ -611,6 +632,11 @@ function toBaseline(row: BaselineRow, file: string): BaselineRecord {
 export function withoutSecretContent(fp: Fingerprint): Fingerprint {
   if (!fp.app.files.some((f) => f.secret && f.content !== undefined)) return fp;
   return { ...fp, app: { ...fp.app, files: fp.app.files.map(stripSecretContent) } };
+}
+
+/** What a snapshot's sealed secrets are bound to: moved to another host's row they do not open. */
+function secretAad(env: string, host: string): string {
+  return `plumbline snapshot secrets\n${env}\n${host}`;
 }
 
 function stripSecretContent(f: ManagedFileState): ManagedFileState {
