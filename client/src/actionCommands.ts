@@ -10,7 +10,7 @@ import {
   type EnvironmentView,
   type HostView,
 } from '../../server/src/protocol/protocol';
-import { runHostAction, type ActionDeps } from './actions';
+import { answerFleetApproval, runHostAction, type ActionDeps } from './actions';
 import { hostTarget, pickEnvironment, requireTrust, runOperation, type CommandDeps } from './commands';
 import { worstFirst } from './presentation';
 
@@ -81,6 +81,12 @@ export function registerActionCommands(deps: CommandDeps & ActionDeps): vscode.D
     reg(Commands.remediate, act('remediate', 'Remediate')),
     reg(Commands.switchColour, act('switch', 'Switch to the known-good colour')),
     reg(Commands.rollback, act('rollback', 'Roll back')),
+    reg(Commands.fleetApprovals, async (arg) => {
+      if (!requireTrust()) return undefined;
+      const env = await pickEnvironment(model, arg);
+      if (!env) return undefined;
+      return answerFleetApproval(deps, env, arg);
+    }),
     reg(Commands.markExpected, async (arg) => {
       if (!requireTrust()) return undefined;
       const a = (arg ?? {}) as { env?: unknown; host?: unknown; metric?: unknown; reason?: { metric?: unknown } };

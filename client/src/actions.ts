@@ -1,13 +1,16 @@
 import * as vscode from 'vscode';
 import type { LanguageClient } from 'vscode-languageclient/node';
 import {
+  AnswerFleetApproval,
   ApproveDecision,
+  FleetApprovals,
   PlanAction,
   RunAction,
   type ActionKindName,
   type ActionPlan,
   type ActionReportView,
   type ApproveDecisionParams,
+  type FleetApprovalView,
 } from '../../server/src/protocol/protocol';
 import { reasonLine } from '../../server/src/protocol/riskWords';
 import type { Modals } from './modal';
@@ -100,4 +103,47 @@ export function registerApprovals(lc: LanguageClient, deps: Omit<ActionDeps, 'cl
     deps.output.info(`policy tier ${p.tier} ${p.action} on ${p.host}: ${answer === go ? 'approved' : 'not approved'} in the editor`);
     return { approved: answer === go };
   });
+}
+
+/**
+ * A shared fleet's pending confirm-mode requests (the workers of `plumbline serve` ask through the
+ * store): pick one, read what the worker would run, approve or deny. The answer goes to the store,
+ * and the worker holding the host acts on an approval, as with `plumbline approve`. `arg.id`
+ * answers that request without the pick.
+ */
+export async function answerFleetApproval(deps: ActionDeps, env: string, arg: unknown): Promise<{ ok: boolean; message: string } | undefined> {
+  const client = deps.client();
+  const pending = await client.sendRequest(FleetApprovals.type, { env });
+  const wanted = arg && typeof arg === 'object' && 'id' in arg && typeof arg.id === 'number' ? arg.id : undefined;
+  let chosen: FleetApprovalView | undefined = wanted !== undefined ? pending.find((a) => a.id === wanted) : pending.length === 1 ? pending[0] : undefined;
+  if (wanted !== undefined && !chosen) return { ok: false, message: `no pending approval #${wanted} in ${env}` };
+  if (pending.length === 0) {
+    deps.output.info(`${env}: no fleet worker waits for an approval`);
+    void vscode.window.showInformationMessage(`Plumbline: no fleet worker of ${env} waits for an approval.`);
+    return undefined;
+  }
+  if (!chosen) {
+    const pick = await vscode.window.showQuickPick(
+      pending.map((a) => ({ label: `#${a.id} ${a.host}`, description: `tier ${a.tier ?? '?'} ${a.action ?? ''}, worker ${a.worker}`, detail: a.why, approval: a })),
+      { title: `Plumbline: pending approvals in ${env}` },
+    );
+    chosen = pick?.approval;
+  }
+  if (!chosen) return undefined;
+  const approve = `Approve #${chosen.id}`;
+  const deny = `Deny #${chosen.id}`;
+  const detail = [
+    `Worker ${chosen.worker} holds ${chosen.host} (environment ${chosen.env}) and asks, since ${chosen.requestedAt}:`,
+    chosen.why,
+    '',
+    chosen.commands.length ? 'Approving lets it run these commands on the host, exactly:' : 'Its plan lists no command that changes the host.',
+    ...chosen.commands.map((c, i) => `${i + 1}. $ ${c}`),
+    '',
+    'The worker acts only while it still holds the host (its lease token is checked on the host lock).',
+  ].join('\n');
+  const answer = await deps.modals.ask({ message: `Plumbline: tier ${chosen.tier ?? '?'} ${chosen.action ?? 'action'} on ${chosen.host}?`, detail, buttons: [approve, deny] });
+  if (answer !== approve && answer !== deny) return undefined;
+  const r = await client.sendRequest(AnswerFleetApproval.type, { env, id: chosen.id, approve: answer === approve });
+  (r.ok ? deps.output.info : deps.output.warn).call(deps.output, `${env}: ${r.message}`);
+  return r;
 }

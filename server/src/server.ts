@@ -21,6 +21,8 @@ import { SettingsCache } from './lsp/settings';
 import {
   AcceptLive,
   PromoteRelease,
+  FleetApprovals,
+  AnswerFleetApproval,
   ApproveDecision,
   AuditAppended,
   AuditEntries,
@@ -185,6 +187,14 @@ connection.onRequest(AcceptLive.type, async (p) => {
 connection.onRequest(PromoteRelease.type, async (p) => {
   if (!session) throw noSession();
   return session.promoteRelease(p.env, p.host);
+});
+connection.onRequest(FleetApprovals.type, async (p) => {
+  if (!session) throw noSession();
+  return session.fleetApprovals(p.env);
+});
+connection.onRequest(AnswerFleetApproval.type, async (p) => {
+  if (!session) throw noSession();
+  return session.answerFleetApproval(p.env, p.id, p.approve);
 });
 connection.onRequest(TakeSnapshot.type, async (p, token) => {
   if (!session) throw noSession();

@@ -218,9 +218,12 @@ describe('a shared fleet: three workers, ten hosts, one PostgreSQL', { skip, tim
       assert.equal(approval.worker, holders().get(host), 'the request comes from the holder');
       assert.ok(fleet.answerApproval(approval.id, 'approved', 'test'));
       const id = approval.id;
-      await until(`the action on ${host}`, 120_000, () =>
-        engine.auditLog().entries({ env: 'lab' }).find((e) => e.kind === 'action' && e.host === host && (e.details as { dryRun?: boolean }).dryRun === false && e.actor === fleet.approval(id)!.worker),
+      const acted = await until(`the action on ${host}`, 120_000, () =>
+        engine.auditLog().entries({ env: 'lab' }).find((e) => e.kind === 'action' && e.host === host && (e.details as { dryRun?: boolean }).dryRun === false && e.actor === fleet.approval(id)!.worker && e.outcome !== 'started'),
       );
+      // Approved on the config its dry run was built on, and that config did not change: it ran.
+      assert.doesNotMatch(acted.summary, /since the approval/, acted.summary);
+      assert.notEqual(acted.outcome, 'refused', acted.summary);
     } finally {
       await lab.exec(host, ['sh', '-c', `echo '{}' > /srv/app/shared/faults.json`]);
     }

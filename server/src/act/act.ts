@@ -5,6 +5,7 @@ import type { Fingerprint } from '../fingerprint/types';
 import { shellCommand } from '../ssh/quote';
 import type { SnapshotRecord } from '../store/store';
 import { readHostState, type HostState } from './hostState';
+import { actionConfigHash } from './approval';
 import { HostLock, lockArgv, DEFAULT_LEASE_S, type Fence } from './lock';
 import { remediate } from './remediate';
 import { rollback, switchOwnedFile } from './rollback';
@@ -49,6 +50,8 @@ export interface ActOptions {
   /** Asked right after the lock is taken: a fleet worker says whether its lease on the host still holds. */
   stillHolds?: () => boolean;
   onLockWait?(holder: string): void;
+  /** A person approved a dry run built on this config (its `configHash`): on another config the action is refused. */
+  approved?: { configHash: string };
 }
 
 /**
@@ -75,7 +78,11 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
   let lockedAt: number | undefined;
   let runner: StepRunner | undefined;
   const lockRecord: StepRecord[] = [];
+  report.configHash = actionConfigHash(deps.env);
   try {
+    if (opts.approved && !dryRun && opts.approved.configHash !== report.configHash) {
+      throw new ActionStop('refused', `plumbline.yaml changed for ${deps.env.name} since the approval (its actions, release link, managed files or health check); nothing ran: plan and approve it again`);
+    }
     const root = await probeRoot(deps.shell, deps.host);
     report.steps.push(root.record);
     const owner = JSON.stringify({ by: deps.actor, pid: process.pid, action: kind, since: new Date().toISOString() });

@@ -73,6 +73,11 @@ export interface ActionReport {
   fence?: { token: number; scope: string; holder: string };
   /** When the action took the lock and when it let go (epoch ms). */
   window?: { from: number; to: number };
+  /**
+   * The config the commands were built from (`actionConfigHash`): a person approving a dry run
+   * approves it on this config, and the action then runs only on the same one.
+   */
+  configHash?: string;
 }
 
 /** Ends an action early; the orchestrator turns it into a `refused` or `failed` report. */

@@ -139,7 +139,10 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
       for (const host of [...this.held.keys()].slice(share)) await this.giveUp(host, false);
       const leases = new Map(this.fleet.leases(env).map((l) => [l.host, l]));
       const free = all.filter((h) => !this.held.has(h) && !(leases.get(h) && leases.get(h)!.expiresAt > leases.get(h)!.now));
-      for (const host of pickHosts(free, this.id, share - this.held.size)) {
+      // In this worker's own order; a host another worker took a moment before is skipped for the
+      // next one, so the share is filled this round, not a round later.
+      for (const host of pickHosts(free, this.id, free.length)) {
+        if (this.held.size >= share) break;
         const lease = this.fleet.acquire(env, host, this.id, leaseMs);
         if (lease) this.take(host, lease, started);
       }
@@ -227,7 +230,7 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
    * dry run; whoever answers first (the editor, `plumbline approve`) decides. No answer within the
    * timeout, or the host changing hands meanwhile, is a "no".
    */
-  private async askApproval(d: Decision, token: number): Promise<boolean> {
+  private async askApproval(d: Decision, token: number): Promise<boolean | { configHash: string }> {
     const plan = await this.engine.act(this.opts.env, d.host, d.action!, { dryRun: true, reasons: [d.why] });
     const id = this.fleet.requestApproval(this.opts.env, d.host, this.id, token, {
       env: this.opts.env,
@@ -244,7 +247,8 @@ export class FleetWorker extends EventEmitter<FleetWorkerEvents> {
       const a = this.fleet.approval(id);
       if (a && a.state !== 'pending') {
         this.say(`${d.host}: approval #${id} ${a.state} by ${a.answeredBy ?? '?'}`);
-        return a.state === 'approved';
+        // Approved on the config the request's dry run was built on: on another, the action is refused.
+        return a.state === 'approved' ? { configHash: plan.configHash ?? '' } : false;
       }
       await new Promise((r) => setTimeout(r, 1000));
     }

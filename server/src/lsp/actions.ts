@@ -14,6 +14,8 @@ const PLAN_TTL_MS = 10 * 60_000;
 
 interface Plan extends PlanActionParams {
   created: number;
+  /** The config the dry run was built on: the run is refused on another. */
+  configHash: string;
 }
 
 export class ActionDesk {
@@ -28,11 +30,12 @@ export class ActionDesk {
       const report: ActionReportView = { env: p.env, host: p.host, action: p.action, dryRun: true, status: 'refused', message: refused, reasons, steps: [], auditId: entry.id };
       return { env: p.env, host: p.host, action: p.action, mode, refused, report };
     }
-    const report = reportView(await engine.act(p.env, p.host, p.action, { dryRun: true, reasons: [...reasons, 'dry run for approval in VS Code'] }));
+    const dry = await engine.act(p.env, p.host, p.action, { dryRun: true, reasons: [...reasons, 'dry run for approval in VS Code'] });
+    const report = reportView(dry);
     if (report.status !== 'planned') return { env: p.env, host: p.host, action: p.action, mode, refused: report.message, report };
     this.expire();
     const planId = randomUUID();
-    this.plans.set(planId, { ...p, reasons, created: Date.now() });
+    this.plans.set(planId, { ...p, reasons, created: Date.now(), configHash: dry.configHash ?? '' });
     return { env: p.env, host: p.host, action: p.action, mode, planId, report };
   }
 
@@ -44,7 +47,7 @@ export class ActionDesk {
     this.plans.delete(planId);
     if (engine.environment(plan.env).actions.mode === 'off') throw new Error(`actions are off for ${plan.env} (actions.mode changed to off since the plan)`);
     const reasons = [...(plan.reasons ?? []), `approved in VS Code by ${engine.actor()} after a dry run`];
-    return reportView(await engine.act(plan.env, plan.host, plan.action, { reasons }));
+    return reportView(await engine.act(plan.env, plan.host, plan.action, { reasons, approved: { configHash: plan.configHash } }));
   }
 
   private expire(): void {

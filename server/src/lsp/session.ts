@@ -20,6 +20,7 @@ import type {
   EnvironmentSeries,
   PlanActionParams,
   BaselineHistoryEntry,
+  FleetApprovalView,
   BaselineInfo,
   ConfirmHostKeyParams,
   EnvironmentView,
@@ -283,6 +284,40 @@ export class WorkspaceSession {
     this.watching.proposalAccepted(env, host);
     this.deps.changed();
     return baselineInfo(r.value);
+  }
+
+  /** A shared fleet's pending confirm-mode requests for `env` (none on a store without workers). */
+  async fleetApprovals(env: string): Promise<FleetApprovalView[]> {
+    const engine = await this.ready();
+    engine.environment(env);
+    return engine.store
+      .fleet()
+      .pendingApprovals(env)
+      .map((a) => {
+        const r = a.request as { tier?: number; action?: string; why?: string; plan?: { steps?: Array<{ command?: string; effect?: string }> } };
+        const steps = (r.plan?.steps ?? []).filter((x) => x.effect === undefined || x.effect === 'change');
+        return {
+          id: a.id,
+          env: a.env,
+          host: a.host,
+          worker: a.worker,
+          requestedAt: a.requestedAt,
+          tier: typeof r.tier === 'number' ? r.tier : null,
+          action: typeof r.action === 'string' ? r.action : null,
+          why: typeof r.why === 'string' ? r.why : '',
+          commands: steps.map((x) => String(x.command ?? '')),
+        };
+      });
+  }
+
+  /** A person's answer, written to the store: the worker holding the host acts on an approval (as `plumbline approve`). */
+  async answerFleetApproval(env: string, id: number, approve: boolean): Promise<{ ok: boolean; message: string }> {
+    const engine = await this.ready();
+    const fleet = engine.store.fleet();
+    const a = fleet.approval(id);
+    if (!a || a.env !== env) return { ok: false, message: `no approval #${id} in ${env}` };
+    if (!fleet.answerApproval(id, approve ? 'approved' : 'denied', engine.actor())) return { ok: false, message: `approval #${id} was already ${fleet.approval(id)?.state ?? 'answered'}` };
+    return { ok: true, message: `#${id} ${approve ? 'approved' : 'denied'}; worker ${a.worker} acts on ${a.host} if it still holds it` };
   }
 
   history(env: string): BaselineHistoryEntry[] {

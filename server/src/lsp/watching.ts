@@ -152,7 +152,7 @@ class EnvWatch {
   }
 
   /** Confirm mode: a dry run lists the exact commands, then a person approves them (or not). */
-  private async approve(d: Decision): Promise<boolean> {
+  private async approve(d: Decision): Promise<boolean | { configHash: string }> {
     if (this.stopping || d.tier === null || d.action === null) return false;
     const reasons = [d.why, ...d.reasons.slice(0, 5).map((r) => r.detail)];
     const plan = await this.engine.act(this.env, d.host, d.action, { dryRun: true, reasons });
@@ -168,7 +168,7 @@ class EnvWatch {
     try {
       const approved = await Promise.race([this.deps.approve(params).catch(() => false), cancelled]);
       this.deps.log(`watch ${this.env}: ${d.host}: tier ${d.tier} ${d.action} ${approved ? 'approved' : 'not approved'} in the editor`);
-      return approved && !this.stopping;
+      return approved && !this.stopping ? { configHash: plan.configHash ?? '' } : false;
     } finally {
       this.cancelApprovals.delete(cancel);
     }

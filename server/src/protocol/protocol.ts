@@ -232,6 +232,33 @@ export namespace PromoteRelease {
   export const type = new RequestType<{ env: string; host: string }, BaselineInfo, void>(method);
 }
 
+/** A fleet worker's confirm-mode request waiting in the shared store, as the editor shows it. */
+export interface FleetApprovalView {
+  id: number;
+  env: string;
+  host: string;
+  /** The worker holding the host, which acts once approved (if it still holds it). */
+  worker: string;
+  requestedAt: string;
+  tier: number | null;
+  action: string | null;
+  why: string;
+  /** The commands the worker's dry run planned, exactly. */
+  commands: string[];
+}
+
+/** client → server: the fleet's pending approvals of an environment (shared store), oldest first. */
+export namespace FleetApprovals {
+  export const method = 'plumbline/fleetApprovals';
+  export const type = new RequestType<{ env: string }, FleetApprovalView[], void>(method);
+}
+
+/** client → server: a person's answer to a fleet approval; the worker holding the host reads it from the store. */
+export namespace AnswerFleetApproval {
+  export const method = 'plumbline/answerFleetApproval';
+  export const type = new RequestType<{ env: string; id: number; approve: boolean }, { ok: boolean; message: string }, void>(method);
+}
+
 export interface BaselineHistoryEntry extends BaselineInfo {
   env: string;
   host: string;
@@ -595,6 +622,7 @@ export const Commands = {
   switchColour: 'plumbline.switchColour',
   rollback: 'plumbline.rollback',
   markExpected: 'plumbline.markExpected',
+  fleetApprovals: 'plumbline.fleetApprovals',
 } as const;
 
 /** Attached to every host-entry diagnostic in plumbline.yaml (`Diagnostic.data`). */

@@ -58,8 +58,11 @@ export interface WatchOptions {
   silenceTimer?: boolean;
   /** Samples after the baseline that train the detectors; default one minute's worth, at least 12. */
   warmup?: number;
-  /** Confirm mode: asks a person to approve the exact action; without it confirm decisions wait. */
-  approve?: (decision: Decision) => Promise<boolean>;
+  /**
+   * Confirm mode: asks a person to approve the exact action; without it confirm decisions wait.
+   * An approval of a dry run (`{ configHash }`) binds the run to the config it was built on.
+   */
+  approve?: (decision: Decision) => Promise<boolean | { configHash: string }>;
   /** Passed to every action (lock wait, settle time). */
   act?: Partial<ActOptions>;
 }
@@ -447,8 +450,11 @@ export class Watcher extends EventEmitter<WatchEvents> {
 
   private async approveThenRun(decision: Decision): Promise<void> {
     this.acting.add(decision.host);
+    let bound: { configHash: string } | undefined;
     try {
-      const approved = await this.opts.approve!(decision);
+      const answer = await this.opts.approve!(decision);
+      const approved = answer !== false;
+      if (typeof answer === 'object') bound = answer;
       const features = this.decisionFeatures.get(decision);
       if (features && decision.tier !== null) {
         this.learn([{ env: this.envName, host: decision.host, ts: decision.ts, label: approved ? decision.tier : 0, source: approved ? 'approved' : 'refused', features }]);
@@ -461,14 +467,14 @@ export class Watcher extends EventEmitter<WatchEvents> {
     } finally {
       this.acting.delete(decision.host);
     }
-    await this.run(decision, false);
+    await this.run(decision, false, bound);
   }
 
   /**
    * Runs the decided action (a dry run in shadow mode), then checks its cure against the reason
    * that triggered it over the next samples; the host counts as acting until that is decided.
    */
-  private async run(decision: Decision, dryRun: boolean): Promise<void> {
+  private async run(decision: Decision, dryRun: boolean, approved?: { configHash: string }): Promise<void> {
     const host = decision.host;
     // A dry run (shadow mode) changes nothing on the host, so deciding goes on meanwhile: the
     // decisions shadow mode records do not depend on how long the dry run took (replay gives them again).
@@ -479,7 +485,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     let checking = false;
     try {
       const reasons = [decision.why, ...decision.reasons.slice(0, 5).map((r) => r.detail)];
-      const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons });
+      const report = await this.engine.act(this.envName, host, decision.action!, { ...this.opts.act, dryRun, reasons, ...(approved ? { approved } : {}) });
       this.emit('action', report, decision);
       this.snapshotReleases.delete(host);
       if (dryRun) return;

@@ -11,6 +11,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'mocha';
 import * as vscode from 'vscode';
 import { labExec } from '../../../server/src/lab/lab';
+import { Store } from '../../../server/src/store/store';
 import type { ActionReportView, ModalRequest, OperationResult, PlumblineTestApi, RenderedRow } from '../../../server/src/protocol/protocol';
 import { runSettings } from './settings';
 import { waitFor } from './waitFor';
@@ -203,6 +204,47 @@ describe('Plumbline in a real VS Code, on lab hosts', () => {
     const labels = activity.map((r) => r.label);
     assert.ok(labels.indexOf('web-3: rollback done') < labels.indexOf('web-3: rollback planned'), labels.join('\n'));
     assert.ok(labels.includes('web-3: snapshot done'), labels.join('\n'));
+  });
+
+  it('answers a fleet worker’s pending approval from the editor; the answer is in the store for the worker', async () => {
+    // A `plumbline serve` worker asks through the store; the request is written here as a worker writes it.
+    const file = path.join(labDir, '.plumbline', 'plumbline.db');
+    assert.ok(fs.existsSync(file), `the workspace store at ${file}`);
+    const store = Store.open(file);
+    try {
+      const request = {
+        tier: 2,
+        action: 'switch',
+        why: 'errors on the serving colour (blue); green is healthy',
+        plan: { message: 'dry run', steps: [{ title: 'point the upstream at green', command: "sh -c 'upstream green'" }] },
+      };
+      const id = store.fleet().requestApproval('lab', 'web-2', 'worker-a', 7, request);
+      const asked: ModalRequest[] = [];
+      api.setModalHook(async (m) => {
+        asked.push(m);
+        return m.buttons.find((b) => b.startsWith('Approve'));
+      });
+      let answer: { ok: boolean; message: string } | undefined;
+      try {
+        answer = await vscode.commands.executeCommand<{ ok: boolean; message: string }>('plumbline.fleetApprovals', { env: 'lab', id });
+      } finally {
+        api.setModalHook(undefined);
+      }
+      assert.equal(asked.length, 1, 'one modal with what the worker would run');
+      assert.match(asked[0].message, /tier 2 switch on web-2\?$/);
+      assert.match(asked[0].detail, /Worker worker-a holds web-2 \(environment lab\)/);
+      assert.match(asked[0].detail, /1\. \$ sh -c 'upstream green'/);
+      assert.ok(answer?.ok, answer?.message);
+      const answered = store.fleet().approval(id);
+      assert.equal(answered?.state, 'approved');
+      assert.ok(answered?.answeredBy, 'who approved is recorded');
+      // An answered request is not answered again.
+      const again = await vscode.commands.executeCommand<{ ok: boolean; message: string }>('plumbline.fleetApprovals', { env: 'lab', id });
+      assert.equal(again?.ok, false);
+      assert.match(again?.message ?? '', new RegExp(`no pending approval #${id}`));
+    } finally {
+      store.close();
+    }
   });
 
   it('watches the lab: risk per host and layer in the tree, the status bar and the hover', async () => {

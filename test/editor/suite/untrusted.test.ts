@@ -75,6 +75,7 @@ describe('Plumbline in an untrusted workspace (restricted mode)', () => {
         ['plumbline.remediate', { env: 'lab', host: 'web-1' }],
         ['plumbline.switchColour', { env: 'lab', host: 'web-1' }],
         ['plumbline.markExpected', { env: 'lab', host: 'web-1', metric: 'all' }],
+        ['plumbline.fleetApprovals', { env: 'lab', id: 1 }],
       ] as const) {
         assert.equal(await vscode.commands.executeCommand(command, arg), undefined, `${command} did nothing`);
       }
