@@ -57,7 +57,7 @@ describe('guard: a deployment watched and acted on', { skip }, () => {
     // Decisions without a tier explain why nothing is done yet; the first one that acts is what counts.
     const first = out.decisions.find((d) => d.host === 'web-1' && d.tier !== null && !d.blockedBy);
     assert.ok(first && first.tier! >= 2, `a leak is not a tier-1 matter: ${JSON.stringify(first)}`);
-    assert.equal(first!.cause?.kind, 'release-regression', 'the leak came with the canary release');
+    assert.equal(first!.cause?.kind, 'release-regression', `the leak came with the canary release: ${JSON.stringify(first).slice(0, 1500)}`);
     const forecast = first!.reasons.find((x) => x.source === 'forecast');
     assert.ok(forecast?.forecast?.timeToBreachMs != null && forecast.forecast.timeToBreachMs > 0, 'decided on a forecast, before the breach');
     const audit = await runCli(['audit', 'lab', '--config', config, '--json']);

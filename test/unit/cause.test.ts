@@ -54,6 +54,18 @@ describe('cause: a release change', () => {
     assert.match(c.summary, /release r3 deployed outside Plumbline at \d\d:\d\d:\d\dZ; service healthy/);
   });
 
+  it('a canary deployed after the snapshot whose own trend holds up is the release\'s before it is harm; a deploy seen by the watch is not', () => {
+    const far = reason({ source: 'forecast', metric: 'rssKiB', value: 90_000, baseline: 60_000, score: 0.2, forecast: { limit: 524_288, timeToBreachMs: 2_400_000, slopePerSec: 200 }, detail: 'rss reaches 512 MiB in 40 min' });
+    const canary: Partial<CauseInput> = { release: { now: 'releases/r3', baseline: 'releases/r3', snapshot: 'releases/r2', change: { ...change(T0 - 120_000), seen: 'snapshot' } } };
+    const c = attributeCause(input([far], canary));
+    assert.equal(c.kind, 'release-regression');
+    assert.deepEqual(c.harm, [], 'a trend beyond the horizon is no harm yet: the policy waits for moderate risk');
+    assert.ok(c.evidence.some((e) => e.metric === 'rssKiB' && e.source === 'forecast'));
+    assert.match(c.summary, /since release r3 \(deployed after the snapshot of r2/);
+    // The same trend after a deploy the watch saw and judged healthy stays that deploy's start-up, never a rollback.
+    assert.equal(attributeCause(input([releaseDrift(), far], deployed(T0 - 60_000))).kind, 'deploy');
+  });
+
   it('followed by harm users see is a release regression, with evidence "since release r3 at T"', () => {
     const at = T0 - 60_000;
     const c = attributeCause(input([releaseDrift(), errors()], { ...deployed(at), since: { 'app.errorRatio': at + 3_000 }, bands: { 'app.errorRatio': { low: 0, high: 0.01 } } }));

@@ -208,7 +208,17 @@ export function attributeCause(input: CauseInput): Cause {
       };
     }
     // Harm that was there before the release is not the release's doing.
-    const after = harm.filter((h) => at === null || h.since === null || h.since >= at);
+    const sinceRelease = (h: Evidence): boolean => at === null || h.since === null || h.since >= at;
+    const hurt = harm.filter(sinceRelease);
+    // A release deployed after the snapshot (a canary, then promoted): the app's own trend toward
+    // a limit, one its forecast holds up (significant, and on samples the fit did not see), is the
+    // release's even before it is within the risk horizon; the snapshot's release is the state
+    // before it. The policy still waits for moderate risk while users see no harm.
+    const trends =
+      change.seen === 'snapshot'
+        ? scored.filter((r) => r.layer === 'app' && r.source === 'forecast' && r.forecast?.timeToBreachMs != null && !isHarm(r)).map(ev).filter(sinceRelease)
+        : [];
+    const after = [...hurt, ...trends];
     if (after.length > 0 && (age === null || age <= input.blameMs)) {
       const since =
         change.seen === 'snapshot'
@@ -217,7 +227,7 @@ export function attributeCause(input: CauseInput): Cause {
       return {
         kind: 'release-regression',
         release: change,
-        harm: after,
+        harm: hurt,
         evidence: [...after, ...deployEvidence],
         summary: `${harmText(after)} ${since}`,
       };

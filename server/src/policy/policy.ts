@@ -106,7 +106,7 @@ export class Policy {
     }
 
     // Without harm to users, a resource finding acts only once the level says it is clearly going bad.
-    if (known.kind === 'app-resource' && known.harm.length === 0 && stateTier < 2) {
+    if ((known.kind === 'app-resource' || known.kind === 'release-regression') && known.harm.length === 0 && stateTier < 2) {
       return none(`${about}${capital(this.describe(risk))}; users see no harm, so the app's own resource use waits for moderate risk (${num(cfg.thresholds.moderate)}).`);
     }
 
