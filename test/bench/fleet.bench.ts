@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { renderTable } from '../../server/src/cli/table';
 import { Engine } from '../../server/src/engine/engine';
 import { labDown, labUp, requireRoot } from '../../server/src/lab/lab';
+import { labSshSettings } from '../../server/src/lab/workspace';
 import { startPostgres, stopPostgres } from '../../server/src/lab/postgres';
 import type { Monitor } from '../../server/src/monitor/monitor';
 import type { Sample } from '../../server/src/monitor/sample';
@@ -119,11 +120,13 @@ async function cpuBench(windows: number, seconds: number): Promise<CpuWindow[]> 
     fs.writeFileSync(path.join(state.dir, 'agent.yaml'), agentYaml);
     const counts = { agent: 0, prom: 0 };
     for (const [name, host] of [['agent', 'web-1'], ['prom', 'web-2']] as const) {
-      const o = await Engine.open({ configFile: path.join(state.dir, `${name}.yaml`), dataDir: path.join(dir, `data-${name}`) });
+      // The lab's ssh_config, as a person sets it (plumbline.yaml cannot): without it the agent's host is not found.
+      const o = await Engine.open({ configFile: path.join(state.dir, `${name}.yaml`), dataDir: path.join(dir, `data-${name}`), ssh: labSshSettings(state.dir) });
       if (!o.ok) throw new Error(JSON.stringify(o.error));
       engines.push(o.value);
       const m = o.value.monitor('lab', { hosts: [host], compactEveryMs: 0 });
       m.on('sample', () => counts[name]++);
+      m.on('state', (h, st) => process.stderr.write(`${name} ${h}: ${JSON.stringify(st)}\n`));
       monitors.push(m);
       m.start();
     }
@@ -142,6 +145,11 @@ async function cpuBench(windows: number, seconds: number): Promise<CpuWindow[]> 
       const ms = (k: keyof typeof after): number => round2((((after[k] - before[k]) / CLK) * 1000) / secs);
       out.push({ agentHostMsPerS: ms('agent'), promHostMsPerS: ms('prom'), controlHostMsPerS: ms('control'), prometheusServerMsPerS: ms('server'), samplesAgent: counts.agent - c0.agent, samplesProm: counts.prom - c0.prom });
       process.stderr.write(`window ${w + 1}/${windows}: ${JSON.stringify(out[out.length - 1])}\n`);
+      // A source that delivered (almost) nothing was not measured: its CPU would compare an idle host.
+      const last = out[out.length - 1];
+      for (const [name, n] of [['SSH stream', last.samplesAgent], ['Prometheus', last.samplesProm]] as const) {
+        if (n < secs / 2) throw new Error(`window ${w + 1}: the ${name} source gave ${n} samples in ${secs.toFixed(1)} s at a 1 s interval; the comparison would measure an idle host`);
+      }
     }
     return out;
   } finally {
