@@ -93,6 +93,7 @@ connection.onInitialize((params) => {
         },
         passphraseChecked: (identityFile, good) => void connection.sendNotification(PassphraseChecked.type, { identityFile, good }),
         log,
+        warn: (message) => void connection.window.showWarningMessage(message),
         changed: () => {
           if (configFile) publisher?.publish(configFile);
           void connection.sendNotification(StateChanged.type, {});

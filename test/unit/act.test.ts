@@ -337,7 +337,7 @@ function rollingHost(flakyReads: number): HostShell & { log: string[] } {
       if (argv[0] === 'systemctl' && argv[1] === 'is-active') return Promise.resolve(ok(res('active\n')));
       if (argv[0] === 'sh' && argv[3] === 'plumbline-http-check') return Promise.resolve(ok(res('200\n'.repeat(5))));
       if (argv[0] === 'stat') return Promise.resolve(ok(res('644 root:root\n')));
-      if (argv[0] === 'sh' && argv[3] === 'plumbline-write-file') {
+      if (argv[0] === 'sh' && argv[3] === 'plumbline-switch') {
         upstream = String(o?.stdin ?? '');
         return Promise.resolve(ok(res('')));
       }

@@ -50,6 +50,8 @@ export interface ActOptions {
   /** Asked right after the lock is taken: a fleet worker says whether its lease on the host still holds. */
   stillHolds?: () => boolean;
   onLockWait?(holder: string): void;
+  /** Told of each command as it is sent to the host (not in a dry run's change steps). */
+  onStep?(title: string, effect: 'read' | 'change'): void;
   /** A person approved a dry run built on this config (its `configHash`): on another config the action is refused. */
   approved?: { configHash: string };
 }
@@ -93,6 +95,7 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
     lockRecord.push(record);
     if (!dryRun) {
       const t = Date.now();
+      opts.onStep?.(record.title, 'change');
       const l = await HostLock.acquire(deps.shell, deps.host, { ...lockOpts, onWait: (h) => (log(`${deps.host}: waiting for the host lock held by ${h}`), opts.onLockWait?.(h)) });
       report.timings.lockWaitMs = Date.now() - t;
       record.ran = true;
@@ -118,6 +121,7 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
     runner = new StepRunner(deps.shell, deps.host, dryRun, root.isRoot, () => {
       if (held?.lost) throw new ActionStop('failed', `lost the host lock mid-action (${held.lost}); stopped before the next change`);
     });
+    if (opts.onStep) runner.onStep = (title, effect) => opts.onStep?.(title, effect);
     let snapshot: SnapshotRecord | undefined;
     try {
       snapshot = kind === 'rollback' ? deps.snapshot() : undefined;

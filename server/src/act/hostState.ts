@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EnvironmentConfig } from '../config/types';
 import type { ManagedFileState } from '../fingerprint/types';
 import type { SnapshotInput, SnapshotRecord } from '../store/store';
-import { SNAPSHOT_READ_SCRIPT, scriptArgv } from './scripts';
+import { RUNNING_SINCE_SCRIPT, SNAPSHOT_READ_SCRIPT, scriptArgv } from './scripts';
 import type { StepRunner } from './steps';
 import { ActionStop } from './types';
 
@@ -105,5 +105,38 @@ export function fileDifferences(want: SnapshotFile, have: SnapshotFile | undefin
   if (want.mode !== have.mode) out.push(`mode ${have.mode} (want ${want.mode})`);
   if (want.owner !== have.owner) out.push(`owner ${have.owner} (want ${want.owner})`);
   if (want.group !== undefined && want.group !== have.group) out.push(`group ${have.group} (want ${want.group})`);
+  return out;
+}
+
+/** A named process that started before the release link last changed: it runs the release from before. */
+export interface StaleProcess {
+  name: string;
+  pid: number;
+  startedAt: string;
+  linkChangedAt: string;
+}
+
+/**
+ * The app's processes (`names`) that started before the release link last changed: a rollback or
+ * deploy cut off between the link and the restart leaves them. [] without a release link.
+ */
+export async function staleProcesses(run: StepRunner, env: EnvironmentConfig, names: readonly string[]): Promise<StaleProcess[]> {
+  const rel = env.layers.app.release;
+  if (!rel || names.length === 0) return [];
+  const r = await run.must({ title: 'compare when the app processes started with when the release link changed', effect: 'read', root: true, argv: scriptArgv('plumbline-running-since', RUNNING_SINCE_SCRIPT, [rel, ...names]) });
+  return parseStaleProcesses(r.stdout);
+}
+
+/** Parses RUNNING_SINCE_SCRIPT's output into the processes older than the link. */
+export function parseStaleProcesses(stdout: string): StaleProcess[] {
+  const link = /^@L (\d+)$/m.exec(stdout);
+  if (!link) return [];
+  const changed = Number(link[1]);
+  const out: StaleProcess[] = [];
+  for (const m of stdout.matchAll(/^@P (\S+) (\d+) (\d+)$/gm)) {
+    const started = Number(m[3]);
+    // Whole seconds on both sides: a process started in the link's own second is not called stale.
+    if (started < changed) out.push({ name: m[1], pid: Number(m[2]), startedAt: new Date(started * 1000).toISOString(), linkChangedAt: new Date(changed * 1000).toISOString() });
+  }
   return out;
 }

@@ -51,15 +51,10 @@ echo EXPIRED
 `;
 
 /**
- * Restarts a supervised process without systemd: $1 name, $2 seconds to wait. A process matches
- * when its comm is the name, or its argv[0] (or that path's last part) is the name or
- * name-INSTANCE (plumbline-app matches plumbline-app-blue and plumbline-app-green). Sends TERM
- * (KILL after half the wait), then waits for as many new matching processes as there were old
- * ones: the supervisor's restart, proved by new pids. Prints OLD pids, NEW pids.
+ * Shell function `pids`: the pids of processes named $name — its comm, or its argv[0] (or that
+ * path's last part) is the name or name-INSTANCE (plumbline-app matches plumbline-app-blue).
  */
-export const RESTART_SCRIPT = `set -u
-name=$1 wait=$2
-pids() {
+const PIDS_FN = `pids() {
   if command -v grep >/dev/null 2>&1; then
     set -- $(grep -l -F -e "$name" /proc/[0-9]*/comm /proc/[0-9]*/cmdline 2>/dev/null | sed 's#^/proc/\\([0-9]*\\)/.*#\\1#' | sort -u)
   else
@@ -75,7 +70,18 @@ pids() {
     case $b in "$name" | "$name"-?*) echo "$p" ;; esac
   done
 }
-old=$(pids | sort -n | tr '\\n' ' ')
+`;
+
+/**
+ * Restarts a supervised process without systemd: $1 name, $2 seconds to wait. A process matches
+ * when its comm is the name, or its argv[0] (or that path's last part) is the name or
+ * name-INSTANCE (plumbline-app matches plumbline-app-blue and plumbline-app-green). Sends TERM
+ * (KILL after half the wait), then waits for as many new matching processes as there were old
+ * ones: the supervisor's restart, proved by new pids. Prints OLD pids, NEW pids.
+ */
+export const RESTART_SCRIPT = `set -u
+name=$1 wait=$2
+${PIDS_FN}old=$(pids | sort -n | tr '\\n' ' ')
 echo "OLD $old"
 if [ -n "$old" ]; then
   kill -TERM $old 2>/dev/null
@@ -170,6 +176,56 @@ trap - EXIT
 `;
 
 /**
+ * The switch's commit as one command, so that a client killed or cut off half-way leaves traffic
+ * on one colour or the other, never an upstream file that nginx does not serve: $1 path, $2 mode,
+ * $3 owner[:group], $4 byte count, $5 sha256 of the new upstream on stdin. Reads and checks the
+ * content whole (exit 6, nothing changed), keeps the old file, renames the new one in, runs
+ * `nginx -t` (on failure the old file goes back: exit 7) and reloads nginx (on failure the old
+ * file goes back and nginx reloads it: exit 8). Once the content is in, hang-ups and broken pipes
+ * are ignored and nothing is written to the session: it runs to its end when the SSH session that
+ * started it is gone. Prints SWITCHED at the end.
+ */
+export const SWITCH_COMMIT_SCRIPT = `set -u
+trap '' HUP PIPE
+path=$1 mode=$2 owner=$3 size=$4 sum=$5
+dir=\${path%/*}
+tmp=$(mktemp "$dir/.plumbline.XXXXXX") || exit 3
+old=$(mktemp "$dir/.plumbline.XXXXXX") || { rm -f -- "$tmp"; exit 3; }
+log=$(mktemp) || { rm -f -- "$tmp" "$old"; exit 3; }
+trap 'rm -f -- "$tmp" "$old" "$log"' EXIT
+cat >"$tmp" || exit 6
+got=$(wc -c <"$tmp" | tr -d ' ')
+if [ "$got" != "$size" ]; then echo "SHORT the upstream arrived with $got bytes of $size; nothing changed" >&2; exit 6; fi
+if command -v sha256sum >/dev/null 2>&1; then
+  have=$(sha256sum <"$tmp" | cut -d ' ' -f 1)
+  if [ "$have" != "$sum" ]; then echo "BADSUM the upstream arrived with sha256 $have, not $sum; nothing changed" >&2; exit 6; fi
+fi
+[ -z "$mode" ] || chmod "$mode" -- "$tmp" || exit 3
+[ -z "$owner" ] || chown -- "$owner" "$tmp" || exit 3
+cp -p -- "$path" "$old" || exit 3
+sync -- "$tmp" "$old" 2>/dev/null || sync
+mv -f -- "$tmp" "$path" || exit 3
+if ! nginx -t >"$log" 2>&1; then
+  mv -f -- "$old" "$path"
+  echo "NGINX_T $(tail -n 1 "$log")" >&2
+  exit 7
+fi
+if ! nginx -s reload >"$log" 2>&1; then
+  mv -f -- "$old" "$path"
+  nginx -s reload >/dev/null 2>&1
+  echo "RELOAD $(tail -n 1 "$log")" >&2
+  exit 8
+fi
+echo SWITCHED
+`;
+
+/** The argv that commits a switch: installs `content` as the upstream, checks nginx and reloads it, or changes nothing. */
+export function switchCommitArgv(path: string, mode: string, owner: string, content: string): string[] {
+  const bytes = Buffer.from(content, 'utf8');
+  return scriptArgv('plumbline-switch', SWITCH_COMMIT_SCRIPT, [path, mode, owner, String(bytes.length), createHash('sha256').update(bytes).digest('hex')]);
+}
+
+/**
  * Reads what a snapshot keeps: $1 release symlink ('' for none), then file paths. Prints
  * `@R target` (or `@R-` when it is not a symlink), then per file (by position, so no path is
  * ever parsed back) `@F i mode user group` + base64 content + `@E i`, or `@M i` when missing.
@@ -223,3 +279,24 @@ export function writeFileArgv(path: string, mode: string, owner: string, content
   const bytes = Buffer.from(content, 'utf8');
   return scriptArgv('plumbline-write-file', WRITE_FILE_SCRIPT, [path, mode, owner, String(bytes.length), createHash('sha256').update(bytes).digest('hex')]);
 }
+
+/**
+ * When the release link last changed and when each named process started, in epoch seconds:
+ * $1 the release link, then process names. Prints `@L SECONDS` (nothing when it is no link) and
+ * `@P NAME PID SECONDS` per running process. A process older than the link runs the release
+ * from before it (a rollback or deploy cut off before its restart).
+ */
+export const RUNNING_SINCE_SCRIPT = `set -u
+rel=$1
+shift
+hz=$(getconf CLK_TCK 2>/dev/null || echo 100)
+bt=$(awk '$1 == "btime" { print $2 }' /proc/stat)
+if [ -n "$rel" ] && [ -L "$rel" ]; then printf '@L %s\\n' "$(stat -c %Y -- "$rel")"; fi
+${PIDS_FN}for name in "$@"; do
+  for p in $(pids); do
+    st=$(awk '{ sub(/^.*\\) /, ""); print $20 }' "/proc/$p/stat" 2>/dev/null) || continue
+    case $st in '' | *[!0-9]*) continue ;; esac
+    printf '@P %s %s %s\\n' "$name" "$p" $((bt + st / hz))
+  done
+done
+`;

@@ -50,6 +50,8 @@ export type Guard = () => void;
 export class StepRunner {
   readonly records: StepRecord[] = [];
   private secrets: string[] = [];
+  /** Told of each command as it is sent (a person following a long action, `act --steps`). */
+  onStep?: (title: string, effect: Step['effect']) => void;
 
   constructor(
     private readonly shell: HostShell,
@@ -77,6 +79,7 @@ export class StepRunner {
     this.records.push(record);
     if (this.dryRun && step.effect === 'change') return { ran: false, code: 0, stdout: '', stderr: '' };
     if (step.effect === 'change') this.guard();
+    this.onStep?.(step.title, step.effect);
     // A read changes nothing, so when the host did not answer (a slow exec on a loaded machine,
     // a channel closed with no exit status) it is asked again; a change is never re-run.
     const attempts = step.effect === 'read' ? READ_ATTEMPTS : 1;

@@ -1,5 +1,5 @@
 import type { EnvironmentConfig } from '../config/types';
-import { HTTP_CHECK_SCRIPT, NGINX_WORKERS_SCRIPT, WAIT_GONE_SCRIPT, scriptArgv, writeFileArgv } from './scripts';
+import { HTTP_CHECK_SCRIPT, NGINX_WORKERS_SCRIPT, WAIT_GONE_SCRIPT, scriptArgv, switchCommitArgv } from './scripts';
 import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
 import { activeColour, colourHealthUrl, otherColour, rewriteUpstream, type Colour } from './upstream';
@@ -17,8 +17,9 @@ export interface SwitchResult {
 
 /**
  * Tier 2. nginx-upstream: find the active colour, health-check the other one (refuse when it is
- * not healthy), rewrite the upstream file atomically, `nginx -t` (put the old file back and stop
- * on failure), reload, and wait until the old workers are gone — reload returns before they stop,
+ * not healthy), then one command on the host installs the new upstream, runs `nginx -t` and
+ * reloads (putting the old file back on failure; it finishes even if this client dies), and wait
+ * until the old workers are gone — reload returns before they stop,
  * and until they do, some requests are still served the old way. `command`: the user's argv.
  */
 export async function switchColour(run: StepRunner, env: EnvironmentConfig, opts: { to?: Colour } = {}): Promise<SwitchResult> {
@@ -55,26 +56,24 @@ export async function switchColour(run: StepRunner, env: EnvironmentConfig, opts
   if (!next.ok) throw new ActionStop('refused', next.error);
   const meta = await run.must({ title: 'read the upstream file mode and owner', effect: 'read', root: true, argv: ['stat', '-c', '%a %U:%G', '--', upstream] });
   const [mode, owner] = meta.stdout.trim().split(' ');
-  const write = (text: string, title: string, colour: Colour) =>
-    run.must({
-      title,
-      effect: 'change',
-      root: true,
-      argv: writeFileArgv(upstream, mode ?? '', owner ?? '', text),
-      stdin: text,
-      stdinNote: `${Buffer.byteLength(text)} bytes: the upstream with server ${addresses[colour]}`,
-    });
-  await write(next.value, `point the upstream at ${to} (temp file + mv)`, to);
-
-  const test = await run.run({ title: 'check the nginx configuration', effect: 'change', root: true, argv: ['nginx', '-t'] });
-  if (test.ran && test.code !== 0) {
-    await write(read.stdout, `restore the upstream to ${from} (nginx -t failed)`, from);
-    throw new ActionStop('failed', `nginx -t rejected the switched configuration, so the old upstream was put back: ${lastLine(test.stderr)}`);
-  }
-
+  // nginx's workers before the reload: the ones still running after it serve the old way until they exit.
   const workers = await run.run({ title: 'list the nginx workers before the reload', effect: 'read', root: true, argv: scriptArgv('plumbline-nginx-workers', NGINX_WORKERS_SCRIPT, []) });
   const old = workers.stdout.split('\n').map((s) => s.trim()).filter((s) => /^\d+$/.test(s));
-  await run.must({ title: 'reload nginx', effect: 'change', root: true, argv: ['nginx', '-s', 'reload'] });
+  // One command installs the upstream, checks nginx and reloads it, or puts the old file back: a
+  // client killed or cut off half-way leaves the host serving one colour, the file saying the same.
+  const commit = await run.run({
+    title: `point the upstream at ${to}, check nginx and reload it (one command: all or nothing)`,
+    effect: 'change',
+    root: true,
+    argv: switchCommitArgv(upstream, mode ?? '', owner ?? '', next.value),
+    stdin: next.value,
+    stdinNote: `${Buffer.byteLength(next.value)} bytes: the upstream with server ${addresses[to]}`,
+  });
+  if (commit.ran && commit.code === 7) throw new ActionStop('failed', `nginx -t rejected the switched configuration, so the old upstream was put back: ${lastLine(commit.stderr).replace(/^NGINX_T /, '')}`);
+  if (commit.ran && commit.code !== 0) {
+    if (commit.code === null && commit.signal === undefined) throw new ActionStop('failed', `the switch command on the host ended without an exit status; it runs to its end on the host either way: read ${upstream} to see which colour serves`, true);
+    throw new ActionStop('failed', `the switch to ${to} failed (exit ${commit.code ?? commit.signal}): ${lastLine(commit.stderr || commit.stdout)}`);
+  }
   const notes = [`${from} → ${to}`];
   if (old.length > 0) {
     const gone = await run.run({

@@ -78,6 +78,7 @@ interface ActFlags extends WorkspaceFlags {
   settle?: string;
   to?: string;
   reason?: string;
+  steps?: boolean;
 }
 
 async function act(engine: Engine, envName: string, host: string, kind: ActionKind, flags: ActFlags): Promise<number> {
@@ -123,7 +124,9 @@ async function act(engine: Engine, envName: string, host: string, kind: ActionKi
       throw new CliExit(EXIT_REFUSED, `declined; nothing was changed (audit entry ${r.id})`);
     }
   }
-  const r = await engine.act(envName, host, kind, opts);
+  // Each command as it is sent, on stderr: a person (or a script) sees where a long action is.
+  const onStep = flags.steps ? (title: string, effect: 'read' | 'change') => printErr(`plumbline: step (${effect}): ${title}`) : undefined;
+  const r = await engine.act(envName, host, kind, { ...opts, ...(onStep && { onStep }) });
   printReport(r, Boolean(flags.json));
   if (r.status !== 'done') printErr(`plumbline: ${r.message}`);
   return exitCodeOf(r);
@@ -177,7 +180,8 @@ export function registerActCommands(program: Command): void {
       .option('--lock-wait <seconds>', "wait this long for another actor's host lock (0: refuse at once)", '30')
       .option('--settle <seconds>', 'keep re-capturing this long for the host to verify', '20')
       .option('--to <colour>', 'switch: blue or green (default: the inactive one)')
-      .option('--reason <text>', 'why (kept in the audit log)'),
+      .option('--reason <text>', 'why (kept in the audit log)')
+      .option('--steps', 'print each command on stderr as it is sent to the host'),
   ).action(async (envName: string, host: string, action: string, flags: ActFlags) => {
     if (!(ACTION_KINDS as readonly string[]).includes(action)) throw new CliExit(EXIT_ERROR, `unknown action "${action}" (${ACTION_KINDS.join(', ')})`);
     process.exitCode = await withEngine({ ...flags, quiet: true }, envName, action, (engine) => act(engine, envName, host, action as ActionKind, flags));

@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import { printable } from '../common/printable';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Duplex } from 'node:stream';
@@ -18,7 +19,7 @@ import { resolveStoreLocation } from '../store/location';
 import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
 import { runAction, type ActOptions } from '../act/act';
-import { readHostState, snapshotInput } from '../act/hostState';
+import { readHostState, snapshotInput, staleProcesses } from '../act/hostState';
 import { HostLock, type Fence, type LockError, type LockOptions } from '../act/lock';
 import { probeRoot, StepRunner } from '../act/steps';
 import { ActionStop, type ActionKind, type ActionReport } from '../act/types';
@@ -420,19 +421,25 @@ export class Engine {
       const host = open.host ?? '';
       let state: string;
       let details: Record<string, unknown> = { startedId: open.id };
+      let advice = `Check it with \`plumbline diff ${env.name}\`; if it is half-done, run the action again or \`plumbline act ${env.name} ${host} rollback\`.`;
       try {
         const root = await probeRoot(this.pool, host);
-        const now = await readHostState(new StepRunner(this.pool, host, false, root.isRoot), env, 'read the host state after an interrupted action');
+        const runner = new StepRunner(this.pool, host, false, root.isRoot);
+        const now = await readHostState(runner, env, 'read the host state after an interrupted action');
         const snap = this.store.latestSnapshot(env.name, host);
         const same = snap && (snap.release?.target ?? null) === (now.release?.target ?? null) && snap.files.every((f) => now.files.find((n) => n.remote === f.remote)?.sha256 === f.sha256);
-        state = `release ${now.release?.target ?? '(none)'}, ${now.files.length} managed file(s)${snap ? (same ? `, as in snapshot ${snap.id}` : `, NOT as in snapshot ${snap.id}`) : ''}`;
-        details = { ...details, release: now.release, files: now.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256 })), snapshotId: snap?.id ?? null, asInSnapshot: Boolean(same) };
+        // A release link changed with the app not restarted after it: the app runs the old release.
+        const stale = await staleProcesses(runner, env, env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []));
+        const half = stale.length > 0 ? `; HALF-DONE: ${stale.map((p) => `${p.name} pid ${p.pid} started ${p.startedAt}`).join(', ')}, before the release link changed (${stale[0].linkChangedAt}), so it runs the release from before` : '';
+        state = printable(`release ${now.release?.target ?? '(none)'}, ${now.files.length} managed file(s)${snap ? (same ? `, as in snapshot ${snap.id}` : `, NOT as in snapshot ${snap.id}`) : ''}${half}`);
+        details = { ...details, release: now.release, files: now.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256 })), snapshotId: snap?.id ?? null, asInSnapshot: Boolean(same), staleProcesses: stale };
+        if (stale.length > 0) advice = `The app was not restarted after the release link changed: run \`plumbline act ${env.name} ${host} ${open.action === 'rollback' ? 'rollback' : 'remediate'}\` to finish it (it restarts the app on the release the link names).`;
       } catch (e) {
         state = `unknown (${e instanceof ActionStop ? e.message : String(e)})`;
       }
       const what = `${open.action ?? 'an action'} on ${host} started ${open.ts} by ${open.actor} (audit entry ${open.id}) never finished; the host now: ${state}`;
       this.auditLog().record({ env: env.name, host, kind: 'action', action: open.action, outcome: 'interrupted', actor: this.actor(), summary: what, details });
-      notes.push(`${what}. Check it with \`plumbline diff ${env.name}\`; if it is half-done, run the action again or \`plumbline act ${env.name} ${host} rollback\`.`);
+      notes.push(`${what}. ${advice}`);
     }
     return notes;
   }

@@ -48,6 +48,8 @@ export interface SessionDeps {
   passphrase?: PoolOptions['passphrase'];
   passphraseChecked?: PoolOptions['passphraseChecked'];
   log: (line: string) => void;
+  /** A message the person must see (a notification in the editor). */
+  warn?: (message: string) => void;
   /** Called whenever views or drifts changed: publish diagnostics, tell the client. */
   changed: () => void;
   /** Where watch events go (risk, samples, approvals); `changed` is the session's own. */
@@ -134,12 +136,31 @@ export class WorkspaceSession {
         this.message = undefined;
         this.loadFromStore(r.value);
         this.deps.log(`engine open: ${this.deps.configFile} (${r.value.config.environments.length} environments)`);
+        void this.reportInterrupted(r.value);
       } else {
         this.configErrors = r.error.length;
         this.message = `plumbline.yaml has ${r.error.length} error${r.error.length === 1 ? '' : 's'}; fix them to connect (see Problems)`;
       }
     }
     this.deps.changed();
+  }
+
+  /**
+   * Actions this store started and never finished (the editor or a CLI was killed mid-action):
+   * each is closed in the audit with the host's state now and shown once, with what to do.
+   * In the background: it connects to the hosts concerned.
+   */
+  private async reportInterrupted(engine: Engine): Promise<void> {
+    for (const env of engine.config.environments) {
+      try {
+        for (const n of await engine.closeInterrupted(env.name)) {
+          this.deps.log(`INTERRUPTED: ${n}`);
+          this.deps.warn?.(`Plumbline: an action was interrupted. ${n}`);
+        }
+      } catch (e) {
+        if (this.engine === engine) this.deps.log(`checking ${env.name} for interrupted actions: ${e instanceof Error ? e.message : String(e)}`);
+      }
+    }
   }
 
   /** What the store already knows, without connecting: baselines and the diff of the last capture. */
