@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { breachScore, DEFAULT_FORECAST_OPTIONS, fitTrend, Forecaster, timeToBreach } from '../../server/src/detect/layer/forecast';
+import { breachScore, DEFAULT_FORECAST_OPTIONS, fitTrend, Forecaster, reachOf, timeToBreach } from '../../server/src/detect/layer/forecast';
 import type { LayerObservation } from '../../server/src/detect/layer/types';
 import { gauss, rng } from '../support/random';
 
@@ -179,5 +179,44 @@ describe('forecast', () => {
     const [lo, hi] = first.finding.forecast!.rangeMs!;
     assert.ok(lo <= lead * 1000 && lead * 1000 <= hi, `interval ${lo}–${hi} ms, truth ${lead * 1000} ms`);
     assert.match(first.finding.detail, /reaches 524300 in \d+–\d+ min \(90 %\)/);
+  });
+
+  it('an app\'s start-up growth over its first minutes is not extrapolated half an hour ahead', () => {
+    const MiB = 1024;
+    // Resident memory settling after a start (JIT, caches, heap growth): a curve levelling off
+    // over minutes, seen at 1 s with noise, from several seeds; the limit is 512 MiB.
+    for (const seed of [1, 2, 3, 4, 5, 6, 7, 8]) {
+      const r = rng(seed);
+      const f = new Forecaster('app', { rssKiB: { direction: 'up', value: 512 * MiB } });
+      const forecasts: string[] = [];
+      for (let i = 0; i < 90; i++) {
+        const rss = 60 * MiB + 80 * MiB * (1 - Math.exp(-i / 240)) + 0.7 * MiB * gauss(r);
+        for (const x of f.findings({ ts: T0 + i * 1000, layer: 'app', metrics: { rssKiB: rss } })) forecasts.push(`${i} s: ${x.detail}`);
+      }
+      assert.deepEqual(forecasts, [], `seed ${seed}`);
+    }
+  });
+
+  it('a leak of 1 MB/s toward 512 MiB, seen at 1 s, is still forecast minutes before the limit', () => {
+    const r = rng(11);
+    const MiB = 1024;
+    const f = new Forecaster('app', { rssKiB: { direction: 'up', value: 512 * MiB } });
+    let first: number | undefined;
+    for (let i = 0; i < 460 && first === undefined; i++) {
+      const out = f.findings({ ts: T0 + i * 1000, layer: 'app', metrics: { rssKiB: 60 * MiB + 0.95 * MiB * i + 1 * MiB * gauss(r) } });
+      if (out.length > 0) first = i;
+    }
+    assert.ok(first !== undefined, 'a forecast');
+    const lead = (512 - 60) / 0.95 - first;
+    assert.ok(lead >= 4 * 60, `lead ${Math.round(lead)} s`);
+  });
+
+  it('reach: a full window reaches the horizon, half a window half as far', () => {
+    const o = DEFAULT_FORECAST_OPTIONS;
+    const ts = (n: number, step: number) => Array.from({ length: n }, (_, i) => T0 + i * step);
+    assert.equal(reachOf(ts(120, 1000), 119_000, o), o.horizonMs);
+    assert.equal(reachOf(ts(60, 1000), 59_000, o), (o.horizonMs * 59) / 119);
+    // At 10 s, 120 points would span 20 min: the 15 min window is the full one.
+    assert.equal(reachOf(ts(91, 10_000), 900_000, o), o.horizonMs);
   });
 });

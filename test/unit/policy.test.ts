@@ -215,6 +215,25 @@ describe('policy: a cure that did not cure', () => {
     assert.match(again.why, /tier 1 remediate did not cure it/i);
   });
 
+  it('an action that did not cure one cause neither escalates nor blocks the cure of another: the same cause still never gets it twice', () => {
+    const p = policy({ cooldownMs: { 1: 0, 2: 0, 3: 0 } });
+    const disk = act(p, risk('severe', 5, 'web-1', [DISK]), T0, 'not-cured', causeOf([DISK]));
+    assert.deepEqual([disk.tier, disk.action], [1, 'remediate']);
+    // Errors on the serving colour in the same episode: the switch cures them, not "tier 1 failed, go to 3".
+    const colour = p.decide(risk('severe', 5, 'web-1', [ERRORS]), T0 + 5000, causeOf([ERRORS]));
+    assert.equal(colour.cause?.kind, 'colour-fault');
+    assert.deepEqual([colour.tier, colour.action, colour.execute], [2, 'switch', true]);
+    assert.doesNotMatch(colour.why, /did not cure/);
+    p.recordAction('web-1', 2, T0 + 5000, 'not-cured', 'colour-fault');
+    p.actionFinished('web-1');
+    // The disk is still the clean-up's failure: it is not run again for it.
+    const diskAgain = p.decide(risk('severe', 5, 'web-1', [DISK]), T0 + 10_000, causeOf([DISK]));
+    assert.deepEqual([diskAgain.execute, diskAgain.blockedBy], [false, 'exhausted']);
+    // And the colour fault, its switch not having cured it, does not get the switch twice.
+    const colourAgain = p.decide(risk('severe', 5, 'web-1', [ERRORS]), T0 + 10_000, causeOf([ERRORS]));
+    assert.notEqual(colourAgain.tier === 2 && colourAgain.execute, true, colourAgain.why);
+  });
+
   it('after a cure, what is left without harm to users is for a person; harm that outlasts the window escalates', () => {
     const p = policy({ escalateAfterMs: MIN, cooldownMs: { 1: 0, 2: 0, 3: 0 } });
     const deployedErrors = causeOf([LEAK, ERRORS], { now: 'r3', snapshot: 'r2' });

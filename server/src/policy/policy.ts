@@ -8,11 +8,32 @@ import type { BlockedBy, Decision, PolicyConfig, Tier, TierCure } from './types'
 /** How one action of the current episode ended: its cure checked against the reason that triggered it. */
 export type ActionOutcome = 'cured' | 'not-cured';
 
+/** One action of an episode, with the cause it was taken for (undefined: not known, counts for every cause). */
+interface EpisodeAction {
+  tier: Tier;
+  ts: number;
+  outcome: ActionOutcome;
+  cause?: Cause['kind'];
+}
+
 /** A host's episode: from risk reaching minor until it is back below minor. */
 interface Episode {
-  /** Tiers tried in this episode and how each ended. */
+  actions: EpisodeAction[];
+}
+
+/** The part of an episode about one cause: the tiers tried for it, how each ended, and the last one. */
+interface CauseHistory {
   tried: Map<Tier, ActionOutcome>;
-  last: { tier: Tier; ts: number; outcome: ActionOutcome } | null;
+  last: EpisodeAction | null;
+}
+
+/**
+ * What was done in the episode for `cause`: an action taken for another cause (a disk clean-up
+ * that did not free the disk) neither escalates nor blocks the cure of this one (a colour's errors).
+ */
+function historyFor(e: Episode | undefined, cause: Cause['kind'] | undefined): CauseHistory {
+  const mine = (e?.actions ?? []).filter((a) => cause === undefined || a.cause === undefined || a.cause === cause);
+  return { tried: new Map(mine.map((a) => [a.tier, a.outcome])), last: mine[mine.length - 1] ?? null };
 }
 
 /** Causes no app action cures: a decision names them and proposes or reports, never acts. */
@@ -53,7 +74,8 @@ export class Policy {
       risk.state === 'ok' || risk.state === 'nodata'
         ? (cause ?? null)
         : (cause ?? attributeCause({ host, now, reasons: risk.reasons, settleMs: 0, blameMs: 0, cleanup: { configured: cfg.configured.remediate, freed: null } }));
-    const cures = known ? curesFor(known, { configured: cfg.configured, restartCured: this.restartCured.get(host), failed: failedTiers(episode) }) : [];
+    const history = historyFor(episode, known?.kind);
+    const cures = known ? curesFor(known, { configured: cfg.configured, restartCured: this.restartCured.get(host), failed: failedTiers(history) }) : [];
     const withCause = { ...base, cause: known, cures };
     const none = (why: string, blockedBy?: BlockedBy): Decision => ({ ...withCause, tier: null, action: null, why, ...(blockedBy ? { blockedBy } : {}) });
     const blocked = (tier: Tier, why: string, blockedBy: BlockedBy): Decision => ({ ...withCause, tier, action: TIER_ACTION[tier], why, blockedBy });
@@ -110,8 +132,10 @@ export class Policy {
       return none(`${about}${capital(this.describe(risk))}; users see no harm, so the app's own resource use waits for moderate risk (${num(cfg.thresholds.moderate)}).`);
     }
 
-    const last = episode?.last ?? null;
-    if (last && last.outcome === 'cured') {
+    // A cure in this episode, whatever it was for: what is left without harm to users is a person's.
+    const cured = episode?.actions[episode.actions.length - 1];
+    if (cured && cured.outcome === 'cured') {
+      const last = cured;
       // The cure ran and held; what is left acts only when users are still harmed after the window.
       const ago = now - last.ts;
       const did = `the tier-${last.tier} ${TIER_ACTION[last.tier]} ${secs(ago)} ago`;
@@ -120,10 +144,14 @@ export class Policy {
       }
     }
 
+    // Escalation counts only the actions taken for this cause: one that did not cure another cause
+    // says nothing of what cures this one.
+    const last = history.last;
+
     // After an action in this episode only a tier above it: never the same action twice.
     const pick = curingTier(cures, last?.tier ?? 0);
     if (!pick) {
-      const tried = [...(episode?.tried ?? new Map<Tier, ActionOutcome>())].map(([t, o]) => `tier ${t} ${TIER_ACTION[t]} ${o === 'cured' ? 'cured it' : 'did not cure it'}`);
+      const tried = [...history.tried].map(([t, o]) => `tier ${t} ${TIER_ACTION[t]} ${o === 'cured' ? 'cured it' : 'did not cure it'}`);
       const missing = cures.filter((c) => c.cures && !c.configured);
       if (tried.length > 0) return blocked(last?.tier ?? 3, `${about}${capital(tried.join('; '))}; no other configured action cures it (${curesText(cures)}); a person must act.`, 'exhausted');
       if (missing.length > 0) {
@@ -177,13 +205,12 @@ export class Policy {
 
   /**
    * An action ran (or was approved and ran) on `host`, and its cure was checked against what
-   * triggered it. A tier that did not cure is not tried again in this episode; a restart that
+   * triggered it. A tier that did not cure is not tried again for that cause in this episode; a restart that
    * cured is the evidence that restarts cure that kind of cause on this host.
    */
   recordAction(host: string, tier: Tier, ts: number, outcome: ActionOutcome, causeKind?: Cause['kind']): void {
-    const e = this.episodes.get(host) ?? { tried: new Map(), last: null };
-    e.tried.set(tier, outcome);
-    e.last = { tier, ts, outcome };
+    const e = this.episodes.get(host) ?? { actions: [] };
+    e.actions.push({ tier, ts, outcome, ...(causeKind && { cause: causeKind }) });
     this.episodes.set(host, e);
     this.lastByTier.set(host, { ...this.lastByTier.get(host), [tier]: ts });
     if (tier === 1 && outcome === 'cured' && causeKind) {
@@ -234,8 +261,8 @@ export class Policy {
   }
 }
 
-function failedTiers(e: Episode | undefined): Set<Tier> {
-  return new Set([...(e?.tried ?? [])].filter(([, o]) => o === 'not-cured').map(([t]) => t));
+function failedTiers(h: CauseHistory): Set<Tier> {
+  return new Set([...h.tried].filter(([, o]) => o === 'not-cured').map(([t]) => t));
 }
 
 export type { TierCure };

@@ -10,7 +10,9 @@ import { fmt, fmtDuration, type Finding, type HostFacts, type Layer, type LayerO
  *   - it holds on samples the fit did not see: the line fitted on the older two thirds of the window
  *     predicts the newest third better than "no further change" does (a start-up curve that levels
  *     off, or noise fitted as a trend, fails here);
- *   - both halves slope the same way at comparable rates (a level shift is a step, not a trend).
+ *   - both halves slope the same way at comparable rates (a level shift is a step, not a trend);
+ *   - the breach is no further ahead than the horizon times the part of a full window the trend
+ *     was seen over (a short start-up rise is not extrapolated half an hour).
  * The time to breach is given with its 90 % interval, from the slope's.
  */
 
@@ -382,6 +384,10 @@ export class Forecaster {
       if (ack !== undefined && Math.abs(fit.slopePerMs) <= Math.abs(ack) * o.acceptedSlopeFactor) return null;
     }
     const timeToBreachMs = breached ? 0 : timeToBreach(fit.current, fit.slopePerMs, limit, direction);
+    // A line is trusted ahead in proportion to the part of a full window it was fitted on: a full
+    // window (windowPoints at this sampling interval, at most windowMs) reaches the horizon, half a
+    // window half as far. A minute of an app's start-up growth says nothing of half an hour ahead.
+    if (timeToBreachMs !== null && timeToBreachMs > 0 && timeToBreachMs > reachOf(ts, fit.spanMs, o)) return null;
     return { metric, limit, direction, fit, timeToBreachMs, rangeMs, score: breachScore(timeToBreachMs, o) };
   }
 
@@ -414,6 +420,15 @@ export class Forecaster {
   restoreAccepted(slopes: Record<string, number>): void {
     for (const [k, v] of Object.entries(slopes)) this.accepted.set(k, v);
   }
+}
+
+/** How far ahead a fit over `spanMs` of the points `ts` may forecast: the horizon, scaled by the part of a full window it covers. */
+export function reachOf(ts: ArrayLike<number>, spanMs: number, o: Pick<ForecastOptions, 'horizonMs' | 'windowMs' | 'windowPoints'>): number {
+  const n = ts.length;
+  if (n < 2 || !(spanMs > 0)) return 0;
+  const interval = spanMs / (n - 1);
+  const fullSpan = Math.min(o.windowMs, (o.windowPoints - 1) * interval);
+  return o.horizonMs * Math.min(1, spanMs / fullSpan);
 }
 
 /**
