@@ -18,6 +18,7 @@ import { packageRoot } from '../../server/src/common/paths';
 import { renderTable } from '../../server/src/cli/table';
 import { runCli } from '../support/cli';
 import { labSkipReason, startLab, type LabFixture } from '../support/lab';
+import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, type ProtocolConnection } from 'vscode-languageserver-protocol/node';
 
 const skip = labSkipReason();
 
@@ -220,6 +221,94 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
       assert.equal(now.served.length, 1);
       assert.equal(now.served[0], now.upstream, `nginx serves what the upstream file says: ${JSON.stringify(now)}`);
       rows.push({ op: 'rollback', at: k.at, state, audit, told: told ? (/HALF-DONE/.test(told) ? 'INTERRUPTED + HALF-DONE + command' : 'INTERRUPTED + state + what to do') : '(no action had started)' });
+    }
+  });
+
+  it('the language server killed mid-switch and mid-rollback: the host is in a known state, and the next server says what happened', async () => {
+    /** The editor's language server over stdio, as VS Code starts it; answers its requests as a client would. */
+    const startServer = async (warnings: string[]): Promise<{ rpc: ProtocolConnection; pid: number; exited: Promise<void> }> => {
+      const child = spawn(process.execPath, [path.join(packageRoot(), 'dist', 'server.js'), '--stdio'], { stdio: ['pipe', 'pipe', 'inherit'] });
+      const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+      const rpc = createProtocolConnection(new StreamMessageReader(child.stdout), new StreamMessageWriter(child.stdin));
+      rpc.onRequest('workspace/configuration', (p: { items: unknown[] }) => p.items.map(() => ({ dataFolder: data })));
+      for (const method of ['window/workDoneProgress/create', 'client/registerCapability']) rpc.onRequest(method, () => null);
+      // A host key never seen is not trusted here; no passphrase, no approval from this "person".
+      rpc.onRequest('plumbline/confirmHostKey', () => ({ trust: false }));
+      rpc.onRequest('plumbline/passphrase', () => ({}));
+      rpc.onRequest('plumbline/approveDecision', () => ({ approved: false }));
+      rpc.onNotification('window/showMessage', (p: { message: string }) => warnings.push(p.message));
+      rpc.listen();
+      await rpc.sendRequest('initialize', { processId: process.pid, rootUri: null, workspaceFolders: [{ uri: `file://${lab.dir}`, name: 'lab' }], capabilities: { workspace: { configuration: true } }, initializationOptions: { trusted: true } });
+      await rpc.sendNotification('initialized', {});
+      return { rpc, pid: child.pid!, exited };
+    };
+    const plan = async (rpc: ProtocolConnection, action: string): Promise<string> => {
+      for (let i = 0; i < 100; i++) {
+        const view = await rpc.sendRequest<{ environments: unknown[] }>('plumbline/workspaceState', {});
+        if (view.environments.length > 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const p = await rpc.sendRequest<{ planId?: string; report: { message: string } }>('plumbline/planAction', { env: 'lab', host: 'web-1', action });
+      assert.ok(p.planId, `a plan: ${p.report.message}`);
+      return p.planId;
+    };
+    // How long each action takes through the server, so the kills land inside it.
+    const timed: Record<string, number> = {};
+    for (const action of ['switch', 'rollback']) {
+      if (action === 'rollback') await deploy('web-1');
+      const warnings: string[] = [];
+      const s = await startServer(warnings);
+      const id = await plan(s.rpc, action);
+      const t = Date.now();
+      const r = await s.rpc.sendRequest<{ status: string; message: string }>('plumbline/runAction', { planId: id });
+      assert.equal(r.status, 'done', r.message);
+      timed[action] = Date.now() - t;
+      s.rpc.dispose();
+      process.kill(s.pid, 'SIGKILL');
+      await s.exited;
+    }
+    for (const action of ['switch', 'rollback']) {
+      for (const f of [0.2, 0.5]) {
+        if (action === 'rollback') await deploy('web-1');
+        const before = await hostNow('web-1');
+        const s = await startServer([]);
+        const id = await plan(s.rpc, action);
+        void s.rpc.sendRequest('plumbline/runAction', { planId: id }).catch(() => undefined);
+        const at = Math.round(timed[action] * f);
+        await new Promise((r) => setTimeout(r, at));
+        process.kill(s.pid, 'SIGKILL');
+        await s.exited;
+        s.rpc.dispose();
+        let now = await settled('web-1');
+        assert.equal(now.served.length, 1);
+        assert.equal(now.served[0], now.upstream, `${action} killed at ${at} ms: nginx serves what the upstream file says: ${JSON.stringify(now)}`);
+        // The next server (the editor opened again) reports it once, with the host's state.
+        const warnings: string[] = [];
+        const next = await startServer(warnings);
+        for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
+        next.rpc.dispose();
+        process.kill(next.pid, 'SIGKILL');
+        await next.exited;
+        const told = warnings.find((w) => /interrupted/i.test(w)) ?? '';
+        assert.match(told, new RegExp(`${action} on web-1 started .* never finished; the host now: release`), `warnings: ${JSON.stringify(warnings)}`);
+        let state: string;
+        if (action === 'switch') state = now.served[0] === before.served[0] ? `before (${now.served[0]} serves)` : `after (${now.served[0]} serves)`;
+        else {
+          const consistent = now.colours.blue === now.link && now.colours.green === now.link;
+          state = consistent ? (now.link === 'r1' ? 'before (r1 everywhere)' : 'after (r2 everywhere)') : `half: link ${now.link}, blue ${now.colours.blue}, green ${now.colours.green}`;
+          if (!consistent) {
+            assert.match(told, /HALF-DONE: .*plumbline act lab web-1 rollback/s, told);
+            const fin = await cli('act', 'lab', 'web-1', 'rollback', '--yes', '--json');
+            assert.equal(fin.code, 0, fin.stderr);
+            now = await settled('web-1');
+            assert.deepEqual([now.link, now.colours.blue, now.colours.green], ['r2', 'r2', 'r2']);
+            state += ' → told, finished by the command given';
+          }
+        }
+        await storeOk();
+        const { audit } = await recover();
+        rows.push({ op: `${action} (language server)`, at: `${at} ms into the run (${Math.round(f * 100)} %)`, state, audit, told: /HALF-DONE/.test(told) ? 'editor warning + HALF-DONE + command' : 'editor warning + state + what to do' });
+      }
     }
   });
 
