@@ -6,7 +6,9 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   createConnection,
   DidChangeConfigurationNotification,
+  MessageType,
   ProposedFeatures,
+  ShowMessageNotification,
   TextDocuments,
   TextDocumentSyncKind,
   type WorkDoneProgressReporter,
@@ -93,7 +95,8 @@ connection.onInitialize((params) => {
         },
         passphraseChecked: (identityFile, good) => void connection.sendNotification(PassphraseChecked.type, { identityFile, good }),
         log,
-        warn: (message) => void connection.window.showWarningMessage(message),
+        // A notification, not a request: nothing to answer, and a client that cannot show it fails nothing.
+        warn: (message) => void connection.sendNotification(ShowMessageNotification.type, { type: MessageType.Warning, message }),
         changed: () => {
           if (configFile) publisher?.publish(configFile);
           void connection.sendNotification(StateChanged.type, {});

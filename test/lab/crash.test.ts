@@ -22,6 +22,15 @@ import { createProtocolConnection, StreamMessageReader, StreamMessageWriter, typ
 
 const skip = labSkipReason();
 
+/** SIGKILL to a process this test started; one that already exited is fine. */
+function killPid(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ESRCH') throw e;
+  }
+}
+
 interface Killed {
   /** Where it was killed: the step it had just announced, or a time. */
   at: string;
@@ -88,6 +97,13 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
     const served = json.slice(0, 3);
     const colours = json.slice(3);
     return { link, upstream, served: [...new Set(served.map((s) => s.colour))], colours: Object.fromEntries(colours.map((c) => [c.colour, c.release])) as Record<string, string>, healthy: colours.length === 2 && colours.every((c) => c.status === 'ok') };
+  };
+
+  /** What nginx and the upstream look like, for a failure message. */
+  const nginxDiag = (host: string) =>
+    lab.exec(host, ['sh', '-c', 'cat /etc/nginx/conf.d/upstream.conf; ls -la /etc/nginx/conf.d; tail -n 20 /var/log/nginx/error.log 2>&1; for d in /proc/[0-9]*; do a=$(tr "\\000" " " <$d/cmdline 2>/dev/null); case $a in *nginx*|*plumbline*) echo "${d#/proc/} $a" | cut -c1-120 ;; esac; done']);
+  const sameColour = async (host: string, now: { served: string[]; upstream: string }, what: string) => {
+    if (now.served[0] !== now.upstream) assert.fail(`${what}: nginx serves ${now.served.join(',')} but the upstream file says ${now.upstream}\n${await nginxDiag(host)}`);
   };
 
   /** Waits for the lab's supervisor and nginx to settle after a kill (a restart the kill cut short finishes on the host). */
@@ -183,7 +199,7 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
       const k = await killMid(['act', 'lab', 'web-1', 'switch', '--yes', '--json', '--steps'], { stepIndex: i });
       const now = await settled('web-1');
       assert.equal(now.served.length, 1, `one colour serves: ${JSON.stringify(now)}`);
-      assert.equal(now.served[0], now.upstream, `nginx serves what the upstream file says (${k.at}): ${JSON.stringify(now)}`);
+      await sameColour('web-1', now, k.at);
       assert.ok(now.healthy, `both colours healthy: ${JSON.stringify(now)}`);
       const { told, audit } = await recover();
       if (!k.finished && /change/.test(k.at)) assert.match(told, /switch on web-1 started .* never finished; the host now: release/, k.at);
@@ -219,7 +235,7 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
         state += ' → told, finished by the command given';
       }
       assert.equal(now.served.length, 1);
-      assert.equal(now.served[0], now.upstream, `nginx serves what the upstream file says: ${JSON.stringify(now)}`);
+      await sameColour('web-2', now, `${k.at}: ${JSON.stringify(now)}`);
       rows.push({ op: 'rollback', at: k.at, state, audit, told: told ? (/HALF-DONE/.test(told) ? 'INTERRUPTED + HALF-DONE + command' : 'INTERRUPTED + state + what to do') : '(no action had started)' });
     }
   });
@@ -264,7 +280,7 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
       assert.equal(r.status, 'done', r.message);
       timed[action] = Date.now() - t;
       s.rpc.dispose();
-      process.kill(s.pid, 'SIGKILL');
+      killPid(s.pid);
       await s.exited;
     }
     for (const action of ['switch', 'rollback']) {
@@ -273,21 +289,25 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
         const before = await hostNow('web-1');
         const s = await startServer([]);
         const id = await plan(s.rpc, action);
+        const t0 = Date.now();
         void s.rpc.sendRequest('plumbline/runAction', { planId: id }).catch(() => undefined);
+        // Killed once the action holds the host's lock (its audit entry is written before that), then a share of its run later.
+        for (let i = 0; i < 200 && !(await lab.exec('web-1', ['sh', '-c', 'cat /var/lib/plumbline/lock.owner 2>/dev/null || true'])).includes(`"pid":${s.pid}`); i++) await new Promise((r) => setTimeout(r, 25));
+        const locked = Date.now() - t0;
         const at = Math.round(timed[action] * f);
-        await new Promise((r) => setTimeout(r, at));
-        process.kill(s.pid, 'SIGKILL');
+        await new Promise((r) => setTimeout(r, Math.max(0, at - locked)));
+        killPid(s.pid);
         await s.exited;
         s.rpc.dispose();
         let now = await settled('web-1');
         assert.equal(now.served.length, 1);
-        assert.equal(now.served[0], now.upstream, `${action} killed at ${at} ms: nginx serves what the upstream file says: ${JSON.stringify(now)}`);
+        await sameColour('web-1', now, `${action} killed at ${at} ms: ${JSON.stringify(now)}`);
         // The next server (the editor opened again) reports it once, with the host's state.
         const warnings: string[] = [];
         const next = await startServer(warnings);
         for (let i = 0; i < 100 && warnings.length === 0; i++) await new Promise((r) => setTimeout(r, 100));
         next.rpc.dispose();
-        process.kill(next.pid, 'SIGKILL');
+        killPid(next.pid);
         await next.exited;
         const told = warnings.find((w) => /interrupted/i.test(w)) ?? '';
         assert.match(told, new RegExp(`${action} on web-1 started .* never finished; the host now: release`), `warnings: ${JSON.stringify(warnings)}`);
@@ -307,7 +327,7 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
         }
         await storeOk();
         const { audit } = await recover();
-        rows.push({ op: `${action} (language server)`, at: `${at} ms into the run (${Math.round(f * 100)} %)`, state, audit, told: /HALF-DONE/.test(told) ? 'editor warning + HALF-DONE + command' : 'editor warning + state + what to do' });
+        rows.push({ op: `${action} (language server)`, at: `${Math.max(at, locked)} ms into the run (lock at ${locked} ms)`, state, audit, told: /HALF-DONE/.test(told) ? 'editor warning + HALF-DONE + command' : 'editor warning + state + what to do' });
       }
     }
   });
@@ -338,7 +358,7 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
       assert.ok(['done', 'failed', 'verify-failed'].includes(report.status), `${op}: ${report.status} ${report.message}`);
       if (report.status !== 'done') assert.match(report.message, /\S/, 'a failure says why');
       const now = await settled('web-2');
-      assert.equal(now.served[0], now.upstream, `${op}: nginx serves what the upstream file says: ${JSON.stringify(now)}`);
+      await sameColour('web-2', now, `${op}: ${JSON.stringify(now)}`);
       const consistent = now.colours.blue === now.link && now.colours.green === now.link;
       if (op === 'rollback' && !consistent) {
         // The report (not a crash) says what is left: the action is run again.
