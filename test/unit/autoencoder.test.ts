@@ -4,9 +4,10 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { LayerAutoencoder } from '../../server/src/detect/model/autoencoder';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { denseStackOf, LayerAutoencoder } from '../../server/src/detect/model/autoencoder';
 import { backendInfo, ensureBackend } from '../../server/src/detect/model/backend';
-import { scoreAcross } from '../../server/src/detect/model/batch';
+import { forwardDense, scoreAcross } from '../../server/src/detect/model/batch';
 import { ModelFilesError } from '../../server/src/detect/model/modelFiles';
 import { metricProfile } from '../../server/src/detect/layer/metricProfile';
 import { robustScale, robustStats } from '../../server/src/detect/layer/robust';
@@ -102,6 +103,26 @@ describe('layer autoencoder', () => {
     // A missing feature is left out of the error, not treated as the median.
     const missing = model.score({ ...appSample(r), fds: null });
     assert.ok(!missing.contributions.some((c) => c.feature === 'fds'));
+  });
+
+  it('scores with a plain forward pass that matches tfjs predict on the same weights', async () => {
+    await ensureBackend(() => undefined);
+    const d = 6;
+    const net = tfl.sequential();
+    [[9, 'tanh'], [3, 'relu'], [5, 'sigmoid'], [4, 'elu'], [d, 'linear']].forEach(([units, activation], i) =>
+      net.add(tfl.layers.dense({ units: units as number, activation: activation as 'tanh', inputShape: i === 0 ? [d] : undefined, kernelInitializer: tfl.initializers.glorotUniform({ seed: 7 + i }), biasInitializer: 'randomNormal' })),
+    );
+    const r = rng(21);
+    const rows = 40;
+    const x = Float32Array.from({ length: rows * d }, () => 3 * gauss(r));
+    const want = tf.tidy(() => (net.predict(tf.tensor2d(x, [rows, d])) as tf.Tensor).dataSync() as Float32Array);
+    const got = forwardDense(denseStackOf(net, d), x, rows);
+    assert.equal(got.length, want.length);
+    let worst = 0;
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
+    assert.ok(worst < 1e-5, `largest relative difference ${worst}`);
+    net.dispose();
+    assert.throws(() => forwardDense({ key: 'x', dims: [1, 1], kernels: [new Float32Array(1)], biases: [new Float32Array(1)], activations: ['softmax'] }, [1], 1), /unsupported activation softmax/);
   });
 
   it('scores across models in one batch exactly as one by one', () => {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { ensureBackend } from './backend';
+import { forwardDense } from './batch';
 import { ModelFilesError, readModelFolder, sha256, writeModelFolder } from './modelFiles';
 import type { Layer } from '../layer/types';
 
@@ -203,8 +204,9 @@ export class LayerAutoencoder {
       train.dispose();
       val?.dispose();
     }
-    const recon = tf.tidy(() => (model.predict(xs, { batchSize: n }) as tf.Tensor).dataSync() as Float32Array);
     xs.dispose();
+    // The same forward pass that scores (batch.ts), so the threshold is set on what scoring computes.
+    const recon = forwardDense(denseStackOf(model, d), x, n);
 
     // Residual variance per feature, then row errors over the whole baseline for the threshold.
     const residualVar = new Array<number>(d).fill(0);
@@ -251,7 +253,7 @@ export class LayerAutoencoder {
     }
   }
 
-  /** Scores many observations with one `predict` batch. */
+  /** Scores many observations (the forward pass in plain JS on the model's weights, see batch.ts). */
   scoreMany(observations: ReadonlyArray<Record<string, number | null>>): ModelScore[] {
     const n = observations.length;
     if (n === 0) return [];
@@ -259,7 +261,7 @@ export class LayerAutoencoder {
     const x = new Float32Array(n * d);
     const mask = new Uint8Array(n * d);
     observations.forEach((m, i) => this.standardise(m, x, i * d, mask));
-    const recon = tf.tidy(() => (this.model.predict(tf.tensor2d(x, [n, d]), { batchSize: n }) as tf.Tensor).dataSync() as Float32Array);
+    const recon = forwardDense(this.denseStack(), x, n);
     return observations.map((m, i) => this.scoreRow(m, x, recon, mask, i * d));
   }
 
@@ -298,21 +300,9 @@ export class LayerAutoencoder {
     return { error, threshold: m.threshold, score, contributions };
   }
 
-  /** The weights as plain arrays (read once), for `scoreAcross`. */
+  /** The weights as plain arrays (read once): what scoring runs on. */
   denseStack(): DenseStack {
-    if (this.stack) return this.stack;
-    const dims = [this.meta.features.length];
-    const kernels: Float32Array[] = [];
-    const biases: Float32Array[] = [];
-    const activations: string[] = [];
-    for (const layer of this.model.layers) {
-      const [kernel, bias] = layer.getWeights();
-      dims.push(kernel.shape[1]!);
-      kernels.push(kernel.dataSync() as Float32Array);
-      biases.push(bias.dataSync() as Float32Array);
-      activations.push(String((layer.getConfig() as { activation?: string }).activation ?? 'linear'));
-    }
-    this.stack = { key: `${dims.join('x')}:${activations.join(',')}`, dims, kernels, biases, activations };
+    this.stack ??= denseStackOf(this.model, this.meta.features.length);
     return this.stack;
   }
 
@@ -359,6 +349,22 @@ export class LayerAutoencoder {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** A dense model's weights as plain arrays (kernels [in, out], row-major, as tfjs holds them). */
+export function denseStackOf(model: tfl.LayersModel, inputs: number): DenseStack {
+  const dims = [inputs];
+  const kernels: Float32Array[] = [];
+  const biases: Float32Array[] = [];
+  const activations: string[] = [];
+  for (const layer of model.layers) {
+    const [kernel, bias] = layer.getWeights();
+    dims.push(kernel.shape[1]!);
+    kernels.push(Float32Array.from(kernel.dataSync() as Float32Array));
+    biases.push(Float32Array.from(bias.dataSync() as Float32Array));
+    activations.push(String((layer.getConfig() as { activation?: string }).activation ?? 'linear'));
+  }
+  return { key: `${dims.join('x')}:${activations.join(',')}`, dims, kernels, biases, activations };
 }
 
 function clip(z: number, limit: number): number {
