@@ -33,6 +33,8 @@ import { gauss, rng } from '../support/random';
 import { flag, writeResults } from './benchUtil';
 
 const INTERVAL_MS = 1000;
+/** The share of expected samples that must reach the watch for a size to count as kept up with. */
+const KEPT_UP = 0.9;
 
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(`--${name}`);
@@ -267,7 +269,7 @@ async function main(): Promise<void> {
   for (const n of sizes) {
     console.log(`${n} hosts: learning, then ${seconds} s measured…`);
     const r = await runChild(n, seconds, settle);
-    if (r.arrived < 0.9) throw new Error(`${n} hosts: only ${(100 * r.arrived).toFixed(0)} % of the expected samples reached the watch; the server did not keep up, so its cost is not comparable`);
+    if (r.arrived < KEPT_UP) console.log(`${n} hosts: only ${(100 * r.arrived).toFixed(0)} % of the expected samples reached the watch: one process did not keep up at this size, and its cost is left out of the per-host figures`);
     results.push(r);
   }
   const f = (x: number, d = 1): string => x.toFixed(d);
@@ -291,10 +293,11 @@ async function main(): Promise<void> {
       ]),
     ),
   );
-  const lo = results[0];
-  const hi = results[results.length - 1];
+  const kept = results.filter((r) => r.arrived >= KEPT_UP);
+  const lo = kept[0];
+  const hi = kept[kept.length - 1];
   const marginal =
-    hi.hosts > lo.hosts
+    lo && hi && hi.hosts > lo.hosts
       ? { cpuPctPerHost: (hi.cpuPctOfCore - lo.cpuPctOfCore) / (hi.hosts - lo.hosts), rssKiBPerHost: ((hi.rssMiB - lo.rssMiB) * 1024) / (hi.hosts - lo.hosts), heapKiBPerHost: ((hi.heapMiB - lo.heapMiB) * 1024) / (hi.hosts - lo.hosts) }
       : null;
   if (marginal) {
@@ -303,7 +306,9 @@ async function main(): Promise<void> {
         `\ntargets: ≤ 0.1 % of a core and ≤ 1 MiB per host: CPU ${marginal.cpuPctPerHost <= 0.1 ? 'met' : 'NOT met'}, memory ${marginal.rssKiBPerHost <= 1024 ? 'met' : 'NOT met'}`,
     );
   }
-  console.log(`wrote ${writeResults('server', { intervalMs: INTERVAL_MS, seconds, cores: os.cpus().length, sizes: results, marginal })}`);
+  const largest = kept.at(-1)?.hosts ?? 0;
+  console.log(`largest size one process kept up with at a 1 s interval: ${largest} hosts${kept.length < results.length ? ` (not ${results.filter((r) => r.arrived < KEPT_UP).map((r) => r.hosts).join(', ')})` : ''}`);
+  console.log(`wrote ${writeResults('server', { intervalMs: INTERVAL_MS, seconds, cores: os.cpus().length, sizes: results, marginal, keptUpTo: largest })}`);
 }
 
 main().catch((e: unknown) => {

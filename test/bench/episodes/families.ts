@@ -178,6 +178,20 @@ export const FAMILIES: Family[] = [
     inject: (ctx, p) => once(setFaults(ctx.dir, ctx.host, { blue: { [String(p.variant)]: true } })),
   },
   {
+    // The crash-loop family draws a spin too, but its recordings drew crash loops only: a runaway
+    // process on the serving colour, with no traffic to explain its CPU, is a class of its own
+    // (users may see no harm yet; its capacity is gone).
+    name: 'colour-cpu-spin',
+    failure: 'immediate',
+    kind: 'harmful',
+    tier: 2,
+    cause: 'app-resource',
+    why: "the serving colour's process spins at full CPU with no traffic to explain it; the idle colour runs a fresh process",
+    recordS: 60,
+    draw: () => ({ variant: 'cpuSpin' }),
+    inject: (ctx) => once(setFaults(ctx.dir, ctx.host, { blue: { cpuSpin: true } })),
+  },
+  {
     name: 'disk-fill',
     failure: 'disk',
     kind: 'harmful',

@@ -19,7 +19,8 @@ export class Season {
   /** Per (bin, slot): the sum and count of the bin's rows in one period, and which period. */
   private readonly sum: Float64Array;
   private readonly count: Uint32Array;
-  private readonly period: Float64Array;
+  /** Periods since the epoch (a day number fits 32 bits for millions of years); −1: empty. */
+  private readonly period: Int32Array;
   private firstTs = NaN;
   private readonly scratch: Float64Array;
 
@@ -30,7 +31,7 @@ export class Season {
   ) {
     this.sum = new Float64Array(bins * memory);
     this.count = new Uint32Array(bins * memory);
-    this.period = new Float64Array(bins * memory).fill(-1);
+    this.period = new Int32Array(bins * memory).fill(-1);
     this.scratch = new Float64Array(memory);
   }
 
