@@ -276,7 +276,7 @@ async function main(): Promise<void> {
   console.log(`\nOne watch at a 1 s interval, simulated host streams through the parser, store, detectors, risk and policy (shadow); ${os.cpus().length} cores, load ${os.loadavg()[0].toFixed(1)}`);
   console.log(
     renderTable(
-      ['hosts', 'ready after', 'samples (arrived)', 'CPU % of a core', 'per host', 'RSS MiB', 'per host', 'heap MiB', 'tfjs tensors (MiB)', 'backend heap MiB', 'loop delay p99', 'decisions'],
+      ['hosts', 'ready after', 'samples (arrived)', 'CPU % of a core', 'per host', 'RSS MiB', 'per host', 'heap MiB', 'tfjs tensors (MiB)', 'typed arrays + wasm MiB', 'loop delay p99', 'decisions'],
       results.map((r) => [
         String(r.hosts),
         `${f(r.readyMs / 1000)} s`,

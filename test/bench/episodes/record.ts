@@ -14,6 +14,7 @@ import * as path from 'node:path';
 import { Engine } from '../../../server/src/engine/engine';
 import { labDown, labUnavailableReason, labUp, type LabState } from '../../../server/src/lab/lab';
 import { LAB_CACHE_DIR } from '../../../server/src/lab/templates';
+import { labSshSettings } from '../../../server/src/lab/workspace';
 import type { Sample } from '../../../server/src/monitor/sample';
 import { rng } from '../../support/random';
 import { flag } from '../benchUtil';
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
     const yamlFile = path.join(labDir, 'plumbline.yaml');
     const yaml = episodeYaml(fs.readFileSync(yamlFile, 'utf8'));
     fs.writeFileSync(yamlFile, yaml);
+    process.env.PLUMBLINE_SSH_CONFIG = labSshSettings(lab.dir).config; // plumbline.yaml cannot choose it
     const opened = await Engine.open({ configFile: yamlFile, dataDir: path.join(dir, 'data') });
     if (!opened.ok) throw new Error(opened.error.map((e) => e.message).join('; '));
     engine = opened.value;
