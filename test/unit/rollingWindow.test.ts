@@ -25,6 +25,28 @@ describe('rolling window', () => {
     }
   });
 
+  it('in single precision keeps each value rounded once, so evictions find what was pushed; garbage beyond a float stays finite', () => {
+    const r = rng(11);
+    const w = new RollingWindow(32, true);
+    const all: number[] = [];
+    for (let i = 0; i < 3000; i++) {
+      // Values with more digits than a float holds, so rounding is exercised on every push.
+      const x = (r() - 0.5) * 10 ** Math.floor(r() * 12 - 4);
+      w.push(x);
+      all.push(Math.fround(x));
+      const last = all.slice(-32);
+      assert.deepEqual(w.values(), last);
+      const sorted = [...last].sort((a, b) => a - b);
+      assert.equal(w.quantile(0), sorted[0]);
+      assert.equal(w.quantile(1), sorted[sorted.length - 1]);
+    }
+    assert.equal(w.bytes, 32 * 4 * 2);
+    w.push(1e300);
+    w.push(-1e300);
+    assert.ok(Number.isFinite(w.quantile(1)) && w.quantile(1) > 3e38);
+    assert.ok(Number.isFinite(w.quantile(0)) && w.quantile(0) < -3e38);
+  });
+
   it('gives the MAD and the mean absolute deviation of its values', () => {
     const w = RollingWindow.from(10, [1, 2, 3, 4, 100]);
     assert.equal(w.median(), 3);

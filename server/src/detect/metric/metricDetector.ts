@@ -165,7 +165,7 @@ export class MetricDetector {
   private warm: Array<[number, number]> = [];
   private intervals = new RollingWindow(33);
   private level = new RollingWindow(C.window);
-  private residuals = new RollingWindow(C.spreadWindow);
+  private residuals = new RollingWindow(C.spreadWindow, true);
   private resolution = Infinity;
   private seasons: Season[] = [];
   /** Per candidate (base × alpha): the smoothed offset from the base, its mean absolute error, rows scored. */
@@ -504,7 +504,7 @@ export class MetricDetector {
     d.warm = s.warm.map((w) => [...w] as [number, number]);
     d.intervals = RollingWindow.from(33, s.intervals);
     d.level = RollingWindow.from(C.window, s.level);
-    d.residuals = RollingWindow.from(C.spreadWindow, s.residuals);
+    d.residuals = RollingWindow.from(C.spreadWindow, s.residuals, true);
     d.resolution = s.resolution ?? Infinity;
     d.seasons = s.seasons.map((x) => Season.fromJSON(x));
     d.offsets.set(s.offsets);

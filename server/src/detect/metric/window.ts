@@ -1,23 +1,33 @@
 /**
  * The last `capacity` values of a stream, kept in arrival order and sorted, so that quantiles cost
  * O(1) and an update one binary search and one block move (a memmove of a few hundred doubles).
+ * `single`: values are kept as 32-bit floats (7 significant digits), for windows of differences
+ * such as prediction residuals, whose size matters more than their eighth digit; a value is
+ * rounded once, on its way in, so the ring and the sorted copy always hold the same numbers.
  */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 export class RollingWindow {
-  private readonly ring: Float64Array;
-  private readonly sorted: Float64Array;
+  private readonly ring: Float64Array | Float32Array;
+  private readonly sorted: Float64Array | Float32Array;
   private head = 0;
   private n = 0;
 
-  constructor(readonly capacity: number) {
-    this.ring = new Float64Array(capacity);
-    this.sorted = new Float64Array(capacity);
+  constructor(
+    readonly capacity: number,
+    readonly single = false,
+  ) {
+    this.ring = single ? new Float32Array(capacity) : new Float64Array(capacity);
+    this.sorted = single ? new Float32Array(capacity) : new Float64Array(capacity);
   }
 
   get size(): number {
     return this.n;
   }
 
-  push(x: number): void {
+  push(value: number): void {
+    // Beyond a float's range (garbage from a host) it is kept as the largest float, not as infinity.
+    const x = this.single ? Math.fround(Math.max(-FLOAT32_MAX, Math.min(FLOAT32_MAX, value))) : value;
     if (this.n < this.capacity) {
       const at = this.lowerBound(x);
       this.sorted.copyWithin(at + 1, at, this.n);
@@ -116,10 +126,15 @@ export class RollingWindow {
     return out;
   }
 
-  static from(capacity: number, values: readonly number[]): RollingWindow {
-    const w = new RollingWindow(capacity);
+  static from(capacity: number, values: readonly number[], single = false): RollingWindow {
+    const w = new RollingWindow(capacity, single);
     for (const v of values.slice(-capacity)) w.push(v);
     return w;
+  }
+
+  /** Bytes held by the two arrays. */
+  get bytes(): number {
+    return this.ring.byteLength + this.sorted.byteLength;
   }
 
   private lowerBound(x: number): number {
