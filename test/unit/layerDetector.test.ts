@@ -82,6 +82,21 @@ describe('layer detector', () => {
     assert.equal(again.toJSON().warmup, 20);
   });
 
+  it('a promoted state adopts what is flagged, except the metrics kept as the evidence of a fault the action did not remove', async () => {
+    const d = new LayerDetector({ host: 'web-1', layer: 'app' });
+    await d.train(stream(5, 0, 20));
+    // A hog (cpu) and a change that came with the action itself (fds): both flagged.
+    const shifted = (o: LayerObservation): LayerObservation => ({ ...o, metrics: { ...o.metrics, cpuPct: 100, fds: 400 } });
+    const first = d.observe(shifted(stream(6, 20, 1)[0]));
+    const flagged = (fs: Finding[], metric: string): boolean => fs.some((f) => f.source === 'stats' && f.metric === metric && f.score > 0.5);
+    assert.ok(flagged(first, 'cpuPct') && flagged(first, 'fds'), JSON.stringify(first));
+    assert.deepEqual(d.accept(0, new Set(['cpuPct'])), ['fds']);
+    let last: Finding[] = [];
+    for (const o of stream(7, 21, 10)) last = d.observe(shifted(o));
+    assert.ok(flagged(last, 'cpuPct'), 'the kept metric is still flagged: the hog is not learned');
+    assert.ok(!flagged(last, 'fds'), 'the accepted level is the new normal');
+  });
+
   it('forecasts a leak toward the host memory', async () => {
     const d = new LayerDetector({ host: 'web-1', layer: 'app', facts: { memTotalKiB: 400_000 }, autoencoder: false });
     await d.train(stream(5, 0, 120));

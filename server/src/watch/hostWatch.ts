@@ -162,7 +162,7 @@ export class HostWatch {
    * measured against it from now on; `retrain` also relearns behaviour from the next samples
    * (after a rollback the host runs another release than the detectors learnt).
    */
-  rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string): void {
+  rebaseline(baseline: { version: number; fingerprint: Fingerprint }, retrain: boolean, modelDir?: string, keep: ReadonlySet<string> = new Set()): void {
     this.o.baseline = baseline;
     this.acceptedRelease = undefined;
     this.acceptedFiles = {};
@@ -170,8 +170,15 @@ export class HostWatch {
     if (modelDir) this.o.modelDir = modelDir;
     if (!retrain) {
       // The promoted state is the intended one: levels the detectors flag now are adopted, as are
-      // those that begin while the action's after-effects settle.
-      if (this.detectors) for (const l of RISK_LAYERS) this.detectors[l].accept(CONFIG_REREAD_MS);
+      // those that begin while the action's after-effects settle; not the metrics that triggered
+      // the action (`keep`, as `layer.metric`): a switch moves users off a bad colour, it does not
+      // take the bad colour's hog off the host, so the hog is not learned as normal.
+      if (this.detectors) {
+        for (const l of RISK_LAYERS) {
+          const mine = new Set([...keep].filter((k) => k.startsWith(`${l}.`)).map((k) => k.slice(l.length + 1)));
+          this.detectors[l].accept(CONFIG_REREAD_MS, mine);
+        }
+      }
       return;
     }
     if (this.detectors) {

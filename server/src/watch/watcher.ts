@@ -489,7 +489,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       this.emit('action', report, decision);
       this.snapshotReleases.delete(host);
       if (dryRun) return;
-      if (report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId);
+      if (report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId, triggerMetrics(decision));
       const cure = new CureWatch(decision, report, {
         limits: limitsOf(this.env),
         horizonMs: riskOptionsFromConfig(this.env).forecastHorizonMs,
@@ -549,7 +549,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
    * baseline, so the change the action made is not itself reported as drift. After a rollback
    * the app relearns its normal on the release it returned to.
    */
-  private async adopt(host: string, action: 'switch' | 'rollback', auditId: number | undefined): Promise<void> {
+  private async adopt(host: string, action: 'switch' | 'rollback', auditId: number | undefined, keep: ReadonlySet<string>): Promise<void> {
     const r = await this.engine.rebaseline(this.envName, host, `after a verified ${action}${auditId ? ` (audit #${auditId})` : ''}`);
     if (!r.ok) {
       this.emit('log', `${host}: could not adopt the state after ${action} as the baseline: ${r.error.message}`);
@@ -557,7 +557,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
     }
     const b = r.value;
     const modelDir = path.join(this.engine.dataDir, 'models', this.envName, host, `v${b.version}`);
-    this.hosts.get(host)?.rebaseline({ version: b.version, fingerprint: b.fingerprint }, action === 'rollback', modelDir);
+    this.hosts.get(host)?.rebaseline({ version: b.version, fingerprint: b.fingerprint }, action === 'rollback', modelDir, keep);
     const x = this.extra.get(host);
     if (x) {
       x.release.rebase(b.fingerprint.app.release?.target ?? null);
@@ -586,6 +586,13 @@ function limitsOf(env: EnvironmentConfig): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [layer, o] of Object.entries(layerOptions(env))) for (const [metric, spec] of Object.entries(o?.limits ?? {})) if (spec.value !== undefined) out[`${layer}.${metric}`] = spec.value;
   return out;
+}
+
+/** The metrics (`layer.metric`) whose deviation the action was taken on: its cause's evidence and harm. */
+function triggerMetrics(d: Decision): Set<string> {
+  const cause = d.cause;
+  if (!cause) return new Set();
+  return new Set([...cause.evidence, ...cause.harm].filter((e) => e.source !== 'config').map((e) => `${e.layer}.${e.metric}`));
 }
 
 function triggerText(d: Decision): string {

@@ -266,9 +266,13 @@ export class LayerDetector {
     return [...this.metrics].filter(([, d]) => d.forget(id)).map(([m]) => m);
   }
 
-  /** A level change judged healthy (a promoted baseline, a release judged good): every flagged metric adopts its level now. */
-  accept(graceMs = 0): string[] {
-    return [...this.metrics].filter(([, d]) => d.accept(graceMs)).map(([m]) => m);
+  /**
+   * A level change judged healthy (a promoted baseline, a release judged good): every flagged
+   * metric adopts its level now, except those in `keep` (the evidence of a fault the change did
+   * not remove from the host: they stay flagged until they come back or hold as a new level).
+   */
+  accept(graceMs = 0, keep: ReadonlySet<string> = new Set()): string[] {
+    return [...this.metrics].filter(([m, d]) => !keep.has(m) && d.accept(graceMs)).map(([m]) => m);
   }
 
   /** Metrics flagged now or whose values in the window lie beyond their alert level: what a person marking "all expected" accepted. */
