@@ -124,6 +124,17 @@ describe('cause: files, colours, neighbours', () => {
     assert.match(c.summary, /cpu taken by pid 4242 "batch\.sh" \(82%, cpu 98%/);
   });
 
+  it('names only the processes that account for the increase: none when the top ones together do not', () => {
+    const hw = reason({ layer: 'hardware', metric: 'cpuPct', value: 120, baseline: 20, score: 0.95, detail: 'host cpu 120%' });
+    const two = attributeCause(input([hw], procs(120, 10, [[1, 'a.sh', 45, 1_000], [2, 'b.sh', 40, 1_000], [3, 'nginx', 1, 9_000]])));
+    assert.deepEqual(two.kind === 'neighbour' && two.processes.map((x) => x.command), ['a.sh', 'b.sh']);
+    const none = attributeCause(input([hw], procs(120, 10, [[1586, 'nginx', 1, 4_000]])));
+    assert.equal(none.kind, 'neighbour');
+    assert.deepEqual(none.kind === 'neighbour' && none.processes, []);
+    assert.match(none.summary, /a process other than the app/);
+    assert.doesNotMatch(none.summary, /nginx/);
+  });
+
   it('the same CPU used by the app is the app\'s own resource', () => {
     const hw = reason({ layer: 'hardware', metric: 'cpuPct', value: 120, baseline: 20, score: 0.95 });
     const c = attributeCause(input([hw, reason({ metric: 'cpuPct', value: 100, baseline: 10, score: 0.9 })], procs(120, 100, [[17, 'nginx', 1, 9_000]])));
