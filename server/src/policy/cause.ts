@@ -139,15 +139,15 @@ function whoTakes(resource: Resource, reasons: readonly Reason[], input: CauseIn
         // Named only as far as they account for what the app does not: the fewest of the top
         // processes whose use reaches that share of it; none when all of them together do not (a
         // process at 1 % does not take half a core; short-lived forks never show in the top).
-        const unexplained = increase - Math.max(0, appIncrease);
+        const need = APP_SHARE_OF_INCREASE * (increase - Math.max(0, appIncrease));
         const takers: ProcessShare[] = [];
         let use = 0;
         for (const x of named(resource)) {
-          if (use >= APP_SHARE_OF_INCREASE * unexplained) break;
+          if (use >= need) break;
           takers.push(x);
           use += resource === 'cpu' ? x.cpuPct : x.rssKiB;
         }
-        return { app, processes: use >= APP_SHARE_OF_INCREASE * unexplained ? takers : [] };
+        return { app, processes: use >= need ? takers : [] };
       }
       // The host uses no more than its baseline now (what raised the reason has gone): the app is
       // the cause only if its own use is up and its own metrics say so.

@@ -489,7 +489,7 @@ export class Watcher extends EventEmitter<WatchEvents> {
       this.emit('action', report, decision);
       this.snapshotReleases.delete(host);
       if (dryRun) return;
-      if (report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId, triggerMetrics(decision));
+      if (report.status === 'done' && decision.action !== 'remediate') await this.adopt(host, decision.action!, report.auditId, faultMetrics(decision));
       const cure = new CureWatch(decision, report, {
         limits: limitsOf(this.env),
         horizonMs: riskOptionsFromConfig(this.env).forecastHorizonMs,
@@ -588,8 +588,12 @@ function limitsOf(env: EnvironmentConfig): Record<string, number> {
   return out;
 }
 
-/** The metrics (`layer.metric`) whose deviation the action was taken on: its cause's evidence and harm. */
-function triggerMetrics(d: Decision): Set<string> {
+/**
+ * The metrics (`layer.metric`) of the fault the action was taken on: its cause's evidence and
+ * harm. Not `triggerOf` (cureWatch.ts), which is what the action is judged cured by (a switch: the
+ * service users get); these stay flagged when the state after the action becomes the baseline.
+ */
+function faultMetrics(d: Decision): Set<string> {
   const cause = d.cause;
   if (!cause) return new Set();
   return new Set([...cause.evidence, ...cause.harm].filter((e) => e.source !== 'config').map((e) => `${e.layer}.${e.metric}`));

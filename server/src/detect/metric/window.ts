@@ -1,3 +1,5 @@
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /**
  * The last `capacity` values of a stream, kept in arrival order and sorted, so that quantiles cost
  * O(1) and an update one binary search and one block move (a memmove of a few hundred doubles).
@@ -5,8 +7,6 @@
  * such as prediction residuals, whose size matters more than their eighth digit; a value is
  * rounded once, on its way in, so the ring and the sorted copy always hold the same numbers.
  */
-const FLOAT32_MAX = 3.4028234663852886e38;
-
 export class RollingWindow {
   private readonly ring: Float64Array | Float32Array;
   private readonly sorted: Float64Array | Float32Array;
