@@ -106,10 +106,15 @@ describe('crash suite: kill -9 and network cuts mid-action on real lab hosts', {
     if (now.served[0] !== now.upstream) assert.fail(`${what}: nginx serves ${now.served.join(',')} but the upstream file says ${now.upstream}\n${await nginxDiag(host)}`);
   };
 
-  /** Waits for the lab's supervisor and nginx to settle after a kill (a restart the kill cut short finishes on the host). */
+  /**
+   * Waits for the lab's supervisor and nginx to settle after a kill: a restart the kill cut short
+   * finishes on the host, and so does a switch's commit (upstream installed, nginx -t, reload), so
+   * for a moment the file can name the new colour while nginx still serves the old one. A commit
+   * that never finishes stays that way and fails `sameColour` after 10 s.
+   */
   const settled = async (host: string) => {
     let now = await hostNow(host);
-    for (let i = 0; i < 40 && (!now.healthy || now.served.length !== 1); i++) {
+    for (let i = 0; i < 40 && (!now.healthy || now.served.length !== 1 || now.served[0] !== now.upstream); i++) {
       await new Promise((r) => setTimeout(r, 250));
       now = await hostNow(host);
     }
