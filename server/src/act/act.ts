@@ -137,7 +137,7 @@ export async function runAction(kind: ActionKind, deps: ActDeps, opts: ActOption
       report.reasons.push(...r.notes);
       const sw = deps.env.actions.switch;
       if (r.to && sw?.upstream && sw.blue && sw.green) upstream = { path: sw.upstream, colour: r.to, addresses: { blue: sw.blue, green: sw.green } };
-    } else report.reasons.push(...(await rollback(runner, deps.env, snapshot)));
+    } else report.reasons.push(...(await rollback(runner, deps.env, snapshot, owner)));
     report.timings.actionMs = Date.now() - actionStarted;
 
     if (dryRun) {

@@ -1,8 +1,11 @@
 import type { EnvironmentConfig } from '../config/types';
 import type { SnapshotRecord } from '../store/store';
 import { fileDifferences, readHostState, snapshotContent, type SnapshotFile } from './hostState';
-import { restartApp } from './rolling';
+import { armArgv, disarmArgv, finisherId, finisherProgram, type FinisherPlan } from './finisher';
+import { hasSystemd } from './restart';
+import { coversColours, restartApp } from './rolling';
 import { writeFileArgv } from './scripts';
+import { colourHealthUrl, activeColour, rewriteUpstream, type Colour } from './upstream';
 import { lastLine, type StepRunner } from './steps';
 import { ActionStop } from './types';
 
@@ -23,8 +26,12 @@ export function switchOwnedFile(env: EnvironmentConfig): string | undefined {
  * the app is restarted (rolling across the colours when `actions.switch.services` names them);
  * then `rollback.command` runs. The switch's upstream file is left as it is: which colour
  * serves is the switch's to decide.
+ *
+ * Before its first change it arms a finisher on the host (see finisher.ts): if this client is
+ * killed or cut off from there on, the host finishes the rollback itself, so it is never left
+ * with the link on one release and a colour running another. `owner`: the lock owner line.
  */
-export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot: SnapshotRecord | undefined): Promise<string[]> {
+export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot: SnapshotRecord | undefined, owner = ''): Promise<string[]> {
   const cfg = env.actions.rollback;
   if (!cfg) throw new ActionStop('refused', `environment ${env.name} has no actions.rollback in plumbline.yaml`);
   if (!snapshot) throw new ActionStop('refused', `no snapshot of this host yet; take one before deploying with \`plumbline snapshot ${env.name}\``);
@@ -33,6 +40,34 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
   const restoreFiles = cfg.restoreFiles ?? cfg.strategy === 'release-symlink';
   const now = await readHostState(run, env, 'read the release link and managed files as they are now');
 
+  const names = env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []);
+  const id = finisherId('rollback');
+  const plan = await finisherPlan(run, env, snapshot, now, names, id, owner);
+  await run.must({
+    title: 'arm the finisher on the host: if this client dies from here on, the host finishes the rollback itself',
+    effect: 'change',
+    root: true,
+    argv: armArgv(id, plan),
+    stdin: plan,
+    stdinNote: `${Buffer.byteLength(plan)} bytes: the rest of this rollback as one program (link, reload, restarts, command)`,
+  });
+  let failure: { error: unknown } | undefined;
+  try {
+    notes.push(...(await changeHost(run, env, snapshot, now, names, restoreFiles)));
+  } catch (e) {
+    failure = { error: e };
+  }
+  // Done, or stopped here with its reason reported: either way the finisher has nothing to do.
+  // When the host no longer answers this fails too, and the finisher takes over once the lock lapses.
+  const told = await run.run({ title: 'tell the finisher the rollback is over (it exits)', effect: 'change', root: true, argv: disarmArgv(id) }).catch(() => undefined);
+  if (failure) throw failure.error;
+  if (told?.ran && told.code !== 0) throw new ActionStop('failed', `the rollback ran, but the host's finisher could not be told (exit ${told.code ?? told.signal}): it restarts the app once more when the lock is released`);
+  return notes;
+}
+
+async function changeHost(run: StepRunner, env: EnvironmentConfig, snapshot: SnapshotRecord, now: Awaited<ReturnType<typeof readHostState>>, names: readonly string[], restoreFiles: boolean): Promise<string[]> {
+  const cfg = env.actions.rollback!;
+  const notes: string[] = [];
   if (cfg.strategy === 'release-symlink') {
     const rel = snapshot.release;
     if (!rel || rel.target === null) throw new ActionStop('refused', `snapshot ${snapshot.id} has no release symlink target to go back to`);
@@ -83,11 +118,70 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
     await run.must({ title: 'reload nginx', effect: 'change', root: true, argv: ['nginx', '-s', 'reload'] });
   }
 
-  const names = env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []);
   if (names.length > 0) notes.push(...(await restartApp(run, env, names)));
   if (cfg.command) {
     await run.must({ title: 'run the rollback command (actions.rollback.command)', effect: 'change', root: true, argv: cfg.command, timeoutMs: 300_000 });
     notes.push(`ran ${cfg.command.join(' ')}`);
   }
   return notes;
+}
+
+/** What the finisher would do, built from the host as it is now: the same link, files, restarts and command. */
+async function finisherPlan(
+  run: StepRunner,
+  env: EnvironmentConfig,
+  snapshot: SnapshotRecord,
+  now: Awaited<ReturnType<typeof readHostState>>,
+  names: readonly string[],
+  id: string,
+  owner: string,
+): Promise<string> {
+  const cfg = env.actions.rollback!;
+  const owned = switchOwnedFile(env);
+  const restoreFiles = cfg.restoreFiles ?? cfg.strategy === 'release-symlink';
+  const differ = restoreFiles ? (snapshot.files as SnapshotFile[]).filter((want) => want.remote !== owned && fileDifferences(want, now.files.find((f) => f.remote === want.remote)).length > 0) : [];
+  const files: FinisherPlan['files'] = [];
+  for (const want of differ) {
+    const content = want.exists ? snapshotContent(snapshot, want.remote) : undefined;
+    // A file the snapshot holds no content for stops the client's own rollback before it is touched.
+    if (want.exists && content === undefined) continue;
+    files.push({ path: want.remote, mode: want.mode ?? '', owner: want.owner ? `${want.owner}${want.group ? `:${want.group}` : ''}` : '', ...(content !== undefined && { content }) });
+  }
+  const plan: FinisherPlan = {
+    id,
+    owner,
+    ...(cfg.strategy === 'release-symlink' && snapshot.release?.target && { release: { path: snapshot.release.path, target: snapshot.release.target } }),
+    files,
+    reloadNginx: differ.some((f) => f.remote.startsWith('/etc/nginx/')),
+    systemd: names.length > 0 ? await hasSystemd(run) : false,
+    restarts: [],
+    ...(cfg.command && { command: cfg.command }),
+  };
+  const sw = env.actions.switch;
+  for (const name of names) {
+    if (sw?.strategy === 'nginx-upstream' && sw.upstream && sw.blue && sw.green && coversColours(name, sw.services)) {
+      const read = await run.must({ title: 'read the upstream file (for the finisher)', effect: 'read', root: true, argv: ['cat', '--', sw.upstream] });
+      const meta = await run.must({ title: 'read the upstream file mode and owner', effect: 'read', root: true, argv: ['stat', '-c', '%a %U:%G', '--', sw.upstream] });
+      const addresses = { blue: sw.blue, green: sw.green };
+      const active = activeColour(read.stdout, addresses);
+      // Dry runs read nothing; a file that names neither colour gets in-place restarts from the finisher.
+      const text = (c: Colour): string => {
+        if (!active.ok) return '';
+        const t = rewriteUpstream(read.stdout, addresses[active.value], addresses[c]);
+        return t.ok ? t.value : '';
+      };
+      const [mode, own] = meta.stdout.trim().split(' ');
+      plan.restarts.push({
+        kind: 'rolling',
+        upstream: sw.upstream,
+        mode: mode ?? '',
+        owner: own ?? '',
+        colours: {
+          blue: { service: sw.services!.blue, url: colourHealthUrl(env.layers.app.health, sw.blue), text: text('blue') },
+          green: { service: sw.services!.green, url: colourHealthUrl(env.layers.app.health, sw.green), text: text('green') },
+        },
+      });
+    } else plan.restarts.push({ kind: 'service', name });
+  }
+  return finisherProgram(plan);
 }

@@ -19,6 +19,8 @@ import { resolveStoreLocation } from '../store/location';
 import { Store, type BaselineRecord } from '../store/store';
 import { forEachHost, type HostOutcome } from './outcome';
 import { runAction, type ActOptions } from '../act/act';
+import { describeFinishers, settleFinishers } from '../act/finisher';
+import { switchOwnedFile } from '../act/rollback';
 import { readHostState, snapshotInput, staleProcesses } from '../act/hostState';
 import { HostLock, type Fence, type LockError, type LockOptions } from '../act/lock';
 import { probeRoot, StepRunner } from '../act/steps';
@@ -425,14 +427,20 @@ export class Engine {
       try {
         const root = await probeRoot(this.pool, host);
         const runner = new StepRunner(this.pool, host, false, root.isRoot);
+        // A rollback cut off after its first change is finished by the host: wait for it, then look.
+        const finishers = await settleFinishers(runner, Date.parse(open.ts) - 60_000);
         const now = await readHostState(runner, env, 'read the host state after an interrupted action');
         const snap = this.store.latestSnapshot(env.name, host);
-        const same = snap && (snap.release?.target ?? null) === (now.release?.target ?? null) && snap.files.every((f) => now.files.find((n) => n.remote === f.remote)?.sha256 === f.sha256);
+        // The switch's upstream is left out: which colour serves is the switch's, not the snapshot's.
+        const owned = switchOwnedFile(env);
+        const same = snap && (snap.release?.target ?? null) === (now.release?.target ?? null) && snap.files.every((f) => f.remote === owned || now.files.find((n) => n.remote === f.remote)?.sha256 === f.sha256);
         // A release link changed with the app not restarted after it: the app runs the old release.
         const stale = await staleProcesses(runner, env, env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []));
         const half = stale.length > 0 ? `; HALF-DONE: ${stale.map((p) => `${p.name} pid ${p.pid} started ${p.startedAt}`).join(', ')}, before the release link changed (${stale[0].linkChangedAt}), so it runs the release from before` : '';
-        state = printable(`release ${now.release?.target ?? '(none)'}, ${now.files.length} managed file(s)${snap ? (same ? `, as in snapshot ${snap.id}` : `, NOT as in snapshot ${snap.id}`) : ''}${half}`);
-        details = { ...details, release: now.release, files: now.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256 })), snapshotId: snap?.id ?? null, asInSnapshot: Boolean(same), staleProcesses: stale };
+        const byHost = finishers.length > 0 ? `; ${describeFinishers(finishers)}` : '';
+        state = printable(`release ${now.release?.target ?? '(none)'}, ${now.files.length} managed file(s)${snap ? (same ? `, as in snapshot ${snap.id}` : `, NOT as in snapshot ${snap.id}`) : ''}${half}${byHost}`);
+        details = { ...details, finishers, release: now.release, files: now.files.map((f) => ({ remote: f.remote, exists: f.exists, sha256: f.sha256 })), snapshotId: snap?.id ?? null, asInSnapshot: Boolean(same), staleProcesses: stale };
+        if (finishers.some((f) => f.state === 'FINISHED')) advice = `Nothing is left to do on the host; \`plumbline diff ${env.name}\` compares it with its baseline.`;
         if (stale.length > 0) advice = `The app was not restarted after the release link changed: run \`plumbline act ${env.name} ${host} ${open.action === 'rollback' ? 'rollback' : 'remediate'}\` to finish it (it restarts the app on the release the link names).`;
       } catch (e) {
         state = `unknown (${e instanceof ActionStop ? e.message : String(e)})`;
