@@ -240,6 +240,8 @@ describe('act: hostile values from plumbline.yaml never run (real sh)', () => {
     const run = new StepRunner(shell, 'local', false, true);
     const notes = await rollback(run, env, snap);
     assert.ok(notes.some((n) => n.includes('releases/r1 → releases/r2')), notes.join('\n'));
+    // Called outside runAction, no host lock is held: no finisher may be armed (it would take a lock no one holds and race this call).
+    assert.ok(!run.records.some((r) => /finisher/.test(r.title)), run.records.map((r) => r.title).join('\n'));
     assert.equal(fs.readlinkSync(current), 'releases/r2');
     for (const f of files) {
       assert.deepEqual(fs.readFileSync(f.remote), before.get(f.remote), f.remote);

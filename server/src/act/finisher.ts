@@ -156,9 +156,10 @@ export function finisherProgram(plan: FinisherPlan): string {
  */
 export const ARM_SCRIPT = `set -u
 dir=$1 id=$2 size=$3 sum=$4
-umask 077
 command -v flock >/dev/null 2>&1 || { echo 'NOFLOCK flock(1) is not installed' >&2; exit 3; }
-mkdir -p -- "$dir" || exit 3
+# The folder above keeps the usual modes (the agent's folder sits beside this one); this one is root's.
+mkdir -p -- "\${dir%/*}" && mkdir -p -m 700 -- "$dir" || exit 3
+umask 077
 cat >"$dir/$id.sh.tmp" || exit 6
 got=$(wc -c <"$dir/$id.sh.tmp" | tr -d ' ')
 if [ "$got" != "$size" ]; then rm -f -- "$dir/$id.sh.tmp"; echo "SHORT the finisher arrived with $got bytes of $size" >&2; exit 6; fi

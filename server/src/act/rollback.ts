@@ -29,7 +29,8 @@ export function switchOwnedFile(env: EnvironmentConfig): string | undefined {
  *
  * Before its first change it arms a finisher on the host (see finisher.ts): if this client is
  * killed or cut off from there on, the host finishes the rollback itself, so it is never left
- * with the link on one release and a colour running another. `owner`: the lock owner line.
+ * with the link on one release and a colour running another. `owner`: the lock owner line; without
+ * it (no host lock held) no finisher is armed, since one would not know when the client is gone.
  */
 export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot: SnapshotRecord | undefined, owner = ''): Promise<string[]> {
   const cfg = env.actions.rollback;
@@ -41,6 +42,8 @@ export async function rollback(run: StepRunner, env: EnvironmentConfig, snapshot
   const now = await readHostState(run, env, 'read the release link and managed files as they are now');
 
   const names = env.actions.remediate?.restart ?? (env.layers.app.process ? [env.layers.app.process] : []);
+  // Only under the host lock (its owner line given): a finisher waits for that lock to come free.
+  if (!owner) return [...notes, ...(await changeHost(run, env, snapshot, now, names, restoreFiles))];
   const id = finisherId('rollback');
   const plan = await finisherPlan(run, env, snapshot, now, names, id, owner);
   await run.must({
