@@ -136,6 +136,8 @@ export function initScript(opts: { name: string; upper: string; work: string; ad
 # Plumbline lab host ${opts.name}: the init of its namespaces. When it dies, the kernel kills the host.
 set -u
 say() { echo "$(date +%T.%N) ${opts.name}: $*"; }
+# First, so a host that dies while starting says whether its init ran at all.
+say "init started (pid $$)"
 mount --make-rprivate / || exit 1
 for d in etc var srv opt; do
   mount -t overlay overlay -o "lowerdir=/$d,upperdir="${q(opts.upper)}"/$d,workdir="${q(opts.work)}"/$d" "/$d" || { say "overlay /$d failed"; exit 1; }
