@@ -88,12 +88,7 @@ async function changeHost(run: StepRunner, env: EnvironmentConfig, snapshot: Sna
 
   const changed: string[] = [];
   if (restoreFiles) {
-    const owned = switchOwnedFile(env);
-    for (const want of snapshot.files as SnapshotFile[]) {
-      if (want.remote === owned) continue;
-      const have = now.files.find((f) => f.remote === want.remote);
-      const diffs = fileDifferences(want, have);
-      if (diffs.length === 0) continue;
+    for (const { want, diffs } of differingFiles(env, snapshot, now)) {
       if (!want.exists) {
         await run.must({ title: `remove ${want.remote} (absent in the snapshot)`, effect: 'change', root: true, argv: ['rm', '-f', '--', want.remote] });
         changed.push(want.remote);
@@ -101,7 +96,7 @@ async function changeHost(run: StepRunner, env: EnvironmentConfig, snapshot: Sna
       }
       const content = snapshotContent(snapshot, want.remote);
       if (content === undefined) throw new ActionStop('failed', `${want.remote} differs (${diffs.join(', ')}) but the snapshot holds no content for it (${want.note ?? 'secret content not kept'})`);
-      const owner = want.owner ? `${want.owner}${want.group ? `:${want.group}` : ''}` : '';
+      const owner = ownerSpec(want);
       await run.must({
         title: `restore ${want.remote} (${diffs.join(', ')})`,
         effect: 'change',
@@ -140,15 +135,14 @@ async function finisherPlan(
   owner: string,
 ): Promise<string> {
   const cfg = env.actions.rollback!;
-  const owned = switchOwnedFile(env);
   const restoreFiles = cfg.restoreFiles ?? cfg.strategy === 'release-symlink';
-  const differ = restoreFiles ? (snapshot.files as SnapshotFile[]).filter((want) => want.remote !== owned && fileDifferences(want, now.files.find((f) => f.remote === want.remote)).length > 0) : [];
+  const differ = restoreFiles ? differingFiles(env, snapshot, now).map((d) => d.want) : [];
   const files: FinisherPlan['files'] = [];
   for (const want of differ) {
     const content = want.exists ? snapshotContent(snapshot, want.remote) : undefined;
     // A file the snapshot holds no content for stops the client's own rollback before it is touched.
     if (want.exists && content === undefined) continue;
-    files.push({ path: want.remote, mode: want.mode ?? '', owner: want.owner ? `${want.owner}${want.group ? `:${want.group}` : ''}` : '', ...(content !== undefined && { content }) });
+    files.push({ path: want.remote, mode: want.mode ?? '', owner: ownerSpec(want), ...(content !== undefined && { content }) });
   }
   const plan: FinisherPlan = {
     id,
@@ -167,7 +161,7 @@ async function finisherPlan(
       const meta = await run.must({ title: 'read the upstream file mode and owner', effect: 'read', root: true, argv: ['stat', '-c', '%a %U:%G', '--', sw.upstream] });
       const addresses = { blue: sw.blue, green: sw.green };
       const active = activeColour(read.stdout, addresses);
-      // Dry runs read nothing; a file that names neither colour gets in-place restarts from the finisher.
+      // A file that names neither colour (or both) gets in-place restarts from the finisher.
       const text = (c: Colour): string => {
         if (!active.ok) return '';
         const t = rewriteUpstream(read.stdout, addresses[active.value], addresses[c]);
@@ -187,4 +181,19 @@ async function finisherPlan(
     } else plan.restarts.push({ kind: 'service', name });
   }
   return finisherProgram(plan);
+}
+
+/** The snapshot's managed files that differ on the host now, with how; the switch's upstream left out. */
+function differingFiles(env: EnvironmentConfig, snapshot: SnapshotRecord, now: Awaited<ReturnType<typeof readHostState>>): { want: SnapshotFile; diffs: string[] }[] {
+  const owned = switchOwnedFile(env);
+  return (snapshot.files as SnapshotFile[]).flatMap((want) => {
+    if (want.remote === owned) return [];
+    const diffs = fileDifferences(want, now.files.find((f) => f.remote === want.remote));
+    return diffs.length > 0 ? [{ want, diffs }] : [];
+  });
+}
+
+/** `owner[:group]` as chown takes it, or '' to leave the owner as it is. */
+function ownerSpec(want: SnapshotFile): string {
+  return want.owner ? `${want.owner}${want.group ? `:${want.group}` : ''}` : '';
 }
