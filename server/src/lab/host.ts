@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import { LabError } from './errors';
 import { HostDirs } from './overlay';
-import { childPids, isOurs, listeners, sleep } from './proc';
+import { childPids, cmdline, isOurs, listeners, processState, sleep } from './proc';
 import { LabHost } from './state';
 
 /** What a running host serves, read from its network namespace. */
@@ -15,7 +15,9 @@ export interface HostServices {
 
 /**
  * Launches a host's init detached from us: `ip netns exec` execs `unshare`, which forks the init
- * as PID 1 of a new PID namespace. Returns both PIDs as the machine sees them.
+ * as PID 1 of a new PID namespace. Returns both PIDs as the machine sees them, once the init runs
+ * the script: unshare's child shows unshare's own arguments (the script's path among them) until
+ * it execs `sh`, and for a moment inside that exec no command line at all.
  */
 export async function startInit(netns: string, dirs: HostDirs): Promise<{ launcherPid: number; initPid: number }> {
   const log = fs.openSync(dirs.log, 'a');
@@ -30,9 +32,9 @@ export async function startInit(netns: string, dirs: HostDirs): Promise<{ launch
     child.once('spawn', () => resolve(child.pid ?? 0));
   });
   child.unref();
-  const deadline = Date.now() + 5000;
+  const deadline = Date.now() + 15_000;
   for (;;) {
-    const init = childPids(launcherPid).find((p) => isOurs(p, dirs.initScript));
+    const init = childPids(launcherPid).find((p) => isOurs(p, dirs.initScript) && cmdline(p)?.startsWith('sh '));
     if (init) return { launcherPid, initPid: init };
     if (child.exitCode !== null || Date.now() > deadline) {
       throw new LabError(`the init of ${netns} did not start: ${tail(dirs.log)}`);
@@ -43,6 +45,12 @@ export async function startInit(netns: string, dirs: HostDirs): Promise<{ launch
 
 export function hostAlive(host: LabHost, dirs: HostDirs): boolean {
   return isOurs(host.initPid, dirs.initScript);
+}
+
+/** True only when the init is surely gone: a process between exec's steps is not taken for dead. */
+function hostGone(host: LabHost, dirs: HostDirs): boolean {
+  const state = processState(host.initPid, dirs.initScript);
+  return state === 'gone' || state === 'other';
 }
 
 export function hostServices(host: LabHost): HostServices {
@@ -59,7 +67,7 @@ export function hostServices(host: LabHost): HostServices {
 export async function waitReady(host: LabHost, dirs: HostDirs, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    if (!hostAlive(host, dirs)) throw new LabError(`${host.name} stopped while starting: ${tail(dirs.log)}`);
+    if (hostGone(host, dirs)) throw new LabError(`${host.name} stopped while starting: ${tail(dirs.log)}`);
     const s = hostServices(host);
     if (s.sshd && s.nginx && s.blue && s.green) return;
     if (Date.now() > deadline) {

@@ -9,16 +9,29 @@ export function cmdline(pid: number): string | undefined {
   }
 }
 
-/** True when `pid` runs and its command line holds `marker` (so a reused PID never counts). */
-export function isOurs(pid: number, marker: string): boolean {
-  if (!pid) return false;
+/**
+ * What `pid` is now: `ours` when it runs and its command line holds `marker`; `gone` when it is
+ * gone or a zombie; `other` when another program holds the PID; `between` when it runs with an
+ * empty command line, which a process shows for a moment inside execve (its new memory is mapped
+ * before its arguments are).
+ */
+export function processState(pid: number, marker: string): 'ours' | 'gone' | 'other' | 'between' {
+  if (!pid) return 'gone';
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return false;
+    if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return 'gone';
   } catch {
-    return false;
+    return 'gone';
   }
-  return cmdline(pid)?.includes(marker) ?? false;
+  const line = cmdline(pid);
+  if (line === undefined) return 'gone';
+  if (line === '') return 'between';
+  return line.includes(marker) ? 'ours' : 'other';
+}
+
+/** True when `pid` runs and its command line holds `marker` (so a reused PID never counts). */
+export function isOurs(pid: number, marker: string): boolean {
+  return processState(pid, marker) === 'ours';
 }
 
 export function childPids(pid: number): number[] {
