@@ -157,6 +157,38 @@ describe('cause: files, colours, neighbours', () => {
   });
 });
 
+describe('cause: demand', () => {
+  const rate = reason({ metric: 'requestRate', value: 94, baseline: 9.1, score: 0.18, explainedBy: 'traffic', detail: 'requestRate 94' });
+  const rssTrend = reason({
+    source: 'forecast',
+    metric: 'rssKiB',
+    value: 145_200,
+    baseline: 60_000,
+    score: 0.19,
+    explainedBy: 'traffic',
+    forecast: { limit: 524_288, timeToBreachMs: 1_200_000, slopePerSec: 350 },
+    detail: 'rss reaches 512 MiB in 20 min. Explained by traffic',
+  });
+
+  it('the app using more because it serves more, users unharmed, is load: named with the traffic', () => {
+    const c = attributeCause(input([rssTrend, rate, reason({ metric: 'cpuPct', value: 60, baseline: 10, score: 0.15, explainedBy: 'traffic' })]));
+    assert.equal(c.kind, 'load');
+    assert.equal(c.kind === 'load' && c.resource, 'memory');
+    assert.deepEqual(c.harm, []);
+    assert.match(c.summary, /serves more traffic \(request rate 94\/s against 9\.1\/s\) and uses more memory/);
+  });
+
+  it('one lead that traffic does not explain makes it the app\'s own again', () => {
+    const cpu = reason({ metric: 'cpuPct', value: 90, baseline: 10, score: 0.19 });
+    assert.equal(attributeCause(input([rssTrend, rate, cpu])).kind, 'app-resource');
+  });
+
+  it('harm users see is never load: a busy service that fails is judged in full', () => {
+    const c = attributeCause(input([rssTrend, rate, errors()]));
+    assert.equal(c.kind, 'colour-fault');
+  });
+});
+
 describe('cause: disks, OS, nothing', () => {
   const disk = reason({ layer: 'hardware', source: 'forecast', metric: 'diskUsedPct', value: 70, baseline: 5, score: 0.7, forecast: { limit: 90, timeToBreachMs: 20_000, slopePerSec: 1 }, detail: 'diskUsedPct on /srv/data reaches 90 in 20 s' });
 

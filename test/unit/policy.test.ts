@@ -128,6 +128,47 @@ describe('policy: the cause picks the tier, never the risk level alone', () => {
     assert.equal(d.decidedBy, 'thresholds');
   });
 
+  it('never acts on load: more traffic with users unharmed is no fault any tier cures', () => {
+    const rate = r({ metric: 'requestRate', value: 94, baseline: 9, score: 0.2, explainedBy: 'traffic' });
+    const rss = r({ metric: 'rssKiB', value: 400_000, baseline: 60_000, score: 0.9, explainedBy: 'traffic' });
+    const cause = attributeCause({ ...CURE_INPUT, reasons: [rss, rate] });
+    for (const state of ['minor', 'moderate', 'severe'] as const) {
+      const d = policy().decide(risk(state, 5, 'web-1', [rss, rate]), T0, cause);
+      assert.deepEqual([d.tier, d.execute, d.blockedBy, d.cause?.kind], [null, false, 'no-cure', 'load'], state);
+      assert.match(d.why, /traffic is not a fault while users see no harm/);
+    }
+    assert.deepEqual(
+      curesFor(cause, { configured: { remediate: true, switch: true, rollback: true } }).map((c) => c.cures),
+      [false, false, false],
+    );
+  });
+
+  it('acts only on a cause that has held as long as the risk must: one odd interval of attribution is no evidence', () => {
+    const p = policy({ persistence: { 1: 2, 2: 2, 3: 2 } });
+    const hog = causeOf([CPU_HOG]);
+    const own = causeOf([APP_CPU]);
+    assert.equal(own.kind, 'app-resource');
+    const seq: Array<[Cause, number | null]> = [
+      [hog, null],
+      [hog, null],
+      [own, null], // the process snapshot of one interval pointed at the app
+      [hog, null],
+      [own, null],
+      [own, 2], // the app's own, two intervals in a row: a fresh colour cures it
+    ];
+    // A colour's errors around the harm threshold alternate between two causes with one cure: no reset.
+    const q = policy({ persistence: { 1: 2, 2: 2, 3: 2 } });
+    const below = causeOf([r({ metric: 'errorRatio', value: 0.01, baseline: 0, score: 0.2 })]);
+    assert.equal(below.kind, 'app-resource');
+    assert.equal(q.decide(risk('severe', 5), T0, causeOf([ERRORS])).tier, null);
+    assert.equal(q.decide(risk('severe', 6), T0 + 1000, below).tier, 2);
+    seq.forEach(([cause, want], i) => {
+      const d = p.decide(risk('severe', 5 + i, 'web-1', cause === hog ? [CPU_HOG] : [APP_CPU]), T0 + i * 1000, cause);
+      assert.equal(d.tier, want, `interval ${i}: ${d.why}`);
+      if (cause === own && want === null) assert.match(d.why, /the cause has called for this cure for 1 interval and acting needs 2, so it waits/);
+    });
+  });
+
   it('a healthy deploy is never rolled back, and no action is taken while it settles', () => {
     const drift = r({ source: 'config', metric: 'release', value: 'r3', baseline: 'r2', score: 0.7 });
     const change = { path: '/srv/app/current', from: 'r2', to: 'r3', at: T0 - 60_000, seen: 'watch' as const, files: [] };

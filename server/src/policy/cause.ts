@@ -326,6 +326,23 @@ export function attributeCause(input: CauseInput): Cause {
     };
   }
   const appResource = [...appLeads, ...resourceLeads].find((r) => RESOURCE[key(r)] !== undefined);
+  // Demand: every lead on the app and its resources is one that traffic explains (the load gate
+  // marks them while the request rate is up and users see no harm).
+  const leads = [...appLeads, ...resourceLeads];
+  if (leads.length > 0 && leads.every((r) => r.explainedBy === 'traffic')) {
+    const r = appResource ?? leads[0];
+    const resource: Resource = RESOURCE[key(r)] ?? 'service';
+    const rate = scored.find((x) => x.layer === 'app' && x.metric === 'requestRate' && typeof x.value === 'number' && typeof x.baseline === 'number');
+    const traffic = rate ? `request rate ${num(rate.value as number)}/s against ${num(rate.baseline as number)}/s` : 'the request rate is above its baseline';
+    return {
+      kind: 'load',
+      resource,
+      traffic,
+      harm,
+      evidence: leads.map(ev),
+      summary: `the app serves more traffic (${traffic}) and uses more ${resource === 'service' ? 'of the host' : resource} with it; health and errors stay normal`,
+    };
+  }
   if (appResource || appLeads.length > 0) {
     const r = appResource ?? appLeads[0];
     const resource: Resource = RESOURCE[key(r)] ?? (SERVICE_METRICS.has(r.metric) ? 'service' : 'processes');

@@ -77,6 +77,9 @@ interface CauseBase {
  * - `disk-fill`: a filesystem fills; `canFree` says whether the configured clean-up frees it
  *   (null: not tried in this episode).
  * - `config-drift`: a managed file changed without a release change; the snapshot's copy cures.
+ * - `load`: the app (or the host beside it) uses more because it serves more requests, while
+ *   users see no harm: demand, not a fault; a restart, a switch or a rollback meets the same
+ *   traffic. Capacity is a person's call.
  * - `os-drift`: packages, sysctls, services changed: reported, not the app's to fix.
  * - `unknown`: the evidence points at nothing above.
  */
@@ -86,6 +89,7 @@ export type Cause =
   | (CauseBase & { kind: 'colour-fault'; colour: Colour | null; other: { colour: Colour; healthy: boolean | null; detail: string } | null })
   | (CauseBase & { kind: 'neighbour'; resource: Resource; processes: ProcessShare[] })
   | (CauseBase & { kind: 'app-resource'; resource: Resource })
+  | (CauseBase & { kind: 'load'; resource: Resource; traffic: string })
   | (CauseBase & { kind: 'disk-fill'; mount: string | null; cleanup: boolean; canFree: boolean | null })
   | (CauseBase & { kind: 'config-drift'; files: string[] })
   | (CauseBase & { kind: 'os-drift'; items: string[] })

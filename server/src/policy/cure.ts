@@ -57,6 +57,12 @@ function table(cause: Cause, ctx: CureContext): CureRow {
         2: [true, 'the idle colour runs the same release with a fresh process'],
         3: [false, 'the release did not change; a rollback returns to the same release'],
       };
+    case 'load':
+      return {
+        1: [false, `the app uses more ${cause.resource} because it serves more (${cause.traffic}); a restarted app meets the same traffic`],
+        2: [false, 'the other colour would take the same traffic'],
+        3: [false, 'the release did not change; the traffic did'],
+      };
     case 'neighbour':
       return {
         1: [false, `the app is not what uses the ${cause.resource}; restarting it frees nothing`],

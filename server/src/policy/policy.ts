@@ -37,7 +37,7 @@ function historyFor(e: Episode | undefined, cause: Cause['kind'] | undefined): C
 }
 
 /** Causes no app action cures: a decision names them and proposes or reports, never acts. */
-const NOT_THE_APPS: ReadonlySet<Cause['kind']> = new Set(['deploy', 'neighbour', 'os-drift', 'unknown']);
+const NOT_THE_APPS: ReadonlySet<Cause['kind']> = new Set(['deploy', 'neighbour', 'load', 'os-drift', 'unknown']);
 
 /**
  * Decides, per host and interval, what to do about the cause of its risk: the tier follows from
@@ -55,6 +55,14 @@ export class Policy {
   private readonly episodes = new Map<string, Episode>();
   private readonly lastByTier = new Map<string, Partial<Record<Tier, number>>>();
   private readonly acting = new Set<string>();
+  /**
+   * Per host, what the cause attributed in the latest intervals calls for (the cheapest tier that
+   * cures it; 0: none) and for how many intervals in a row: an action waits until that has held
+   * as long as the risk must. Attribution from one interval's process snapshot can flicker
+   * (a neighbour's CPU read once as the app's), and one odd interval is no evidence; causes that
+   * alternate but call for the same cure (a colour's errors around the harm threshold) do not reset it.
+   */
+  private readonly cureRuns = new Map<string, { cure: number; count: number; ts: number }>();
   /** Per host, the kinds of cause a tier-1 action cured: the evidence that a restart cures them. */
   private readonly restartCured = new Map<string, Set<Cause['kind']>>();
 
@@ -76,6 +84,7 @@ export class Policy {
         : (cause ?? attributeCause({ host, now, reasons: risk.reasons, settleMs: 0, blameMs: 0, cleanup: { configured: cfg.configured.remediate, freed: null } }));
     const history = historyFor(episode, known?.kind);
     const cures = known ? curesFor(known, { configured: cfg.configured, restartCured: this.restartCured.get(host), failed: failedTiers(history) }) : [];
+    const cureRun = this.countCure(host, known ? (curingTier(cures)?.tier ?? 0) : null, now);
     const withCause = { ...base, cause: known, cures };
     const none = (why: string, blockedBy?: BlockedBy): Decision => ({ ...withCause, tier: null, action: null, why, ...(blockedBy ? { blockedBy } : {}) });
     const blocked = (tier: Tier, why: string, blockedBy: BlockedBy): Decision => ({ ...withCause, tier, action: TIER_ACTION[tier], why, blockedBy });
@@ -121,9 +130,11 @@ export class Policy {
             : 'no action while the new release starts up'
           : known.kind === 'neighbour'
             ? `no action on the app: ${curesText(cures.slice(0, 1))}; a person should look at the neighbour`
-            : known.kind === 'os-drift'
-              ? 'reported, no action: OS drift is not the app\'s to fix'
-              : 'no action: no action is known to cure an unknown cause; a person should look';
+            : known.kind === 'load'
+              ? 'no action on the app: traffic is not a fault while users see no harm, and no tier lowers it; whether to add capacity is a person\'s call'
+              : known.kind === 'os-drift'
+                ? 'reported, no action: OS drift is not the app\'s to fix'
+                : 'no action: no action is known to cure an unknown cause; a person should look';
       return none(`${about}${capital(this.describe(risk))}; ${what}.`, known.kind === 'deploy' ? undefined : 'no-cure');
     }
 
@@ -162,7 +173,23 @@ export class Policy {
     const because = last?.outcome === 'not-cured'
       ? `${about}The tier-${last.tier} ${TIER_ACTION[last.tier]} did not cure it, so the next tier that cures follows: ${pick.why}; ${this.describe(risk)}`
       : `${about}Tier ${pick.tier} (${pick.action}) ${pick.why}; ${this.describe(risk)}`;
+    if (cureRun < need) {
+      return none(`${because}; the cause has called for this cure for ${plural(cureRun, 'interval')} and acting needs ${need}, so it waits.`);
+    }
     return this.act(withCause, pick.tier, because, now, blocked);
+  }
+
+  /** How many intervals in a row (this one included) the host's cause has called for `cure`; 0 without a cause. */
+  private countCure(host: string, cure: number | null, now: number): number {
+    const prev = this.cureRuns.get(host);
+    if (cure === null) {
+      this.cureRuns.delete(host);
+      return 0;
+    }
+    if (prev && prev.ts === now && prev.cure === cure) return prev.count;
+    const count = prev && prev.cure === cure ? prev.count + 1 : 1;
+    this.cureRuns.set(host, { cure, count, ts: now });
+    return count;
   }
 
   /** Cooldown, concurrency and mode around the tier chosen. */
