@@ -325,10 +325,10 @@ export function attributeCause(input: CauseInput): Cause {
       summary: `release ${releaseName(change.to)} deployed outside Plumbline at ${clock(change.at)}; service healthy`,
     };
   }
-  const appResource = [...appLeads, ...resourceLeads].find((r) => RESOURCE[key(r)] !== undefined);
+  const leads = [...appLeads, ...resourceLeads];
+  const appResource = leads.find((r) => RESOURCE[key(r)] !== undefined);
   // Demand: every lead on the app and its resources is one that traffic explains (the load gate
   // marks them while the request rate is up and users see no harm).
-  const leads = [...appLeads, ...resourceLeads];
   if (leads.length > 0 && leads.every((r) => r.explainedBy === 'traffic')) {
     const r = appResource ?? leads[0];
     const resource: Resource = RESOURCE[key(r)] ?? 'service';
@@ -347,7 +347,7 @@ export function attributeCause(input: CauseInput): Cause {
     const r = appResource ?? appLeads[0];
     const resource: Resource = RESOURCE[key(r)] ?? (SERVICE_METRICS.has(r.metric) ? 'service' : 'processes');
     const what = resource === 'service' ? `the app deviates below the harm threshold (${key(r)})` : `the app itself uses more ${resource}`;
-    return { kind: 'app-resource', resource, harm, evidence: [...appLeads, ...resourceLeads].map(ev), summary: `${what}: ${r.detail}` };
+    return { kind: 'app-resource', resource, harm, evidence: leads.map(ev), summary: `${what}: ${r.detail}` };
   }
   const osDrift = scored.filter((r) => r.source === 'config' && r.layer !== 'app');
   if (osDrift.length > 0) {
